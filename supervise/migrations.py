@@ -1,0 +1,94 @@
+"""Versioned schema migrations.
+
+A new database gets every table as :mod:`supervise.models` describes it and
+is stamped with the latest version.  An older database gets the migrations
+after its version, in order, each in its own transaction, and is stamped as
+it goes; ``supervise init`` runs this.  To change the schema: edit the model,
+then append a :class:`Migration` whose ``apply`` brings an existing database
+to the same shape (``playhouse.migrate`` works on SQLite and PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import peewee as pw
+from playhouse.migrate import PostgresqlMigrator, SchemaMigrator, SqliteMigrator, migrate
+
+from .db import database, is_sqlite, write_transaction
+from .errors import UserError
+from .models import ALL_MODELS, SchemaMigration, User
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[SchemaMigrator], None]
+
+
+def _baseline(_: SchemaMigrator) -> None:
+    """Version 1 is the first released schema; nothing to do."""
+
+
+def _account_lockout(m: SchemaMigrator) -> None:
+    migrate(
+        m.add_column("user", "failed_logins", pw.IntegerField(default=0)),
+        m.add_column("user", "locked_until", pw.DateTimeField(null=True)),
+    )
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "baseline", _baseline),
+    Migration(2, "account lockout (user.failed_logins, user.locked_until)", _account_lockout),
+]
+LATEST = MIGRATIONS[-1].version
+
+
+def migrator() -> SchemaMigrator:
+    db = database.obj
+    return SqliteMigrator(db) if is_sqlite() else PostgresqlMigrator(db)
+
+
+def current_version() -> int | None:
+    """The schema version of the open database, or None when it is empty."""
+    if not SchemaMigration.table_exists():
+        return None
+    row = SchemaMigration.select(pw.fn.MAX(SchemaMigration.version)).scalar()
+    return int(row) if row is not None else None
+
+
+def upgrade() -> list[str]:
+    """Create or upgrade the schema; return the names of what was applied."""
+    version = current_version()
+    if version is None:
+        if User.table_exists():
+            raise UserError(
+                "数据库中有未知版本的表，无法升级", "the database holds tables of an unknown version"
+            )
+        with write_transaction():
+            database.create_tables(ALL_MODELS)
+            SchemaMigration.insert_many(
+                [{"version": m.version, "name": m.name} for m in MIGRATIONS]
+            ).execute()
+        logger.info("created schema version %s", LATEST)
+        return [f"created schema v{LATEST}"]
+    if version > LATEST:
+        raise UserError(
+            f"数据库版本 {version} 高于本程序支持的 {LATEST}，请升级程序",
+            f"the database is at version {version}, newer than this program's {LATEST}",
+        )
+    applied = []
+    for m in MIGRATIONS:
+        if m.version <= version:
+            continue
+        with write_transaction():
+            m.apply(migrator())
+            SchemaMigration.create(version=m.version, name=m.name)
+        logger.info("applied migration %s %s", m.version, m.name)
+        applied.append(f"v{m.version} {m.name}")
+    return applied

@@ -1,0 +1,114 @@
+"""The base of every service: permission, transaction, audit, versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import peewee as pw
+
+from .. import audit, permissions
+from ..auth import Actor
+from ..db import write_transaction
+from ..errors import Conflict, NotFound
+from ..models import AuditEntry, BaseModel, Versioned
+
+logger = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def snapshot(record: BaseModel) -> dict[str, Any]:
+    """The stored values of a record (foreign keys as ids, blobs as hashes)."""
+    data: dict[str, Any] = {}
+    for name, field in record._meta.fields.items():
+        if isinstance(field, pw.ForeignKeyField):
+            data[field.name] = record.__data__.get(field.name)
+        else:
+            data[name] = record.__data__.get(name)
+    return data
+
+
+class Service:
+    """Holds the actor; every write goes through :meth:`change`."""
+
+    def __init__(self, actor: Actor) -> None:
+        self.actor = actor
+
+    # -- permission and transaction -----------------------------------------
+
+    def allowed(self, action: str) -> bool:
+        return permissions.allowed(self.actor.role, action)
+
+    def require(self, action: str) -> None:
+        permissions.require(self.actor.role, action, self.actor.name)
+
+    @contextmanager
+    def change(self, action: str) -> Iterator[None]:
+        """Check ``action`` and open one write transaction for the change."""
+        self.require(action)
+        with write_transaction():
+            yield
+
+    def audit(
+        self,
+        action: str,
+        table: str,
+        record_id: object = None,
+        before: object = None,
+        after: object = None,
+    ) -> None:
+        audit.append(self.actor.name, action, table, record_id, before, after)
+
+    # -- records ---------------------------------------------------------------
+
+    def create(self, model: type[M], action: str, **fields: Any) -> M:
+        """Insert a record and audit it; call inside :meth:`change`."""
+        record = model.create(**fields)
+        self.audit(action, model._meta.table_name, record.get_id(), None, snapshot(record))
+        return record
+
+    def update(
+        self, record: M, action: str, *, expected_version: int | None = None, **fields: Any
+    ) -> M:
+        """Update a versioned record; a stale version raises :class:`Conflict`."""
+        model = type(record)
+        if not issubclass(model, Versioned):
+            raise TypeError(f"{model.__name__} has no version column")
+        before = snapshot(record)
+        version = record.version if expected_version is None else expected_version
+        values = {getattr(model, k): v for k, v in fields.items()}
+        values[model.version] = version + 1
+        pk = model._meta.primary_key
+        count = model.update(values).where((pk == record.get_id()) & (model.version == version)).execute()
+        if count != 1:
+            self._raise_stale(model, record.get_id())
+        for key, value in fields.items():
+            setattr(record, key, value)
+        record.version = version + 1
+        self.audit(action, model._meta.table_name, record.get_id(), before, snapshot(record))
+        return record
+
+    def _raise_stale(self, model: type[BaseModel], pk: object) -> None:
+        if model.get_or_none(model._meta.primary_key == pk) is None:
+            raise NotFound("记录已被删除", f"the {model._meta.table_name} record was deleted")
+        last = (
+            AuditEntry.select(AuditEntry.actor, AuditEntry.at)
+            .where((AuditEntry.table == model._meta.table_name) & (AuditEntry.record_id == str(pk)))
+            .order_by(AuditEntry.id.desc())
+            .first()
+        )
+        who = last.actor if last else "?"
+        when = _fmt(last.at) if last else ""
+        raise Conflict(
+            f"记录已被 {who} 于 {when} 修改，请刷新后重试",
+            f"the record was changed by {who} at {when}; reload and try again",
+            changed_by=who,
+        )
+
+
+def _fmt(value: object) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, dt.datetime) else str(value)

@@ -1,0 +1,100 @@
+"""Shared fixtures: every storage test runs on SQLite and on PostgreSQL.
+
+PostgreSQL is reached through ``SUPERVISE_TEST_PG_URL`` (default
+``postgresql://postgres@127.0.0.1:5432/supervise_test``; the database is
+created when missing).  When no server answers, the PostgreSQL variants skip
+with the reason.  Each test gets an empty ``public`` schema.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from urllib.parse import urlparse
+
+import pytest
+
+from supervise import migrations
+from supervise.auth import SYSTEM, Actor, actor_of
+from supervise.db import close_database, open_database
+from supervise.models import User
+from supervise.services.reference import ReferenceService
+
+PG_URL = os.environ.get("SUPERVISE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/supervise_test")
+PASSWORD = "test-pass-123"
+_pg_state: dict[str, str | None] = {}
+
+
+def pg_unavailable() -> str | None:
+    """None when the test PostgreSQL database is usable, else the reason."""
+    if "reason" in _pg_state:
+        return _pg_state["reason"]
+    reason = None
+    try:
+        import psycopg2
+
+        parts = urlparse(PG_URL)
+        name = parts.path.lstrip("/")
+        admin_dsn = PG_URL[: -len(parts.path)] + "/postgres" if parts.path else PG_URL
+        conn = psycopg2.connect(admin_dsn, connect_timeout=3)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if cur.fetchone() is None:
+                cur.execute(f'CREATE DATABASE "{name}"')
+        conn.close()
+    except Exception as exc:  # no driver, no server, no rights
+        reason = f"PostgreSQL not reachable at {PG_URL}: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}"
+    _pg_state["reason"] = reason
+    return reason
+
+
+def reset_pg_schema() -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(PG_URL)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    conn.close()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("SUPERVISE_HOME", str(home))
+    for var in ("SUPERVISE_DB", "SUPERVISE_USER", "SUPERVISE_PASSWORD", "SUPERVISE_PLUGINS_DIR", "SUPERVISE_DISABLED_PLUGINS"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """An empty database URL, once per engine."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/test.db"
+        return
+    reason = pg_unavailable()
+    if reason:
+        pytest.skip(reason)
+    reset_pg_schema()
+    yield PG_URL
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[str]:
+    """An open database at the latest schema; yields its URL."""
+    open_database(db_url)
+    migrations.upgrade()
+    yield db_url
+    close_database()
+
+
+@pytest.fixture
+def admin(db: str) -> Actor:
+    user = ReferenceService(SYSTEM).add_user("admin", "admin", PASSWORD)
+    return actor_of(user)
+
+
+def make_user(name: str, role: str, unit: str | None = None) -> Actor:
+    ReferenceService(SYSTEM).add_user(name, role, PASSWORD, unit)
+    return actor_of(User.get(User.name == name))
