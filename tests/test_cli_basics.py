@@ -114,3 +114,26 @@ def test_help_lists_every_command(capsys):
                     "rating", "review", "track", "import", "export", "escalate", "accountability", "circular",
                     "report", "plugins", "audit", "backup", "restore"):
         assert command in out
+
+
+def test_audit_verify_then_tamper(cli_db, capsys):
+    run(capsys, "--db", cli_db, "unit", "add", "U01", "局")
+    code, out, _ = run(capsys, "--db", cli_db, "audit", "verify", "--json")
+    assert code == 0 and json.loads(out)["ok"]
+    open_database(cli_db)
+    from supervise.models import AuditEntry
+
+    first = AuditEntry.select().order_by(AuditEntry.id).first()
+    AuditEntry.update(actor="mallory").where(AuditEntry.id == first.id).execute()
+    close_database()
+    code, out, err = run(capsys, "--db", cli_db, "audit", "verify")
+    assert code == 1
+    assert f"entry {first.id}" in err
+
+
+def test_backup_command(cli_db, capsys, tmp_path):
+    code, out, err = run(capsys, "--db", cli_db, "backup", str(tmp_path / "copy.db"), "--json")
+    if cli_db.startswith("sqlite"):
+        assert code == 0 and json.loads(out)["bytes"] > 0
+    else:
+        assert code == 2 and "pg_dump" in err
