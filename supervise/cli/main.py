@@ -76,7 +76,7 @@ def json_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> Parser:
-    from . import admin, records
+    from . import admin, data, records
 
     parser = Parser(
         prog="supervise",
@@ -89,6 +89,7 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     admin.register(sub)
+    data.register(sub)
     records.register(sub)
     return parser
 

@@ -20,7 +20,6 @@ PENDING = {
     "rating": "好差评 ratings (add|verify|rectify|list)",
     "review": "监督评议 reviews (submit|adopt|reject|list)",
     "track": "凭查询码查询进度 public progress by receipt code",
-    "import": "导入 import FORMAT FILE",
     "export": "导出台账 export NAME --out FILE",
     "escalate": "督办规则 run escalation rules",
     "accountability": "问责 accountability propose|decide|list",
