@@ -42,9 +42,23 @@ def _account_lockout(m: SchemaMigrator) -> None:
     )
 
 
+def _complaint_workflow(m: SchemaMigrator) -> None:
+    from . import search
+    from .models import Counter
+
+    migrate(
+        m.add_column("complaint", "extension_days", pw.IntegerField(null=True)),
+        m.add_column("complaint", "extension_reason", pw.TextField(null=True)),
+    )
+    database.create_tables([Counter])
+    search.create_schema()
+    search.rebuild()
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "baseline", _baseline),
     Migration(2, "account lockout (user.failed_logins, user.locked_until)", _account_lockout),
+    Migration(3, "complaint workflow (extensions, counters, keyword index)", _complaint_workflow),
 ]
 LATEST = MIGRATIONS[-1].version
 
@@ -70,8 +84,11 @@ def upgrade() -> list[str]:
             raise UserError(
                 "数据库中有未知版本的表，无法升级", "the database holds tables of an unknown version"
             )
+        from . import search
+
         with write_transaction():
             database.create_tables(ALL_MODELS)
+            search.create_schema()
             SchemaMigration.insert_many(
                 [{"version": m.version, "name": m.name} for m in MIGRATIONS]
             ).execute()

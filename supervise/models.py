@@ -71,6 +71,13 @@ class SchemaMigration(BaseModel):
     applied_at = pw.DateTimeField(default=now)
 
 
+class Counter(BaseModel):
+    """Named sequences (complaint numbers per month); bumped under the write lock."""
+
+    name = pw.CharField(primary_key=True)
+    value = pw.IntegerField(default=0)
+
+
 class Setting(Versioned):
     key = pw.CharField(primary_key=True)
     value = pw.TextField()  # JSON
@@ -165,6 +172,8 @@ class Complaint(Versioned):
     closed_at = pw.DateTimeField(null=True)
     reopen_count = pw.IntegerField(default=0)
     extension_count = pw.IntegerField(default=0)
+    extension_days = pw.IntegerField(null=True)  # a pending 延期 request
+    extension_reason = pw.TextField(null=True)
     end_reason = pw.TextField(null=True)
     merged_into = pw.ForeignKeyField("self", null=True)
     source = pw.CharField(default="entered")
@@ -371,6 +380,7 @@ class AuditEntry(BaseModel):
 
 ALL_MODELS: list[type[BaseModel]] = [
     SchemaMigration,
+    Counter,
     Setting,
     CalendarOverride,
     Unit,

@@ -13,8 +13,17 @@ from supervise.services.reference import ReferenceService
 
 def _make_version_1(url: str, admin) -> None:
     """Turn a fresh database into the shape of schema version 1."""
+    from supervise.db import database
+
     m = migrations.migrator()
-    migrate(m.drop_column("user", "failed_logins"), m.drop_column("user", "locked_until"))
+    migrate(
+        m.drop_column("user", "failed_logins"),
+        m.drop_column("user", "locked_until"),
+        m.drop_column("complaint", "extension_days"),
+        m.drop_column("complaint", "extension_reason"),
+    )
+    for table in ("counter", "complaint_fts", "complaint_search"):
+        database.execute_sql(f"DROP TABLE IF EXISTS {table}")
     SchemaMigration.delete().where(SchemaMigration.version > 1).execute()
 
 
@@ -28,7 +37,8 @@ def test_upgrade_from_version_1_keeps_data(admin, db, capsys, monkeypatch):
 
     monkeypatch.setenv("SUPERVISE_PASSWORD", "irrelevant")
     assert main(["--db", db, "init"]) == 0
-    assert "v2" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "v2" in out and "v3" in out
 
     open_database(db)
     assert migrations.current_version() == migrations.LATEST

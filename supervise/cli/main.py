@@ -76,7 +76,7 @@ def json_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> Parser:
-    from . import admin, data, records
+    from . import admin, complaints, data, ratings_reviews, records
 
     parser = Parser(
         prog="supervise",
@@ -90,6 +90,8 @@ def build_parser() -> Parser:
     sub.required = True
     admin.register(sub)
     data.register(sub)
+    complaints.register(sub)
+    ratings_reviews.register(sub)
     records.register(sub)
     return parser
 

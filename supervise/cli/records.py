@@ -16,10 +16,6 @@ from .main import App
 logger = logging.getLogger(__name__)
 
 PENDING = {
-    "complaint": "诉求工单 complaint workflow (add|assign|reply|visit|close|show|list)",
-    "rating": "好差评 ratings (add|verify|rectify|list)",
-    "review": "监督评议 reviews (submit|adopt|reject|list)",
-    "track": "凭查询码查询进度 public progress by receipt code",
     "export": "导出台账 export NAME --out FILE",
     "escalate": "督办规则 run escalation rules",
     "accountability": "问责 accountability propose|decide|list",
