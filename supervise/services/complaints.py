@@ -23,7 +23,16 @@ import peewee as pw
 
 from .. import settings
 from ..errors import InvalidInput, NotFound, NotPermitted
-from ..models import CARDS, CATEGORIES, CHANNELS, VISIT_RESULTS, Complaint, Counter, TimelineEvent, now
+from ..models import (
+    CARDS,
+    CATEGORIES,
+    CHANNELS,
+    VISIT_RESULTS,
+    Complaint,
+    Counter,
+    TimelineEvent,
+    now,
+)
 from ..permissions import LIAISON
 from ..workdays import WorkCalendar
 from .base import Service, snapshot
