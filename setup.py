@@ -8,7 +8,7 @@ Circular templates in ``templates/`` install as package data of
 ``supervise_templates``.
 """
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
 BUILTIN_PLUGINS = [
     "reference = supervise_plugins.reference",
@@ -20,9 +20,7 @@ setup(
     description="政务服务效能监督 — supervision of government services (desktop, plugins)",
     python_requires=">=3.11",
     packages=[
-        "supervise",
-        "supervise.cli",
-        "supervise.services",
+        *find_packages(include=["supervise", "supervise.*"]),
         "supervise_plugins",
         "supervise_templates",
     ],
