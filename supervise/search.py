@@ -1,48 +1,34 @@
 """Keyword search over complaints: an index of overlapping CJK bigrams.
 
-Most Chinese words have two characters (推诿, 社保, 收费), so the index keeps
-what Lucene's CJK analyzer keeps: :func:`tokens` splits NFKC-normalised,
-lower-cased text into runs of CJK characters and runs of other letters and
-digits; a CJK run gives its overlapping bigrams (推诿扯皮 → 推诿 诿扯 扯皮), a
-one-character run that character, any other run the whole word (``12345``).
-Punctuation and spaces cut the text into *groups*.  A query matches where
-each of its groups appears as consecutive tokens inside one group of the
-title, the content or the reply: for CJK that is exactly "is a substring";
-letters and digits match whole words.  Groups never chain across a gap: on
-SQLite a separator token (U+FDD0, a noncharacter that :func:`tokens` never
-yields) stands between groups; on PostgreSQL the position skips one.
+:func:`tokens` NFKC-normalises and lower-cases text and splits it into runs
+of CJK characters and runs of other letters/digits: a CJK run gives its
+overlapping bigrams (推诿扯皮 → 推诿 诿扯 扯皮), a one-character run that
+character, any other run the whole word (``12345``).  Punctuation and spaces
+cut text into *groups*; a query matches where each of its groups appears as
+consecutive tokens within one group of the title, content or reply (for CJK
+exactly "is a substring"; letters and digits match whole words).  A group
+with a lone CJK character (社, 3号) becomes a substring test instead.
 
-SQLite keeps an FTS5 table ``complaint_fts`` (rowid = complaint id) whose one
-column holds the space-joined tokens.  Not FTS5's ``trigram`` tokenizer (it
-never matches a two-character term, and LIKE over it is wrong in SQLite
-3.40).  Not *contentless*: updating or deleting a contentless row needs
-``contentless_delete`` (SQLite 3.43+) or the old tokens, which the caller no
-longer has; a regular table stores its token string, costing disk but
-allowing plain ``INSERT OR REPLACE`` and ``DELETE``.  The tokenizer is
-``unicode61`` with ``categories 'L* N* M* Co Cn'``: checked over every
-character :func:`tokens` can emit, each token then stays one FTS5 token
-(plain ``unicode61`` splits some, as its tables date from Unicode 6.1).
-
-PostgreSQL keeps ``complaint_search(complaint_id, tsv)`` with a GIN index.
-The tsvector and tsquery are typed in as literals with positions, never run
-through the locale-dependent text-search parser.  Limits there: positions
-stop at 16383 and a lexeme keeps at most 256 of them, so a phrase of three
-or more characters may be missed far into a very long text; a two-character
-query needs no positions and is always exact.
-
-A query group that contains a lone CJK character (社, or 3号 next to a word)
-cannot be answered by bigrams: it becomes a substring test over the three
-columns (a scan, using the index only for the rest of the query).
+SQLite keeps a *regular* FTS5 table ``complaint_fts`` (rowid = complaint id)
+of the space-joined tokens, groups divided by U+FDD0: a contentless one
+could not replace rows without ``contentless_delete`` (SQLite 3.43; these
+machines have 3.40).  PostgreSQL keeps ``complaint_search(complaint_id, tsv)``
+with a GIN index, tsvector and tsquery typed in as literals, never through
+the locale-dependent parser.  docs/SEARCH.md has the reasons and the limits.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import operator
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import chain
+from functools import reduce
+from itertools import islice
+from typing import TypeVar
 
 import peewee as pw
 
@@ -51,11 +37,16 @@ from .errors import InvalidInput
 from .models import Complaint
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_WORD = 64  # longer letter/digit runs are cut (a PostgreSQL lexeme is < 2 KB)
 SEPARATOR = "\ufdd0"  # between groups in the SQLite index; never a token
 PG_MAX_POS = 16383
 BATCH = 1000
+FEW_MATCHES = 5000  # see _id_condition
+DENSE_SPAN = 50  # see matching_among: a range read beats look-ups while ids are this close
+# Checked over every character tokens() can emit: each token stays one FTS5
+# token (plain unicode61, on Unicode 6.1 tables, drops 21 newer letters).
 FTS_TOKENIZER = "unicode61 remove_diacritics 0 categories 'L* N* M* Co Cn'"
 FTS_HASHSIZE = 32 * 1024 * 1024  # pending index flushed at 32 MB, not 1 MB: 2x faster bulk loads
 
@@ -74,11 +65,12 @@ _PUNCT = re.compile(
     "\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]+"
 )
 _GAP = re.compile(f"(?:[^\\w{_CJK}]|_)+")  # neither a letter, a digit nor CJK
-# One token per match: a bigram (looked ahead, one character consumed), a lone
-# CJK character, a letter/digit word (cut at MAX_WORD) or the separator.
+# One token per match, captured by the lookahead: a bigram (one character is
+# consumed), a lone CJK character, a letter/digit word (cut at MAX_WORD, all
+# consumed) or the separator.  The last character of a CJK run yields none.
 _TOKEN = re.compile(
-    f"(?=([{_CJK}]{{2}}))[{_CJK}]|((?<![{_CJK}])[{_CJK}](?![{_CJK}]))"
-    f"|([^\\W_{_CJK}]{{1,{MAX_WORD}}})[^\\W_{_CJK}]*|({SEPARATOR})"
+    f"(?=([{_CJK}]{{2}}|(?<![{_CJK}])[{_CJK}](?![{_CJK}])|[^\\W_{_CJK}]{{1,{MAX_WORD}}}|{SEPARATOR}))"
+    f"(?:[{_CJK}]|[^\\W_{_CJK}]+|{SEPARATOR})"
 )
 
 
@@ -90,8 +82,7 @@ def _document(text: str | None) -> str:
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     text = _GAP.sub(SEPARATOR, text.lower())
-    found = chain.from_iterable(_TOKEN.findall(text))
-    return " ".join(filter(None, found)).strip(SEPARATOR + " ")
+    return " ".join(_TOKEN.findall(text)).strip(SEPARATOR + " ")
 
 
 def tokens(text: str | None) -> list[str]:
@@ -110,7 +101,8 @@ def create_schema() -> None:
             f'tokens, tokenize="{FTS_TOKENIZER}", columnsize=0)'
         )
         database.execute_sql(
-            "INSERT INTO complaint_fts (complaint_fts, rank) VALUES ('hashsize', ?)", (FTS_HASHSIZE,)
+            "INSERT INTO complaint_fts (complaint_fts, rank) VALUES ('hashsize', ?)",
+            (FTS_HASHSIZE,),
         )
     else:
         database.execute_sql(
@@ -130,33 +122,23 @@ def _row_document(row: Row) -> str:
     return f" {SEPARATOR} ".join(filter(None, map(_document, row[1:])))
 
 
-def _pg_quote(token: str) -> str:
-    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
-
-
 def _tsvector(document: str) -> str:
-    """A tsvector literal; the separator only takes up a position."""
-    positions: dict[str, list[int]] = {}
-    for pos, tok in enumerate(document.split(" "), 1):
-        if tok == SEPARATOR or not tok:
-            continue
-        seen = positions.setdefault(tok, [])
-        if pos <= PG_MAX_POS:  # past it: present, but without a position
-            seen.append(pos)
-    return " ".join(
-        f"{_pg_quote(t)}:{','.join(map(str, ps))}" if ps else _pg_quote(t)
-        for t, ps in positions.items()
-    )
+    """A tsvector literal, one entry per token (PostgreSQL merges repeats).
+
+    Tokens hold no quote or backslash (those are gaps).  The separator stays,
+    unsearchable.  Past position 16383 a token goes in without a position: it
+    still answers a one-token query, never a phrase.
+    """
+    toks = document.split()
+    head = " ".join(map("'{}':{}".format, toks[:PG_MAX_POS], range(1, PG_MAX_POS + 1)))
+    if len(toks) <= PG_MAX_POS:
+        return head
+    return head + " " + " ".join(map("'{}'".format, toks[PG_MAX_POS:]))
 
 
-def _chunks(items: Iterable, size: int = BATCH) -> Iterator[list]:
-    chunk: list = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
+def _chunks(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
         yield chunk
 
 
@@ -203,19 +185,13 @@ def rebuild(batch_size: int = 5000) -> int:
             create_schema()
         else:
             create_schema()
+            database.execute_sql("SET LOCAL maintenance_work_mem = '256MB'")  # for the GIN build
             database.execute_sql("TRUNCATE complaint_search")
             database.execute_sql("DROP INDEX IF EXISTS complaint_search_tsv")
+        fields = (Complaint.id, Complaint.title, Complaint.content, Complaint.reply_text)
+        query = Complaint.select(*fields).order_by(Complaint.id).limit(batch_size).tuples()
         last = 0
-        while True:
-            rows = list(
-                Complaint.select(Complaint.id, Complaint.title, Complaint.content, Complaint.reply_text)
-                .where(Complaint.id > last)
-                .order_by(Complaint.id)
-                .limit(batch_size)
-                .tuples()
-            )
-            if not rows:
-                break
+        while rows := list(query.where(Complaint.id > last)):
             index_complaints(rows)
             count += len(rows)
             last = rows[-1][0]
@@ -258,7 +234,8 @@ def _plan(query: str) -> _Plan:
         plan.substrings.append(text)
     if not plan.phrases and not plan.substrings:
         raise InvalidInput(
-            "检索词中没有可检索的文字或数字", "the search text has no letters, digits or characters to search for"
+            "检索词中没有可检索的文字或数字",
+            "the search text has no letters, digits or characters to search for",
         )
     return plan
 
@@ -267,19 +244,64 @@ def _match_expression(phrases: list[list[str]]) -> str:
     unique = list(dict.fromkeys(tuple(p) for p in phrases))
     if is_sqlite():
         return " AND ".join('"' + " ".join(p).replace('"', '""') + '"' for p in unique)
-    return " & ".join("(" + " <-> ".join(_pg_quote(t) for t in p) + ")" for p in unique)
+    return " & ".join("(" + " <-> ".join(f"'{t}'" for t in p) + ")" for p in unique)
 
 
 def matching_ids(query: str) -> pw.NodeList | None:
-    """A subquery of the ids whose index matches ``query``'s indexable groups.
+    """The ids the index matches, for ``Complaint.id.in_(matching_ids(q))``.
 
-    Use as ``Complaint.id.in_(matching_ids(q))``.  None when the index cannot
-    narrow the query (it has only lone CJK characters); prefer
-    :func:`search_condition`, which handles every query.  Raises
-    :class:`InvalidInput` when the query has nothing to search for.
+    None when the query has only lone CJK characters, which the index cannot
+    answer (:func:`search_condition` handles every query).
     """
     plan = _plan(query)
     return _subquery(plan.phrases) if plan.phrases else None
+
+
+def matching_among(query: str, ids: list[int]) -> set[int] | None:
+    """Which of ``ids`` match ``query``, asked of the index alone.
+
+    Costs what the ids cost, not what the query matches overall, so a
+    newest-first page can test the newest ids only.  On SQLite, ids close
+    together are found by one range read of the index, filtered in SQLite;
+    ids spread far apart by one look-up each.  None when the query has a lone
+    CJK character (only a substring test answers it; use
+    :func:`search_condition`).
+    """
+    plan = _plan(query)
+    if plan.substrings or not plan.phrases:
+        return None
+    if not ids:
+        return set()
+    expression = _match_expression(plan.phrases)
+    if not is_sqlite():
+        sql = "SELECT complaint_id FROM complaint_search WHERE tsv @@ %s::tsquery AND complaint_id = ANY(%s)"
+        return {i for (i,) in database.execute_sql(sql, (expression, list(ids))).fetchall()}
+    low, high = min(ids), max(ids)
+    if high - low < DENSE_SPAN * len(ids):  # a range read; '+rowid' keeps the ids a filter
+        sql = (
+            "SELECT rowid FROM complaint_fts WHERE complaint_fts MATCH ? AND rowid BETWEEN ? AND ?"
+            " AND +rowid IN (SELECT value FROM json_each(?))"
+        )
+        params: tuple[object, ...] = (expression, low, high, json.dumps(ids))
+    else:  # one look-up per id
+        sql = "SELECT rowid FROM complaint_fts WHERE complaint_fts MATCH ? AND rowid IN (SELECT value FROM json_each(?))"
+        params = (expression, json.dumps(ids))
+    return {i for (i,) in database.execute_sql(sql, params).fetchall()}
+
+
+def count_matching(query: str) -> int | None:
+    """How many complaints match ``query``, counted in the index alone.
+
+    None when the query has a lone CJK character (see :func:`matching_among`).
+    """
+    plan = _plan(query)
+    if plan.substrings or not plan.phrases:
+        return None
+    if is_sqlite():
+        sql = "SELECT count(*) FROM complaint_fts WHERE complaint_fts MATCH ?"
+    else:
+        sql = "SELECT count(*) FROM complaint_search WHERE tsv @@ %s::tsquery"
+    return int(database.execute_sql(sql, (_match_expression(plan.phrases),)).fetchone()[0])
 
 
 def _subquery(phrases: list[list[str]]) -> pw.NodeList:
@@ -291,6 +313,23 @@ def _subquery(phrases: list[list[str]]) -> pw.NodeList:
     return pw.NodeList((head, pw.Cast(expression, "tsquery")), parens=True)
 
 
+def _id_condition(phrases: list[list[str]]) -> pw.Expression:
+    """``id IN (matches)``, shaped for SQLite's planner, which cannot tell how
+    many rows an FTS query yields.  Few: start from them, by id.  Many: ``+id``
+    keeps the planner on another index (unit, received_at), probing the ids,
+    so a first page newest-first stops early.  PostgreSQL estimates itself.
+    """
+    subquery = _subquery(phrases)
+    if is_sqlite():
+        found = database.execute_sql(
+            "SELECT count(*) FROM (SELECT rowid FROM complaint_fts WHERE complaint_fts MATCH ? LIMIT ?)",
+            (_match_expression(phrases), FEW_MATCHES + 1),
+        ).fetchone()[0]
+        if found > FEW_MATCHES:
+            return pw.NodeList((pw.SQL("+"), Complaint.id), glue="").in_(subquery)
+    return Complaint.id.in_(subquery)
+
+
 def search_condition(query: str) -> pw.Expression:
     """The WHERE condition for complaints matching every term of ``query``.
 
@@ -300,13 +339,10 @@ def search_condition(query: str) -> pw.Expression:
     plan = _plan(query)
     condition: pw.Expression | None = None
     if plan.phrases:
-        condition = Complaint.id.in_(_subquery(plan.phrases))
+        condition = _id_condition(plan.phrases)
     for text in dict.fromkeys(plan.substrings):
-        found = (
-            Complaint.title.contains(text)
-            | Complaint.content.contains(text)
-            | Complaint.reply_text.contains(text)
-        )
+        fields = (Complaint.title, Complaint.content, Complaint.reply_text)
+        found = reduce(operator.or_, (f.contains(text) for f in fields))
         condition = found if condition is None else condition & found
     assert condition is not None  # _plan raises when there is nothing to search
     return condition

@@ -131,7 +131,36 @@ def test_invalid_queries(index: None) -> None:
         with pytest.raises(InvalidInput):
             search.search_condition(query)
     assert search.matching_ids("社") is None
-    assert search.matching_ids("社保") is not None
+
+
+def test_matching_ids(index: None) -> None:
+    a = add("社保卡挂失")
+    add("公积金")
+    ids = search.matching_ids("社保卡")
+    assert ids is not None
+    assert [c.id for c in Complaint.select().where(Complaint.id.in_(ids))] == [a.id]
+
+
+@pytest.mark.parametrize("dense_span", [0, 1000])  # one look-up per id; one range read
+def test_matching_among(index: None, dense_span: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "DENSE_SPAN", dense_span)
+    a, b, c, d = add("社保卡"), add("公积金"), add("社保中心"), add("社保")
+    assert search.matching_among("社保", [a.id, b.id, c.id]) == {a.id, c.id}
+    assert search.matching_among("社保", [d.id, b.id]) == {d.id}
+    assert search.matching_among("社保卡", [a.id, b.id, c.id, d.id]) == {a.id}
+    assert search.matching_among("社保", [a.id, d.id]) == {a.id, d.id}  # c between: not asked
+    assert search.matching_among("社保", []) == set()
+    assert search.matching_among("社", [a.id, d.id]) is None
+
+
+def test_count_matching(index: None) -> None:
+    add("社保卡")
+    add("公积金")
+    add("社保中心", reply="社保已办")
+    assert search.count_matching("社保") == 2
+    assert search.count_matching("社保 中心") == 1
+    assert search.count_matching("医保") == 0
+    assert search.count_matching("社") is None
 
 
 def test_reindex_after_reply_changes_and_remove(index: None) -> None:
@@ -166,10 +195,16 @@ def test_long_text(index: None) -> None:
     assert found("开头") == {c.id}
 
 
-def test_combined_with_filters(index: None) -> None:
+@pytest.mark.parametrize("few_matches", [0, 5000])  # both shapes of the SQLite condition
+def test_combined_with_filters(
+    index: None, few_matches: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "FEW_MATCHES", few_matches)
     east = Unit.create(code="E01", name="东区人社局")
     west = Unit.create(code="W01", name="西区人社局")
-    ours = [add(f"第{i}件，社保卡问题", unit=east, at=START + dt.timedelta(days=i)) for i in range(30)]
+    ours = [
+        add(f"第{i}件，社保卡问题", unit=east, at=START + dt.timedelta(days=i)) for i in range(30)
+    ]
     add("社保卡问题", unit=west)
     add("公积金问题", unit=east)
     query = Complaint.select().where(search.search_condition("社保") & (Complaint.unit == east))
@@ -207,7 +242,9 @@ def test_matches_brute_force_substring(index: None) -> None:
     for chunk in range(0, len(rows), 500):
         Complaint.insert_many(rows[chunk : chunk + 500]).execute()
     data = list(
-        Complaint.select(Complaint.id, Complaint.title, Complaint.content, Complaint.reply_text).tuples()
+        Complaint.select(
+            Complaint.id, Complaint.title, Complaint.content, Complaint.reply_text
+        ).tuples()
     )
     search.index_complaints(data)
     queries = set()
@@ -222,9 +259,11 @@ def test_matches_brute_force_substring(index: None) -> None:
         else:  # random characters: found or not
             queries.add("".join(rng.choices(ALPHABET, k=rng.randint(2, 4))))
     hits = 0
-    for q in sorted(queries):
+    for i, q in enumerate(sorted(queries)):
         expected = {row[0] for row in data if any(f and q in f for f in row[1:])}
-        assert found(q) == expected, q
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(search, "FEW_MATCHES", 5000 if i % 2 else 0)
+            assert found(q) == expected, q
         hits += bool(expected)
     assert hits >= 25
 
@@ -251,7 +290,20 @@ def _reference_tokens(text: str) -> list[str]:
 
 def test_tokens_match_reference() -> None:
     pool = list("社保推诿扯皮〇々あア한aZ09_ ，。、；（）…“”·-—") + [
-        "ＡＢ", "１２", "㎡", "①", "ﬁ", "İ", "\u0301", "\ue123", "𬘡", "\ufdd0", "\u3000", "\n", "ᦰ", "x" * 70,
+        "ＡＢ",
+        "１２",
+        "㎡",
+        "①",
+        "ﬁ",
+        "İ",
+        "\u0301",
+        "\ue123",
+        "𬘡",
+        "\ufdd0",
+        "\u3000",
+        "\n",
+        "ᦰ",
+        "x" * 70,
     ]
     rng = random.Random(7)
     for _ in range(3000):

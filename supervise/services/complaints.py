@@ -69,6 +69,21 @@ def next_number(received: dt.datetime) -> str:
     return f"TS{received:%Y%m}{value:05d}"
 
 
+def reserve_numbers(month: dt.date, n: int) -> list[str]:
+    """``n`` consecutive complaint numbers of ``month``, bumping its counter once (bulk imports).
+
+    Call inside the write transaction, like :func:`next_number`.
+    """
+    if n <= 0:
+        return []
+    name = f"complaint:{month:%Y%m}"
+    Counter.insert(name=name, value=n).on_conflict(
+        conflict_target=[Counter.name], update={Counter.value: Counter.value + n}
+    ).execute()
+    last = Counter.get(Counter.name == name).value
+    return [f"TS{month:%Y%m}{value:05d}" for value in range(last - n + 1, last + 1)]
+
+
 def _choice(value: str, allowed: tuple[str, ...], zh: str, en: str) -> str:
     if value not in allowed:
         raise InvalidInput(f"{zh}无效：{value}（可选：{'/'.join(allowed)}）", f"unknown {en}: {value}")
@@ -329,4 +344,4 @@ class ComplaintService(Service):
 
 
 __all__ = ["ComplaintService", "OPEN_STATUSES", "ENDED_STATUSES", "format_receipt", "normalise_receipt",
-           "next_number", "new_receipt_code", "snapshot", "pw"]
+           "next_number", "reserve_numbers", "new_receipt_code", "snapshot", "pw"]
