@@ -1,0 +1,302 @@
+"""Pieces every view and dialog uses: messages, the dialog base, forms, tooltips, theme.
+
+Messages: :func:`show_error`, :func:`show_info` and :func:`ask_yes_no` show a
+message box, except when :data:`INTERACTIVE` is False (tests, screenshots);
+every message is also kept in :data:`MESSAGES` so a test can read it.
+
+Dialogs (STYLE 8, 11) are :class:`Dialog` subclasses: ``create_widgets()``
+builds the body, ``validate()`` returns the value or None (after putting
+messages beside the fields), and ``.result`` holds the value once OK was
+pressed.  With ``_utest=True`` the dialog neither grabs nor waits, so a test
+can fill it and press its buttons.
+"""
+
+from __future__ import annotations
+
+import collections
+import gc
+import logging
+import tkinter as tk
+from collections.abc import Callable
+from tkinter import messagebox, ttk
+from typing import Any
+
+from ..errors import UserError
+
+logger = logging.getLogger(__name__)
+
+#: False in tests and while making screenshots: message boxes are not shown.
+INTERACTIVE = True
+#: The last messages shown, as (kind, text): kind is "error", "info" or "ask".
+MESSAGES: collections.deque[tuple[str, str]] = collections.deque(maxlen=50)
+#: What ask_yes_no answers when not interactive.
+DEFAULT_ANSWER = True
+
+ERROR_FG = "#c0392b"
+ACCENT = "#1f5fa8"
+MUTED = "#6b7280"
+CARD_BG = "#ffffff"
+WINDOW_BG = "#eef1f5"
+
+
+# -- messages ---------------------------------------------------------------------
+
+
+def show_error(parent: tk.Misc | None, text: str, title: str = "错误") -> None:
+    MESSAGES.append(("error", text))
+    if INTERACTIVE:
+        messagebox.showerror(title, text, parent=_alive(parent))
+
+
+def show_info(parent: tk.Misc | None, text: str, title: str = "提示") -> None:
+    MESSAGES.append(("info", text))
+    if INTERACTIVE:
+        messagebox.showinfo(title, text, parent=_alive(parent))
+
+
+def ask_yes_no(parent: tk.Misc | None, text: str, title: str = "确认") -> bool:
+    MESSAGES.append(("ask", text))
+    if INTERACTIVE:
+        return bool(messagebox.askyesno(title, text, parent=_alive(parent)))
+    return DEFAULT_ANSWER
+
+
+def _alive(widget: tk.Misc | None) -> tk.Misc | None:
+    try:
+        return widget if widget is not None and widget.winfo_exists() else None
+    except tk.TclError:
+        return None
+
+
+def error_text(exc: BaseException) -> str:
+    """The one line a person reads: the UserError's line, else a short notice."""
+    if isinstance(exc, UserError):
+        return exc.line()
+    return "内部错误，已写入日志 / internal error, see the log file"
+
+
+def report_error(parent: tk.Misc | None, exc: BaseException) -> None:
+    """UserError: its line, no traceback; anything else: logged in full, short notice."""
+    if not isinstance(exc, UserError):
+        logger.error("internal error in the GUI", exc_info=exc)
+    show_error(parent, error_text(exc))
+
+
+# -- theme -----------------------------------------------------------------------------
+
+
+def apply_theme(root: tk.Misc) -> ttk.Style:
+    """One ttk theme ('clam') on every platform, with the app's few styles."""
+    style = ttk.Style(root)
+    style.theme_use("clam")
+    root.configure(background=WINDOW_BG)  # type: ignore[call-arg]
+    style.configure(".", background=WINDOW_BG)
+    style.configure("TFrame", background=WINDOW_BG)
+    style.configure("TLabel", background=WINDOW_BG)
+    style.configure("TCheckbutton", background=WINDOW_BG)
+    style.configure("TRadiobutton", background=WINDOW_BG)
+    style.configure("TLabelframe", background=WINDOW_BG)
+    style.configure("TLabelframe.Label", background=WINDOW_BG, foreground=ACCENT, font="SuperviseBold")
+    style.configure("Card.TFrame", background=CARD_BG, relief="solid", borderwidth=1)
+    style.configure("Card.TLabel", background=CARD_BG, foreground=MUTED)
+    style.configure("CardNumber.TLabel", background=CARD_BG, foreground=ACCENT, font="SuperviseNumber")
+    style.configure("CardAlert.TLabel", background=CARD_BG, foreground=ERROR_FG, font="SuperviseNumber")
+    style.configure("Title.TLabel", font="SuperviseTitle", foreground="#1f2937")
+    style.configure("Muted.TLabel", foreground=MUTED)
+    style.configure("Error.TLabel", foreground=ERROR_FG)
+    style.configure("Status.TLabel", background="#dde3ea", foreground="#374151", padding=(6, 2))
+    style.configure("Nav.Treeview", rowheight=30, font="TkDefaultFont")
+    style.map("Nav.Treeview", background=[("selected", ACCENT)])
+    style.configure("Treeview", rowheight=24)
+    style.configure("Treeview.Heading", font="TkHeadingFont")
+    style.configure("Accent.TButton", foreground="#ffffff", background=ACCENT)
+    style.map("Accent.TButton", background=[("active", "#2a74c9"), ("disabled", "#9bb3d1")])
+    return style
+
+
+# -- small widgets ---------------------------------------------------------------------
+
+
+class Tooltip:
+    """A tooltip shown while the pointer rests on ``widget``."""
+
+    def __init__(self, widget: tk.Misc, text: str, delay_ms: int = 500) -> None:
+        self.widget, self.text, self.delay_ms = widget, text, delay_ms
+        self._after: str | None = None
+        self._tip: tk.Toplevel | None = None
+        widget.bind("<Enter>", self._schedule, add="+")
+        widget.bind("<Leave>", self.hide, add="+")
+        widget.bind("<ButtonPress>", self.hide, add="+")
+
+    def _schedule(self, _event: tk.Event | None = None) -> None:
+        self._after = self.widget.after(self.delay_ms, self.show)
+
+    def show(self) -> None:
+        if self._tip is not None or not self.text:
+            return
+        x = self.widget.winfo_rootx() + 12
+        y = self.widget.winfo_rooty() + self.widget.winfo_height() + 4
+        self._tip = tip = tk.Toplevel(self.widget)
+        tip.wm_overrideredirect(True)
+        tip.wm_geometry(f"+{x}+{y}")
+        tk.Label(tip, text=self.text, background="#ffffe0", relief="solid", borderwidth=1,
+                 font="TkTooltipFont", padx=6, pady=3).pack()
+
+    def hide(self, _event: tk.Event | None = None) -> None:
+        if self._after is not None:
+            self.widget.after_cancel(self._after)
+            self._after = None
+        if self._tip is not None:
+            self._tip.destroy()
+            self._tip = None
+
+
+def text_value(widget: tk.Text) -> str:
+    return widget.get("1.0", "end-1c").strip()
+
+
+def set_text(widget: tk.Text, value: str, readonly: bool = False) -> None:
+    widget.configure(state="normal")
+    widget.delete("1.0", "end")
+    widget.insert("1.0", value or "")
+    if readonly:
+        widget.configure(state="disabled")
+
+
+class Form(ttk.Frame):
+    """A grid of label / field / message-beside-the-field rows."""
+
+    def __init__(self, parent: tk.Misc, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        self.fields: dict[str, tk.Widget] = {}
+        self.errors: dict[str, ttk.Label] = {}
+        self._row = 0
+        self.columnconfigure(1, weight=1)
+
+    def add(self, name: str, label: str, widget: tk.Widget, *, required: bool = False, sticky: str = "ew") -> tk.Widget:
+        text = f"{label}{' *' if required else ''}"
+        ttk.Label(self, text=text).grid(row=self._row, column=0, sticky="ne", padx=(0, 6), pady=3)
+        widget.grid(row=self._row, column=1, sticky=sticky, pady=3)
+        message = ttk.Label(self, text="", style="Error.TLabel", wraplength=260)
+        message.grid(row=self._row, column=2, sticky="nw", padx=(8, 0), pady=3)
+        self.fields[name], self.errors[name] = widget, message
+        self._row += 1
+        return widget
+
+    def error(self, name: str, text: str) -> None:
+        self.errors[name].configure(text=text)
+
+    def clear_errors(self) -> None:
+        for label in self.errors.values():
+            label.configure(text="")
+
+    def has_errors(self) -> bool:
+        return any(label.cget("text") for label in self.errors.values())
+
+
+# -- dialogs ---------------------------------------------------------------------------
+
+
+class Dialog(tk.Toplevel):
+    """A modal dialog: body from ``create_widgets()``, OK runs ``validate()``.
+
+    ``validate()`` returns the dialog's value, or None after showing what is
+    wrong (beside the field, or in the message line at the bottom).  The value
+    is kept in ``.result`` and, when given, handed to ``on_result`` — the way
+    a caller acts on a dialog that does not block (``_utest``).
+    """
+
+    ok_text = "确定"
+
+    def __init__(self, parent: tk.Misc, title: str, *, _utest: bool = False,
+                 on_result: Callable[[Any], None] | None = None) -> None:
+        super().__init__(parent)
+        self.withdraw()
+        self.title(title)
+        self.configure(background=WINDOW_BG)
+        self.parent = parent
+        self.result: Any = None
+        self.on_result = on_result
+        self._utest = _utest
+        body = ttk.Frame(self, padding=12)
+        body.pack(fill="both", expand=True)
+        self.create_widgets(body)
+        self.message = ttk.Label(self, text="", style="Error.TLabel", wraplength=520, padding=(12, 0))
+        self.message.pack(fill="x")
+        self.create_buttons()
+        self.protocol("WM_DELETE_WINDOW", self.cancel)
+        self.bind("<Escape>", lambda _e: self.cancel())
+        self.transient(parent.winfo_toplevel())
+        self.deiconify()
+        if not _utest:
+            self.wait_visibility()
+            self.grab_set()
+            self.focus_initial()
+            self.wait_window(self)
+
+    def create_widgets(self, body: ttk.Frame) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def create_buttons(self) -> None:
+        bar = ttk.Frame(self, padding=(12, 6, 12, 12))
+        bar.pack(fill="x")
+        self.cancel_button = ttk.Button(bar, text="取消", command=self.cancel)
+        self.cancel_button.pack(side="right")
+        self.ok_button = ttk.Button(bar, text=self.ok_text, command=self.ok, style="Accent.TButton")
+        self.ok_button.pack(side="right", padx=(0, 6))
+        self.bind("<Return>", self._return)
+
+    def _return(self, event: tk.Event) -> None:
+        if not isinstance(event.widget, tk.Text):
+            self.ok()
+
+    def focus_initial(self) -> None:
+        """Give the keyboard focus to the first field (subclasses may override)."""
+
+    def validate(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def show_message(self, text: str) -> None:
+        self.message.configure(text=text)
+
+    def ok(self) -> None:
+        self.show_message("")
+        try:
+            value = self.validate()
+        except UserError as exc:
+            self.show_message(exc.line())
+            return
+        if value is None:
+            return
+        self.result = value
+        self.destroy()
+        if self.on_result is not None:
+            self.on_result(value)
+
+    def cancel(self) -> None:
+        self.result = None
+        self.destroy()
+
+    def destroy(self) -> None:
+        super().destroy()
+        # destroyed widget trees are reference cycles; collect them here, on the Tk thread,
+        # so that their Tk variables are never finalised by a worker thread's collection
+        gc.collect()
+
+
+__all__ = [
+    "ACCENT",
+    "Dialog",
+    "Form",
+    "INTERACTIVE",
+    "MESSAGES",
+    "Tooltip",
+    "apply_theme",
+    "ask_yes_no",
+    "error_text",
+    "report_error",
+    "set_text",
+    "show_error",
+    "show_info",
+    "text_value",
+]
