@@ -12,6 +12,12 @@ from setuptools import find_packages, setup
 
 BUILTIN_PLUGINS = [
     "reference = supervise_plugins.reference",
+    "evaluations = supervise_plugins.evaluations",
+    "hotline = supervise_plugins.hotline",
+    "circulars = supervise_plugins.circulars",
+    "ledgers = supervise_plugins.ledgers",
+    "escalation_rules = supervise_plugins.escalation_rules",
+    "accountability_rules = supervise_plugins.accountability_rules",
 ]
 
 setup(
@@ -45,6 +51,7 @@ setup(
             "psycopg2-binary>=2.9",
             "hypothesis>=6.100",
             "ruff>=0.6",
+            "Pillow>=10",
         ],
     },
     entry_points={

@@ -2,9 +2,10 @@
 
 Each row is keyed by its code; a code already in the database counts as a
 duplicate and is left as it is, so importing the same file twice adds
-nothing.  Rows are validated before any is written; parents may appear in
-the same file (units are written in file order, so a parent row comes first
-or already exists).
+nothing.  The engine has already checked the required values; parents may
+appear in the same file (units are written in file order, so a parent row
+comes first or already exists).  Reference rows carry no batch mark, so
+these imports cannot be undone (``import undo`` says so).
 """
 
 from __future__ import annotations
@@ -21,33 +22,24 @@ from supervise.tabular import Row
 logger = logging.getLogger(__name__)
 
 UNIT_COLUMNS = (
-    Column("单位编码", True, ("单位代码",), "唯一编码，如 U01"),
-    Column("单位名称", True, ("单位",)),
-    Column("上级单位编码", False, ("上级编码",), "两级单位树的上级"),
-    Column("类型", False, ("单位类型",), "区县/部门/窗口/乡镇街道，默认 部门"),
+    Column("单位编码", True, ("单位代码",), "唯一编码，如 U01", example="U01"),
+    Column("单位名称", True, ("单位",), example="市人力资源和社会保障局"),
+    Column("上级单位编码", False, ("上级编码",), "两级单位树的上级；上级须已存在或在本文件中排在前面"),
+    Column("类型", False, ("单位类型",), "默认 部门", choices=UNIT_KINDS, example="部门"),
 )
 STAFF_COLUMNS = (
-    Column("工号", True, ("人员编号",)),
-    Column("姓名", True),
-    Column("单位编码", True, ("单位代码",)),
-    Column("岗位", False, ("职务",)),
+    Column("工号", True, ("人员编号",), "唯一工号", example="S0001"),
+    Column("姓名", True, example="张三"),
+    Column("单位编码", True, ("单位代码",), "须为已有单位", example="U01"),
+    Column("岗位", False, ("职务",), example="综合窗口"),
 )
 MATTER_COLUMNS = (
-    Column("事项编码", True, ("事项代码",)),
-    Column("事项名称", True),
-    Column("单位编码", True, ("单位代码",)),
-    Column("法定时限", True, ("法定办结时限",), "工作日"),
-    Column("承诺时限", False, ("承诺办结时限",), "工作日；不超过法定时限"),
+    Column("事项编码", True, ("事项代码",), "唯一编码", example="M0001"),
+    Column("事项名称", True, example="企业开办"),
+    Column("单位编码", True, ("单位代码",), "须为已有单位", example="U01"),
+    Column("法定时限", True, ("法定办结时限",), "工作日", example="20"),
+    Column("承诺时限", False, ("承诺办结时限",), "工作日；不超过法定时限（压缩目标：不超过法定时限的 25%）", example="5"),
 )
-
-
-def _required(ctx: ImportContext, row: Row, names: Iterable[str]) -> bool:
-    ok = True
-    for name in names:
-        if row.values.get(name) in (None, ""):
-            ctx.error(row, name, "必填项为空 required value missing")
-            ok = False
-    return ok
 
 
 def _code(value: object) -> str:
@@ -58,8 +50,6 @@ def import_units(ctx: ImportContext, rows: Iterable[Row], **_: object) -> None:
     known = {code: uid for code, uid in Unit.select(Unit.code, Unit.id).tuples()}
     seen: set[str] = set()
     for row in rows:
-        if not _required(ctx, row, ("单位编码", "单位名称")):
-            continue
         code, v = _code(row.values["单位编码"]), row.values
         kind = v.get("类型") or "部门"
         parent = _code(v["上级单位编码"]) if v.get("上级单位编码") else None
@@ -87,8 +77,6 @@ def import_staff(ctx: ImportContext, rows: Iterable[Row], **_: object) -> None:
     seen: set[str] = set()
     batch: list[dict[str, object]] = []
     for row in rows:
-        if not _required(ctx, row, ("工号", "姓名", "单位编码")):
-            continue
         number, unit = _code(row.values["工号"]), _code(row.values["单位编码"])
         if number in seen:
             ctx.error(row, "工号", "文件内工号重复 duplicate staff number in the file")
@@ -112,8 +100,6 @@ def import_matters(ctx: ImportContext, rows: Iterable[Row], **_: object) -> None
     seen: set[str] = set()
     batch: list[dict[str, object]] = []
     for row in rows:
-        if not _required(ctx, row, ("事项编码", "事项名称", "单位编码", "法定时限")):
-            continue
         v = row.values
         code, unit = _code(v["事项编码"]), _code(v["单位编码"])
         if code in seen:

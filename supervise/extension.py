@@ -25,12 +25,20 @@ RULE_KINDS: tuple[str, ...] = ("escalation", "accountability")
 
 @dataclass(frozen=True)
 class Column:
-    """One column of an import format: its header name, aliases and help text."""
+    """One column of an import format.
+
+    ``name`` is the header, ``aliases`` other accepted headers, ``help`` the
+    text shown in the template's notes and the GUI, ``choices`` the accepted
+    words of an enumeration (a drop-down list in the template), ``example``
+    the value of the template's example row.
+    """
 
     name: str
     required: bool
     aliases: tuple[str, ...] = ()
     help: str = ""
+    choices: tuple[str, ...] = ()
+    example: str = ""
 
 
 @dataclass(frozen=True)

@@ -55,10 +55,50 @@ def _complaint_workflow(m: SchemaMigrator) -> None:
     search.rebuild()
 
 
+LIST_INDEXES = (
+    ("unit_id", "received_at"),
+    ("status", "received_at", "due_at"),
+    ("category", "received_at"),
+    ("channel", "received_at"),
+)
+
+
+def _list_indexes(m: SchemaMigrator) -> None:
+    """Each list filter's newest complaints without sorting every match (issue #3 bench).
+
+    Skips an index the database already has (same columns, any name).
+    """
+    present = {tuple(ix.columns) for ix in database.get_indexes("complaint")}
+    missing = [cols for cols in LIST_INDEXES if cols not in present]
+    if missing:
+        migrate(*(m.add_index("complaint", cols, False) for cols in missing))
+
+
+RULE_INDEXES = (
+    ("escalation", ("rule", "target_kind", "target_id", "state", "level", "updated_at")),
+    ("complaint", ("due_at", "status", "replied_at", "assigned_at")),
+)
+
+
+def _rule_indexes(m: SchemaMigrator) -> None:
+    """Covering indexes for the escalation and accountability rules (issue #5).
+
+    Skips an index the database already has (same columns, any name).
+    """
+    wanted = []
+    for table, columns in RULE_INDEXES:
+        if columns not in {tuple(ix.columns) for ix in database.get_indexes(table)}:
+            wanted.append(m.add_index(table, columns, False))
+    if wanted:
+        migrate(*wanted)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "baseline", _baseline),
     Migration(2, "account lockout (user.failed_logins, user.locked_until)", _account_lockout),
     Migration(3, "complaint workflow (extensions, counters, keyword index)", _complaint_workflow),
+    Migration(4, "rule indexes (escalation by rule and target, complaint deadlines)", _rule_indexes),
+    Migration(8, "complaint list indexes (unit, status, category, channel by received_at)", _list_indexes),
 ]
 LATEST = MIGRATIONS[-1].version
 

@@ -186,6 +186,13 @@ class Complaint(Versioned):
             (("source", "external_id"), True),
             (("unit", "status"), False),
             (("status", "due_at"), False),
+            # list filters, newest first, without sorting every match (issue #3 bench)
+            (("unit", "received_at"), False),
+            (("status", "received_at", "due_at"), False),  # also 超期, newest first, covered
+            (("category", "received_at"), False),
+            (("channel", "received_at"), False),
+            # deadline rules (临期/超期) read due, status and reply times from the index (issue #5)
+            (("due_at", "status", "replied_at", "assigned_at"), False),
         )
 
 
@@ -327,6 +334,8 @@ class Escalation(Versioned):
         indexes = (
             (("rule", "target_kind", "target_id"), True),
             (("state", "level"), False),
+            # the rules engine reads a rule's records in target order without the table (issue #5)
+            (("rule", "target_kind", "target_id", "state", "level", "updated_at"), False),
         )
 
 

@@ -101,11 +101,6 @@ def test_user_list_json(cli_db, capsys):
     assert {"name": "li", "role": "liaison", "unit": "U01"}.items() <= next(u for u in data["items"] if u["name"] == "li").items()
 
 
-def test_pending_command_says_not_yet(capsys):
-    code, _, err = run(capsys, "escalate")
-    assert code == 2 and "not yet available" in err
-
-
 def test_help_lists_every_command(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])

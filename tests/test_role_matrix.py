@@ -20,6 +20,7 @@ from supervise.services.complaints import ComplaintService, format_receipt
 from supervise.services.reference import ReferenceService
 
 from .conftest import PASSWORD, make_user
+from .test_accountability import pending_case
 
 ROLES = ("admin", "staff", "liaison_own", "liaison_other", "supervisor", "viewer")
 OFFICE = {"admin": 0, "staff": 0}
@@ -88,6 +89,14 @@ CASES: list[tuple[str, Prepare, dict[str, int]]] = [
     ("calendar set 2027-01-0{d} holiday", lambda s: [], expect({"admin": 0})),
     ("settings complaint.max_extensions 2", lambda s: [], expect({"admin": 0})),
     ("audit verify", lambda s: [], expect(OFFICE)),
+    ("escalate --as-of 2026-03-10T09:00", lambda s: [assigned(s)], expect(OFFICE)),
+    ("escalate --as-of 2026-03-10T09:00 --json", lambda s: [], expect(OFFICE)),
+    ("escalation list --state open", lambda s: [], expect(OFFICE | {"viewer": 0})),
+    ("accountability propose --as-of 2026-03-20T09:00", lambda s: [assigned(s)], expect(OFFICE)),
+    ("accountability list --status 待决定 --json", lambda s: [], expect(OFFICE | {"viewer": 0})),
+    ("accountability show {n}", lambda s: [str(pending_case())], expect(OFFICE | {"viewer": 0})),
+    ("accountability decide {n} --form 约谈 --basis 依据问责条例", lambda s: [str(pending_case())], expect({"staff": 0})),
+    ("accountability dismiss {n} --reason 情节轻微", lambda s: [str(pending_case())], expect({"staff": 0})),
 ]
 
 

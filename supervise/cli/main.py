@@ -76,7 +76,7 @@ def json_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> Parser:
-    from . import admin, complaints, data, ratings_reviews, records
+    from . import admin, circulars, complaints, data, documents, gui_cmd, ratings_reviews, rules
 
     parser = Parser(
         prog="supervise",
@@ -92,7 +92,10 @@ def build_parser() -> Parser:
     data.register(sub)
     complaints.register(sub)
     ratings_reviews.register(sub)
-    records.register(sub)
+    rules.register(sub)
+    circulars.register(sub)
+    documents.register(sub)
+    gui_cmd.register(sub)
     return parser
 
 

@@ -11,6 +11,8 @@ import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from peewee import fn
+
 from supervise import hookimpl
 from supervise.extension import (
     CircularSpec,
@@ -21,6 +23,8 @@ from supervise.extension import (
     RuleSpec,
     ViewSpec,
 )
+from supervise.models import Complaint, Escalation
+from supervise.rules import CaseProposal, EscalationHit, RuleContext, complaint_unanswered
 
 logger = logging.getLogger(__name__)
 
@@ -58,16 +62,47 @@ def export_rows(rows: Iterable[Mapping[str, object]], path: str | Path, **contex
     return path
 
 
-def overdue_rule(
-    overdue_days: Mapping[str, int], threshold: int = 3, **context: object
-) -> list[str]:
-    """The record ids overdue by at least ``threshold`` days, sorted."""
-    return sorted(rid for rid, days in overdue_days.items() if days >= threshold)
+def at_least(values: Mapping[str, int], threshold: int = 3, **context: object) -> list[str]:
+    """The keys whose value is at least ``threshold``, sorted."""
+    return sorted(key for key, value in values.items() if value >= threshold)
 
 
-def repeat_offender_rule(counts: Mapping[str, int], limit: int = 2, **context: object) -> list[str]:
-    """The units with more than ``limit`` cases, sorted."""
-    return sorted(unit for unit, n in counts.items() if n > limit)
+def more_than(counts: Mapping[str, int], limit: int = 2, **context: object) -> list[str]:
+    """The keys counted more than ``limit`` times, sorted."""
+    return sorted(key for key, n in counts.items() if n > limit)
+
+
+def overdue_rule(ctx: RuleContext, **context: object) -> list[EscalationHit]:
+    """A unit with at least ``threshold`` unanswered complaints past due at
+    ``ctx.as_of`` gets a 约谈提醒 — a rule that answers in Python, after one
+    grouped query (the engine also takes a SELECT, see docs/RULES.md)."""
+    threshold = ctx.int_param("threshold", 1)
+    rows = (Complaint.select(Complaint.unit, fn.COUNT(Complaint.id))
+            .where(complaint_unanswered(ctx.as_of) & (Complaint.due_at < ctx.as_of) & Complaint.unit.is_null(False))
+            .group_by(Complaint.unit).tuples())
+    counts = {str(unit): n for unit, n in rows}
+    return [EscalationHit("unit", int(unit), "约谈提醒", f"本单位超期未反馈工单 {counts[unit]} 件")
+            for unit in at_least(counts, threshold)]
+
+
+def repeat_offender_rule(ctx: RuleContext, **context: object) -> list[CaseProposal]:
+    """A unit whose complaints carry more than ``limit`` open escalations at
+    督办 or above: one 慢作为 proposal per unit and month, citing them."""
+    limit = ctx.int_param("limit")
+    high = ("督办", "挂牌督办")
+    rows = (Escalation.select(Complaint.unit, Escalation.id)
+            .join(Complaint, on=((Escalation.target_kind == "complaint") & (Escalation.target_id == Complaint.id)))
+            .where((Escalation.state == "open") & Escalation.level.in_(high) & Complaint.unit.is_null(False)
+                   & (Escalation.updated_at <= ctx.as_of))
+            .order_by(Escalation.id).tuples())
+    cited: dict[str, list[int]] = {}
+    for unit, escalation in rows:
+        cited.setdefault(str(unit), []).append(escalation)
+    month = ctx.as_of.strftime("%Y-%m")
+    return [CaseProposal(f"unit:{unit}:{month}", "unit", int(unit), None, "慢作为",
+                         [{"kind": "escalation", "id": e} for e in cited[unit]],
+                         f"{month} 本单位督办及以上在办 {len(cited[unit])} 件")
+            for unit in more_than({u: len(ids) for u, ids in cited.items()}, limit)]
 
 
 def write_circular(title: str, body: str, path: str | Path, **context: object) -> Path:

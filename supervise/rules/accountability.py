@@ -1,0 +1,237 @@
+"""The accountability engine (问责): every accountability rule proposes cases.
+
+A rule answers with the cases it would propose at the run's instant — a
+peewee SELECT of ``(key, target_kind, unit_id, staff_id, failure_kind,
+evidence, reason)`` (set-based, preferred) or a list of
+:class:`~supervise.rules.context.CaseProposal`.  ``key`` names the evidence
+within the rule; the engine stores ``"<rule>:<key>"`` as the case's unique
+``evidence_key`` and inserts, in one ``INSERT … SELECT``, only the keys
+never proposed before — whatever became of the earlier proposal (decided or
+dismissed).  So proposals never repeat for the same evidence, and
+re-running any instant adds nothing twice.  Nothing is decided here: every
+case starts 待决定 and waits for a ``staff`` decision
+(:mod:`supervise.services.accountability`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import peewee as pw
+
+from ..auth import Actor
+from ..db import database
+from ..errors import InvalidInput
+from ..extension import RuleSpec
+from ..models import FAILURE_KINDS, AccountabilityCase, Staff, Unit
+from ..registry import get_registry
+from ..services.base import Service
+from ..workdays import WorkCalendar
+from .context import CaseProposal, RuleContext
+from .engine import (
+    RuleFailure,
+    call_rule,
+    check_as_of,
+    chunks,
+    contexts,
+    is_query,
+    run_isolated,
+    serialise_runs,
+    temporary,
+)
+
+logger = logging.getLogger(__name__)
+
+TARGET_KINDS = ("unit", "staff")
+
+
+class CaseCandidate(pw.Model):
+    """Scratch table: what one rule would propose at the run's instant."""
+
+    key = pw.CharField(primary_key=True)
+    target_kind = pw.CharField()
+    unit_id = pw.IntegerField()
+    staff_id = pw.IntegerField(null=True)
+    failure_kind = pw.CharField()
+    evidence = pw.TextField()
+    reason = pw.TextField()
+
+    class Meta:
+        database = database
+        table_name = "rule_case_candidate"
+        temporary = True
+
+
+_K = CaseCandidate
+_FIELDS = [_K.key, _K.target_kind, _K.unit_id, _K.staff_id, _K.failure_kind, _K.evidence, _K.reason]
+
+
+@dataclass
+class ProposalRun:
+    """What one ``accountability propose`` run did."""
+
+    as_of: dt.datetime
+    proposed: list[dict[str, Any]] = field(default_factory=list)  # at most ``limit`` items
+    proposed_total: int = 0
+    by_rule: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failures: list[RuleFailure] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(sep=" "),
+            "proposed": self.proposed,
+            "proposed_total": self.proposed_total,
+            "by_rule": self.by_rule,
+            "failures": [f.as_dict() for f in self.failures],
+        }
+
+
+def fill_candidates(rule: RuleSpec, ctx: RuleContext) -> None:
+    """Run the rule and put its proposals into the (empty) scratch table; check them."""
+    result = call_rule(rule, ctx)
+    if is_query(result):
+        _K.insert_from(result, _FIELDS).as_rowcount().execute()
+    elif isinstance(result, list | tuple):
+        rows = [_proposal(item) for item in result]
+        for chunk in chunks(rows):
+            _K.insert_many(chunk, _FIELDS).as_rowcount().execute()
+    else:
+        raise TypeError(f"returned {type(result).__name__}, expected a SELECT query or a list of CaseProposal")
+    bad = _K.select().where(_K.failure_kind.not_in(FAILURE_KINDS) | _K.target_kind.not_in(TARGET_KINDS)
+                            | ((_K.target_kind == "staff") & _K.staff_id.is_null()) | (_K.key == "")).first()
+    if bad is not None:
+        raise InvalidInput(
+            f"问责建议无效：{bad.key}（对象 {bad.target_kind}，类型 {bad.failure_kind}）",
+            f"bad proposal {bad.key!r}: target {bad.target_kind!r}, failure kind {bad.failure_kind!r}",
+        )
+
+
+def _proposal(item: Any) -> tuple[Any, ...]:
+    if not isinstance(item, CaseProposal):
+        if isinstance(item, tuple) and len(item) == 7:
+            item = CaseProposal(*item)
+        else:
+            raise TypeError(f"returned {item!r}, expected a CaseProposal")
+    if not isinstance(item.key, str) or not isinstance(item.unit_id, int) or not isinstance(item.evidence, list):
+        raise TypeError(f"returned {item!r}, expected a CaseProposal with text key, unit id and evidence list")
+    evidence = json.dumps(item.evidence, ensure_ascii=False)
+    return (item.key, item.target_kind, item.unit_id, item.staff_id, item.failure_kind, evidence, item.reason)
+
+
+def insert_new(name: str, as_of: dt.datetime) -> list[int]:
+    """Insert the scratch table's proposals whose evidence key is new; their ids."""
+    case = AccountabilityCase
+    key = pw.Value(f"{name}:").concat(_K.key)
+    before = case.select(pw.fn.MAX(case.id)).scalar() or 0
+    existing = AccountabilityCase.alias()
+    fresh = (_K.select(pw.Value(name), _K.target_kind, _K.unit_id, _K.staff_id, _K.failure_kind, _K.evidence, key,
+                       _K.reason, pw.Value(as_of), pw.Value("待决定"), pw.Value(1))
+             .where(~pw.fn.EXISTS(existing.select(pw.SQL("1")).where(existing.evidence_key == key))))
+    case.insert_from(fresh, [case.rule, case.target_kind, case.unit, case.staff, case.failure_kind, case.evidence,
+                             case.evidence_key, case.reason, case.proposed_at, case.status, case.version]
+                     ).as_rowcount().execute()
+    return [rid for (rid,) in case.select(case.id).where((case.id > before) & (case.rule == name))
+            .order_by(case.id).tuples()]
+
+
+class ProposalEngine(Service):
+    """``accountability propose``: every accountability rule at one instant."""
+
+    def __init__(self, actor: Actor, *, rules: Sequence[RuleSpec] | None = None,
+                 calendar: WorkCalendar | None = None) -> None:
+        super().__init__(actor)
+        self._rules = rules
+        self._calendar = calendar
+
+    def rules(self) -> list[RuleSpec]:
+        return list(self._rules) if self._rules is not None else get_registry().accountability_rules()
+
+    def run(self, as_of: dt.datetime | None = None, *, limit: int | None = 1000) -> ProposalRun:
+        """Propose cases as of ``as_of`` (default now); ``limit`` caps the ``proposed`` list."""
+        as_of = check_as_of(as_of)
+        if limit is not None and limit < 0:
+            raise InvalidInput("--limit 不能为负数", "--limit cannot be negative")
+        result = ProposalRun(as_of)
+        new_ids: list[int] = []
+        with self.change("accountability.propose"):
+            serialise_runs()
+            for rule, ctx in contexts(self.rules(), as_of, self._calendar):
+                outcome: dict[str, list[int]] = {}
+
+                def step(rule: RuleSpec = rule, ctx: RuleContext = ctx, outcome: dict[str, list[int]] = outcome) -> None:
+                    temporary(_K)
+                    fill_candidates(rule, ctx)
+                    outcome["ids"] = insert_new(rule.name, as_of)
+
+                if not run_isolated(rule, result.failures, step):
+                    continue
+                ids = outcome["ids"]
+                new_ids.extend(ids)
+                result.by_rule[rule.name] = {"title": rule.title, "proposed": len(ids)}
+            result.proposed_total = len(new_ids)
+            CaseCandidate.drop_table(safe=True)
+            self.audit("accountability.propose", "accountability_case", None, None, {
+                "as_of": as_of,
+                "proposed": {name: v["proposed"] for name, v in result.by_rule.items()},
+                "ids": [new_ids[0], new_ids[-1]] if new_ids else [],
+                "failures": [f.as_dict() for f in result.failures],
+            })
+        shown = new_ids if limit is None else new_ids[:limit]
+        result.proposed = describe_cases(shown)
+        logger.info("propose at %s: %d new cases", as_of, result.proposed_total)
+        return result
+
+
+def describe_cases(ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The proposal summaries (id, rule, kind, target …) of ``ids``, in that order."""
+    if not ids:
+        return []
+    case = AccountabilityCase
+    rows = {c.id: c for c in case.select().where(case.id.in_(list(ids)))}
+    unit_ids = list({c.unit_id for c in rows.values()}) or [0]
+    units = {uid: (code, name) for uid, code, name in
+             Unit.select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_(unit_ids)).tuples()}
+    staff_ids = list({c.staff_id for c in rows.values() if c.staff_id}) or [0]
+    staff = {sid: (number, name) for sid, number, name in
+             Staff.select(Staff.id, Staff.number, Staff.name).where(Staff.id.in_(staff_ids)).tuples()}
+    return [summary(rows[i], units.get(rows[i].unit_id), staff.get(rows[i].staff_id)) for i in ids if i in rows]
+
+
+def summary(c: AccountabilityCase, unit: tuple[str, str] | None, staff: tuple[str, str] | None) -> dict[str, Any]:
+    """One case as the ``--json`` answers show it (Chinese words for kind, status, form)."""
+    unit_text = f"{unit[0]} {unit[1]}" if unit else str(c.unit_id)
+    if c.target_kind == "staff" and staff:
+        target = f"{staff[0]} {staff[1]}（{unit[1] if unit else c.unit_id}）"
+    else:
+        target = unit_text
+    return {
+        "id": c.id,
+        "rule": c.rule,
+        "kind": c.failure_kind,
+        "target": target,
+        "target_kind": c.target_kind,
+        "unit": unit[1] if unit else None,
+        "unit_code": unit[0] if unit else None,
+        "staff": staff[1] if staff else None,
+        "staff_number": staff[0] if staff else None,
+        "evidence": json.loads(c.evidence),
+        "reason": c.reason,
+        "proposed_at": c.proposed_at.isoformat(sep=" "),
+        "status": c.status,
+        "form": c.form,
+        "sanction": c.sanction,
+        "sanction_ends": c.sanction_ends.isoformat() if c.sanction_ends else None,
+        "basis": c.basis,
+        "decided_by": c.decided_by,
+        "decided_at": c.decided_at.isoformat(sep=" ") if c.decided_at else None,
+        "version": c.version,
+    }
+
+
+__all__ = ["CaseCandidate", "ProposalEngine", "ProposalRun", "describe_cases", "fill_candidates", "insert_new",
+           "summary"]
