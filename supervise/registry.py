@@ -265,3 +265,19 @@ def set_registry(registry: Registry | None) -> None:
     global _default
     with _lock:
         _default = registry
+
+
+def use_plugins_dir_setting() -> None:
+    """Honour the drop-in folder saved in settings ("plugins.dir") for this process.
+
+    ``SUPERVISE_PLUGINS_DIR`` wins when set.  Call with the database open and
+    its schema in place (after log-in); the registry is rebuilt on next use.
+    """
+    import os
+
+    from . import settings
+
+    folder = settings.get("plugins.dir")
+    if folder and not os.environ.get("SUPERVISE_PLUGINS_DIR"):
+        os.environ["SUPERVISE_PLUGINS_DIR"] = folder
+        set_registry(None)

@@ -132,3 +132,30 @@ def test_backup_command(cli_db, capsys, tmp_path):
         assert code == 0 and json.loads(out)["bytes"] > 0
     else:
         assert code == 2 and "pg_dump" in err
+
+
+def test_plugins_dir_setting_loads_drop_ins(cli_db, capsys, tmp_path):
+    from supervise.registry import set_registry
+
+    folder = tmp_path / "dropins"
+    folder.mkdir()
+    (folder / "dropfmt.py").write_text(
+        "from supervise import hookimpl\n"
+        "from supervise.extension import Column, ImporterSpec\n"
+        "def run(ctx, rows, **_):\n"
+        "    ctx.imported += sum(1 for _ in rows)\n"
+        "@hookimpl\n"
+        "def supervise_register_importers():\n"
+        "    return [ImporterSpec('dropfmt', '投放格式', (Column('编号', True),), run)]\n",
+        encoding="utf-8",
+    )
+    data = tmp_path / "rows.csv"
+    data.write_text("编号\n1\n2\n", encoding="utf-8")
+    try:
+        assert run(capsys, "--db", cli_db, "import", "dropfmt", str(data))[0] == 6
+        assert run(capsys, "--db", cli_db, "settings", "plugins.dir", json.dumps(str(folder)))[0] == 0
+        code, out, err = run(capsys, "--db", cli_db, "import", "dropfmt", str(data), "--json")
+        assert code == 0, err
+        assert json.loads(out)["imported"] == 2
+    finally:
+        set_registry(None)

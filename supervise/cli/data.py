@@ -38,9 +38,9 @@ def cmd_import(args: argparse.Namespace, app: App) -> int:
     handler = {"formats": _formats, "template": _template, "list": _list, "undo": _undo}.get(args.target)
     if handler is not None:
         return handler(args, app)
-    spec = get_registry().importer(args.target)
     path = _need(args, "FILE", "文件")
-    actor = app.actor()
+    actor = app.actor()  # logs in first: the drop-in folder setting can add formats
+    spec = get_registry().importer(args.target)
     progress = ProgressLine(f"导入 {spec.title}", enabled=not app.json)
     try:
         result = run_import(actor, spec, path, skip_invalid=args.skip_invalid, errors_out=args.errors,

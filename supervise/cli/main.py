@@ -22,6 +22,7 @@ from ..auth import SYSTEM, Actor, login
 from ..db import close_database, open_database
 from ..errors import EXIT_INTERNAL, EXIT_USAGE, NotPermitted, UserError
 from ..log import setup_logging
+from ..registry import use_plugins_dir_setting
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class App:
                     raise NotPermitted("未提供密码（SUPERVISE_PASSWORD）", "no password given (SUPERVISE_PASSWORD)")
                 password = getpass.getpass(f"{name} 的密码 / password: ")
             self._actor = login(name, password)
+            use_plugins_dir_setting()
         return self._actor
 
     def system(self) -> Actor:

@@ -27,13 +27,12 @@ from tkinter import ttk
 from types import TracebackType
 from typing import Any
 
-from .. import __version__, settings
+from .. import __version__
 from ..auth import Actor
 from ..db import close_database
 from ..errors import UserError
 from ..permissions import ADMIN, LIAISON, ROLE_NAMES, STAFF, SUPERVISOR, VIEWER, allowed
-from ..plugins import ENV_PLUGINS_DIR
-from ..registry import get_registry, set_registry
+from ..registry import get_registry, use_plugins_dir_setting
 from . import common, state
 from .context import ViewContext
 from .dashboard import DashboardView
@@ -132,10 +131,7 @@ class SuperviseApp:
     def logged_in(self, actor: Actor, url: str) -> None:
         self.db_url = url
         state.update(user=actor.name)
-        folder = settings.get("plugins.dir")
-        if folder and not os.environ.get(ENV_PLUGINS_DIR):
-            os.environ[ENV_PLUGINS_DIR] = folder  # the settings page's drop-in folder, for this process
-            set_registry(None)
+        use_plugins_dir_setting()  # the settings page's drop-in folder, for this process
         if self.login_view is not None:
             self.login_view.destroy()
             self.login_view = None
