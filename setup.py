@@ -43,6 +43,7 @@ setup(
         "reportlab>=4.0",
         "platformdirs>=4.0",
         "chinesecalendar>=1.11",
+        "python-calamine>=0.9",
     ],
     extras_require={
         "postgres": ["psycopg2-binary>=2.9"],
