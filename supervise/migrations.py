@@ -98,7 +98,7 @@ MIGRATIONS: list[Migration] = [
     Migration(2, "account lockout (user.failed_logins, user.locked_until)", _account_lockout),
     Migration(3, "complaint workflow (extensions, counters, keyword index)", _complaint_workflow),
     Migration(4, "rule indexes (escalation by rule and target, complaint deadlines)", _rule_indexes),
-    Migration(8, "complaint list indexes (unit, status, category, channel by received_at)", _list_indexes),
+    Migration(5, "complaint list indexes (unit, status, category, channel by received_at)", _list_indexes),
 ]
 LATEST = MIGRATIONS[-1].version
 
