@@ -30,7 +30,10 @@ test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: install
-	$(BIN)/ruff check supervise plugins tests
+	$(BIN)/ruff check supervise plugins tests bench
+
+bench: install
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) $(OUT) build *.egg-info
