@@ -5,7 +5,7 @@ peewee SELECT of ``(key, target_kind, unit_id, staff_id, failure_kind,
 evidence, reason)`` (set-based, preferred) or a list of
 :class:`~supervise.rules.context.CaseProposal`.  ``key`` names the evidence
 within the rule; the engine stores ``"<rule>:<key>"`` as the case's unique
-``evidence_key`` and inserts, in one ``INSERT … SELECT``, only the keys
+``evidence_key`` and inserts, in one ``INSERT … SELECT`` in key order, only the keys
 never proposed before — whatever became of the earlier proposal (decided or
 dismissed).  So proposals never repeat for the same evidence, and
 re-running any instant adds nothing twice.  Nothing is decided here: every
@@ -51,7 +51,7 @@ TARGET_KINDS = ("unit", "staff")
 
 
 class CaseCandidate(pw.Model):
-    """Scratch table: what one rule would propose at the run's instant."""
+    """Scratch table for the proposals of a rule that answers in Python."""
 
     key = pw.CharField(primary_key=True)
     target_kind = pw.CharField()
@@ -91,24 +91,56 @@ class ProposalRun:
         }
 
 
-def fill_candidates(rule: RuleSpec, ctx: RuleContext) -> None:
-    """Run the rule and put its proposals into the (empty) scratch table; check them."""
-    result = call_rule(rule, ctx)
-    if is_query(result):
-        _K.insert_from(result, _FIELDS).as_rowcount().execute()
-    elif isinstance(result, list | tuple):
-        rows = [_proposal(item) for item in result]
-        for chunk in chunks(rows):
-            _K.insert_many(chunk, _FIELDS).as_rowcount().execute()
-    else:
-        raise TypeError(f"returned {type(result).__name__}, expected a SELECT query or a list of CaseProposal")
-    bad = _K.select().where(_K.failure_kind.not_in(FAILURE_KINDS) | _K.target_kind.not_in(TARGET_KINDS)
-                            | ((_K.target_kind == "staff") & _K.staff_id.is_null()) | (_K.key == "")).first()
+_PROPOSAL_COLUMNS = ("key", "target_kind", "unit_id", "staff_id", "failure_kind", "evidence", "reason")
+
+
+def _source(answer: Any) -> tuple[pw.Node, Any]:
+    """The rows of a rule's answer to insert from: (source, its columns by name).
+
+    A SELECT is used as it is (a CTE); a list goes into the scratch table first.
+    """
+    if is_query(answer):  # materialised in key order, so that the key look-ups below go in index order
+        flagged = answer.order_by(pw.SQL("1")).cte("rule_proposed", columns=_PROPOSAL_COLUMNS, materialized=True)
+        return flagged, flagged.c
+    if not isinstance(answer, list | tuple):
+        raise TypeError(f"returned {type(answer).__name__}, expected a SELECT query or a list of CaseProposal")
+    rows = [_proposal(item) for item in answer]
+    temporary(_K)
+    for chunk in chunks(rows):
+        _K.insert_many(chunk, _FIELDS).as_rowcount().execute()
+    return _K, _K
+
+
+def propose_rule(rule: RuleSpec, ctx: RuleContext) -> tuple[int, int]:
+    """Insert the rule's proposals whose evidence key is new: ``(id before them, how many)``.
+
+    One ``INSERT … SELECT`` in key order (the unique evidence key index is
+    appended to, not written at random), then a check of what was inserted;
+    a bad proposal fails the rule and its savepoint undoes the insert.
+    """
+    case = AccountabilityCase
+    name, as_of = rule.name, ctx.as_of
+    source, c = _source(call_rule(rule, ctx))
+    key = pw.Value(f"{name}:").concat(c.key)
+    existing = AccountabilityCase.alias()
+    columns = (pw.Value(name), c.target_kind, c.unit_id, c.staff_id, c.failure_kind, c.evidence, key, c.reason,
+               pw.Value(as_of), pw.Value("待决定"), pw.Value(1))
+    query = source.select_from(*columns) if source is not _K else _K.select(*columns)
+    fresh = query.where(~pw.fn.EXISTS(existing.select(pw.SQL("1")).where(existing.evidence_key == key))).order_by(c.key)
+    before = case.select(pw.fn.MAX(case.id)).scalar() or 0
+    count = case.insert_from(fresh, [case.rule, case.target_kind, case.unit, case.staff, case.failure_kind,
+                                     case.evidence, case.evidence_key, case.reason, case.proposed_at, case.status,
+                                     case.version]).as_rowcount().execute()
+    inserted = case.id > before
+    bad = case.select().where(inserted & (case.failure_kind.not_in(FAILURE_KINDS) | case.target_kind.not_in(TARGET_KINDS)
+                                          | ((case.target_kind == "staff") & case.staff.is_null())
+                                          | (case.evidence_key == f"{name}:"))).first()
     if bad is not None:
         raise InvalidInput(
-            f"问责建议无效：{bad.key}（对象 {bad.target_kind}，类型 {bad.failure_kind}）",
-            f"bad proposal {bad.key!r}: target {bad.target_kind!r}, failure kind {bad.failure_kind!r}",
+            f"问责建议无效：{bad.evidence_key}（对象 {bad.target_kind}，类型 {bad.failure_kind}）",
+            f"bad proposal {bad.evidence_key!r}: target {bad.target_kind!r}, failure kind {bad.failure_kind!r}",
         )
+    return before, int(count)
 
 
 def _proposal(item: Any) -> tuple[Any, ...]:
@@ -121,22 +153,6 @@ def _proposal(item: Any) -> tuple[Any, ...]:
         raise TypeError(f"returned {item!r}, expected a CaseProposal with text key, unit id and evidence list")
     evidence = json.dumps(item.evidence, ensure_ascii=False)
     return (item.key, item.target_kind, item.unit_id, item.staff_id, item.failure_kind, evidence, item.reason)
-
-
-def insert_new(name: str, as_of: dt.datetime) -> list[int]:
-    """Insert the scratch table's proposals whose evidence key is new; their ids."""
-    case = AccountabilityCase
-    key = pw.Value(f"{name}:").concat(_K.key)
-    before = case.select(pw.fn.MAX(case.id)).scalar() or 0
-    existing = AccountabilityCase.alias()
-    fresh = (_K.select(pw.Value(name), _K.target_kind, _K.unit_id, _K.staff_id, _K.failure_kind, _K.evidence, key,
-                       _K.reason, pw.Value(as_of), pw.Value("待决定"), pw.Value(1))
-             .where(~pw.fn.EXISTS(existing.select(pw.SQL("1")).where(existing.evidence_key == key))))
-    case.insert_from(fresh, [case.rule, case.target_kind, case.unit, case.staff, case.failure_kind, case.evidence,
-                             case.evidence_key, case.reason, case.proposed_at, case.status, case.version]
-                     ).as_rowcount().execute()
-    return [rid for (rid,) in case.select(case.id).where((case.id > before) & (case.rule == name))
-            .order_by(case.id).tuples()]
 
 
 class ProposalEngine(Service):
@@ -157,31 +173,38 @@ class ProposalEngine(Service):
         if limit is not None and limit < 0:
             raise InvalidInput("--limit 不能为负数", "--limit cannot be negative")
         result = ProposalRun(as_of)
-        new_ids: list[int] = []
+        first = last = None
+        shown: list[int] = []
         with self.change("accountability.propose"):
             serialise_runs()
             for rule, ctx in contexts(self.rules(), as_of, self._calendar):
-                outcome: dict[str, list[int]] = {}
+                outcome: dict[str, tuple[int, int]] = {}
 
-                def step(rule: RuleSpec = rule, ctx: RuleContext = ctx, outcome: dict[str, list[int]] = outcome) -> None:
-                    temporary(_K)
-                    fill_candidates(rule, ctx)
-                    outcome["ids"] = insert_new(rule.name, as_of)
+                def step(rule: RuleSpec = rule, ctx: RuleContext = ctx,
+                         outcome: dict[str, tuple[int, int]] = outcome) -> None:
+                    outcome["new"] = propose_rule(rule, ctx)
 
                 if not run_isolated(rule, result.failures, step):
                     continue
-                ids = outcome["ids"]
-                new_ids.extend(ids)
-                result.by_rule[rule.name] = {"title": rule.title, "proposed": len(ids)}
-            result.proposed_total = len(new_ids)
+                before, count = outcome["new"]
+                result.by_rule[rule.name] = {"title": rule.title, "proposed": count}
+                if not count:
+                    continue
+                result.proposed_total += count
+                ids = AccountabilityCase.select(AccountabilityCase.id).where(AccountabilityCase.id > before)
+                first = first or ids.order_by(AccountabilityCase.id).scalar()
+                last = ids.order_by(AccountabilityCase.id.desc()).scalar()
+                room = None if limit is None else limit - len(shown)
+                if room is None or room > 0:
+                    page = ids.order_by(AccountabilityCase.id)
+                    shown += [i for (i,) in (page if room is None else page.limit(room)).tuples()]
             CaseCandidate.drop_table(safe=True)
             self.audit("accountability.propose", "accountability_case", None, None, {
                 "as_of": as_of,
                 "proposed": {name: v["proposed"] for name, v in result.by_rule.items()},
-                "ids": [new_ids[0], new_ids[-1]] if new_ids else [],
+                "ids": [first, last] if first else [],
                 "failures": [f.as_dict() for f in result.failures],
             })
-        shown = new_ids if limit is None else new_ids[:limit]
         result.proposed = describe_cases(shown)
         logger.info("propose at %s: %d new cases", as_of, result.proposed_total)
         return result
@@ -233,5 +256,4 @@ def summary(c: AccountabilityCase, unit: tuple[str, str] | None, staff: tuple[st
     }
 
 
-__all__ = ["CaseCandidate", "ProposalEngine", "ProposalRun", "describe_cases", "fill_candidates", "insert_new",
-           "summary"]
+__all__ = ["CaseCandidate", "ProposalEngine", "ProposalRun", "describe_cases", "propose_rule", "summary"]

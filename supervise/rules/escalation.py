@@ -72,7 +72,7 @@ class EscalationCandidate(pw.Model):
         database = database
         table_name = "rule_escalation_candidate"
         temporary = True
-        # target id first: rule queries scan in id order, so rows append to the key
+        # target id first: filled in target order, read in the order of the escalation index
         primary_key = pw.CompositeKey("target_id", "target_kind")
 
 
