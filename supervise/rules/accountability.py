@@ -24,16 +24,13 @@ from typing import Any
 
 import peewee as pw
 
-from ..auth import Actor
 from ..db import database
 from ..errors import InvalidInput
 from ..extension import RuleSpec
 from ..models import FAILURE_KINDS, AccountabilityCase, Staff, Unit
-from ..registry import get_registry
-from ..services.base import Service
-from ..workdays import WorkCalendar
 from .context import CaseProposal, RuleContext
 from .engine import (
+    RuleEngine,
     RuleFailure,
     call_rule,
     check_as_of,
@@ -155,17 +152,10 @@ def _proposal(item: Any) -> tuple[Any, ...]:
     return (item.key, item.target_kind, item.unit_id, item.staff_id, item.failure_kind, evidence, item.reason)
 
 
-class ProposalEngine(Service):
+class ProposalEngine(RuleEngine):
     """``accountability propose``: every accountability rule at one instant."""
 
-    def __init__(self, actor: Actor, *, rules: Sequence[RuleSpec] | None = None,
-                 calendar: WorkCalendar | None = None) -> None:
-        super().__init__(actor)
-        self._rules = rules
-        self._calendar = calendar
-
-    def rules(self) -> list[RuleSpec]:
-        return list(self._rules) if self._rules is not None else get_registry().accountability_rules()
+    registry_method = "accountability_rules"
 
     def run(self, as_of: dt.datetime | None = None, *, limit: int | None = 1000) -> ProposalRun:
         """Propose cases as of ``as_of`` (default now); ``limit`` caps the ``proposed`` list."""

@@ -15,16 +15,19 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import peewee as pw
 
 from .. import models, settings
+from ..auth import Actor
 from ..db import database, is_sqlite
 from ..errors import InvalidInput
 from ..extension import RuleSpec
+from ..registry import get_registry
+from ..services.base import Service
 from ..workdays import WorkCalendar
 from .context import RuleContext
 
@@ -145,3 +148,25 @@ __all__ = [
     "serialise_runs",
     "temporary",
 ]
+
+
+class RuleEngine(Service):
+    """What both engines share: the acting user, the rules to run and the calendar.
+
+    ``rules`` given explicitly (tests, a single-rule run) win; otherwise the
+    plugins' rules are asked through the registry method named by
+    ``registry_method``.
+    """
+
+    registry_method = ""
+
+    def __init__(self, actor: Actor, *, rules: Sequence[RuleSpec] | None = None,
+                 calendar: WorkCalendar | None = None) -> None:
+        super().__init__(actor)
+        self._rules = rules
+        self._calendar = calendar
+
+    def rules(self) -> list[RuleSpec]:
+        if self._rules is not None:
+            return list(self._rules)
+        return list(getattr(get_registry(), self.registry_method)())

@@ -35,17 +35,16 @@ from typing import Any
 
 import peewee as pw
 
-from ..auth import Actor
 from ..db import database
 from ..errors import InvalidInput
 from ..extension import RuleSpec
 from ..models import ESCALATION_LEVELS, AccountabilityCase, Escalation
 from ..registry import get_registry
-from ..services.base import Service
 from ..workdays import WorkCalendar
 from . import targets
 from .context import EscalationHit, RuleContext, level_rank
 from .engine import (
+    RuleEngine,
     RuleFailure,
     call_rule,
     check_as_of,
@@ -309,17 +308,10 @@ def first_run(name: str, query: pw.SelectBase, as_of: dt.datetime, room: int | N
 # -- the run ----------------------------------------------------------------------------
 
 
-class EscalationEngine(Service):
+class EscalationEngine(RuleEngine):
     """``escalate``: every escalation rule at one instant, for the acting user."""
 
-    def __init__(self, actor: Actor, *, rules: Sequence[RuleSpec] | None = None,
-                 calendar: WorkCalendar | None = None) -> None:
-        super().__init__(actor)
-        self._rules = rules
-        self._calendar = calendar
-
-    def rules(self) -> list[RuleSpec]:
-        return list(self._rules) if self._rules is not None else get_registry().escalation_rules()
+    registry_method = "escalation_rules"
 
     def run(self, as_of: dt.datetime | None = None, *, limit: int | None = 1000) -> EscalationRun:
         """Raise, re-level and resolve escalations as of ``as_of`` (default now).
