@@ -123,16 +123,22 @@ def template_dirs() -> list[Path]:
 
 
 def load_template(name: str) -> doctemplate.DocTemplate:
-    """The template ``name``: an edited copy first, else the installed one."""
-    if not name or Path(name).name != name or name.startswith("."):
+    """The template ``name``: an edited copy first, else the installed one.
+
+    ``name`` is a file name in ``supervise_templates``, or
+    ``"package:file.txt"`` for a template a plugin ships in its own package;
+    an edited copy is looked up by the file name alone in either case.
+    """
+    package, _, file_name = name.rpartition(":") if ":" in name else (TEMPLATE_PACKAGE, "", name)
+    if not file_name or Path(file_name).name != file_name or file_name.startswith(".") or not package:
         raise InvalidInput(f"模板名无效：{name}", f"invalid template name: {name!r}")
     for folder in template_dirs():
-        candidate = folder / name
+        candidate = folder / file_name
         if candidate.is_file():
             logger.info("template %s from %s", name, candidate)
             return doctemplate.parse(candidate.read_text(encoding="utf-8-sig"), str(candidate))
     try:
-        text = resources.files(TEMPLATE_PACKAGE).joinpath(name).read_text(encoding="utf-8-sig")
+        text = resources.files(package).joinpath(file_name).read_text(encoding="utf-8-sig")
     except (FileNotFoundError, ModuleNotFoundError, OSError):
         raise NotFound(f"找不到通报模板：{name}", f"circular template not found: {name}") from None
     return doctemplate.parse(text, name)

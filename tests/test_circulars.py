@@ -306,3 +306,17 @@ def test_redactor() -> None:
 def test_circular_data_defaults() -> None:
     data = CircularData(values={"a": "b"})
     assert data.lists == {} and data.identities == set() and SYSTEM.role == "admin"
+
+
+def test_template_from_a_plugin_package(tmp_path, monkeypatch) -> None:
+    """``"package:file.txt"`` reads a template a plugin ships in its package;
+    an edited copy of the same file name still wins."""
+    monkeypatch.setattr(circulars, "template_dirs", lambda: [tmp_path])
+    assert circulars.load_template("supervise_templates:monthly.txt").sections == circulars.load_template("monthly.txt").sections
+    with pytest.raises(NotFound):
+        circulars.load_template("supervise_templates:absent.txt")
+    for bad in ("../x.txt", ":x.txt", "supervise_templates:", "p:../x.txt"):
+        with pytest.raises(InvalidInput):
+            circulars.load_template(bad)
+    (tmp_path / "monthly.txt").write_text("[标题]\n本地\n[主送]\n甲\n[正文]\n乙\n", encoding="utf-8")
+    assert circulars.load_template("supervise_templates:monthly.txt").sections["标题"] == ["本地"]

@@ -141,3 +141,28 @@ def test_report_errors(cli, user, argv, expected):
     assert code == expected and " / " in err.strip().splitlines()[-1]
     if expected != 2:  # argparse prints its usage lines before the error
         assert len(err.strip().splitlines()) == 1
+
+
+def test_third_party_exporter_and_circular_run_as_the_core_calls_them(cli, tmp_path):
+    """The example plugin (tests/plugins/supervise_example, installed by `make
+    test`) adds an export and a circular kind; both run from the CLI."""
+    import subprocess
+
+    pytest.importorskip("supervise_example", reason="pip install ./tests/plugins/supervise_example")
+    out = tmp_path / "件数.csv"
+    code, data, err = cli("jw", "export", "example_csv", "--out", str(out), "--json")
+    assert code == 0, err
+    assert data["rows"] == 1 and out.read_text(encoding="utf-8").splitlines() == ["单位编码,单位,件数", "U01,市人社局,1"]
+    code, _, err = cli("jw", "export", "example_csv", "--out", str(tmp_path / "x.csv"), "--status", "已办结")
+    assert code == 2 and "状态" in err and not (tmp_path / "x.csv").exists()
+
+    pdf = tmp_path / "超期通报.pdf"
+    code, data, err = cli("jw", "circular", "example_circular", "--out", str(pdf), "--as-of", "2027-06-01T00:00",
+                          "--date", "2027-06-02", "--json")
+    assert code == 0, err
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    compact = "".join(text.split())
+    assert "关于对市人社局超期未反馈问题的通报" in compact and "13912345678" not in compact
+    code, _, err = cli("jw", "circular", "example_circular", "--out", str(tmp_path / "none.pdf"),
+                       "--as-of", "2026-03-02T10:00")
+    assert code == 3 and "没有超期未反馈的单位" in err and not (tmp_path / "none.pdf").exists()

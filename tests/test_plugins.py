@@ -112,7 +112,8 @@ def test_example_plugin_every_hook(tmp_path: Path) -> None:
     assert spec.run([{"单位编码": "A01"}, {"单位编码": "A02", "备注": "x"}]) == 2
 
     (exporter,) = registry.exporters()
-    out = exporter.run([{"单位": "甲", "件数": 2}], tmp_path / "out.csv")
+    assert exporter.name == "example_csv"  # run through the core in tests/test_cli_documents.py
+    out = supervise_example.write_csv([{"单位": "甲", "件数": 2}], tmp_path / "out.csv")
     with out.open(encoding="utf-8") as handle:
         assert list(csv.DictReader(handle)) == [{"单位": "甲", "件数": "2"}]
 
@@ -123,8 +124,7 @@ def test_example_plugin_every_hook(tmp_path: Path) -> None:
     assert supervise_example.more_than({"A01": 3, "A02": 1}, **case_rule.parameters) == ["A01"]
 
     (circular,) = registry.circulars()
-    text = circular.run("示例通报", "正文", tmp_path / "c.txt").read_text(encoding="utf-8")
-    assert text.startswith("示例通报")
+    assert (circular.name, circular.template) == ("example_circular", "criticism.txt")
 
     (action,) = registry.menu_actions()
     assert action.callback() == "你好" and action.roles == ("admin",)

@@ -73,3 +73,38 @@ def test_settings_validate_and_audit(admin):
     staff = make_user("s1", "staff")
     with pytest.raises(NotPermitted):
         ReferenceService(staff).set_setting("complaint.max_extensions", 3)
+
+
+def test_plugins_are_told_of_committed_changes_only(admin):
+    from supervise import hookimpl
+    from supervise.db import database
+    from supervise.plugins import get_plugin_manager
+    from supervise.registry import Registry, get_registry, set_registry
+
+    told: list[tuple[str, str, str | None, str, bool]] = []
+
+    class Listener:
+        @hookimpl
+        def supervise_record_changed(self, action, table, record_id, actor):
+            told.append((action, table, record_id, actor, database.obj.in_transaction()))
+
+    pm = get_plugin_manager(load_entry_points=False)
+    pm.register(Listener(), name="listener")
+    previous = get_registry()
+    set_registry(Registry(pm))
+    try:
+        service = ReferenceService(admin)
+        unit = service.add_unit("U01", "市人社局")
+        assert told == [("unit.add", "unit", str(unit.id), "admin", False)]
+        told.clear()
+        with pytest.raises(Conflict):
+            with service.change("unit.add"):
+                service.update(unit, "unit.rename", name="乙")  # told only if it commits
+                service.update(unit, "unit.rename", expected_version=0, name="丙")
+        assert told == []
+        with service.change("unit.add"):  # an outer change tells after its own commit
+            service.update(unit, "unit.rename", expected_version=1, name="丁")
+            assert told == []
+        assert [t[:2] for t in told] == [("unit.rename", "unit")] and not told[0][4]
+    finally:
+        set_registry(previous)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -12,13 +13,17 @@ import peewee as pw
 
 from .. import audit, permissions
 from ..auth import Actor
-from ..db import write_transaction
+from ..db import database, write_transaction
 from ..errors import Conflict, NotFound
 from ..models import AuditEntry, BaseModel, Versioned
 
 logger = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
+
+# Changes audited inside the current thread's service transaction, told to the
+# plugins (``supervise_record_changed``) once the outermost change commits.
+_pending = threading.local()
 
 
 def snapshot(record: BaseModel) -> dict[str, Any]:
@@ -48,10 +53,27 @@ class Service:
 
     @contextmanager
     def change(self, action: str) -> Iterator[None]:
-        """Check ``action`` and open one write transaction for the change."""
+        """Check ``action`` and open one write transaction for the change.
+
+        The outermost change tells the plugins about every audited change
+        after it has committed; a change nested in a transaction opened by
+        someone else leaves the telling to that transaction's owner (a change
+        inside a bare ``atomic()`` of the caller is not told).
+        """
         self.require(action)
-        with write_transaction():
-            yield
+        owner = not database.obj.in_transaction()
+        if owner:
+            _pending.changes = []
+        try:
+            with write_transaction():
+                yield
+        except BaseException:
+            if owner:
+                _pending.changes = []
+            raise
+        if owner:
+            changes, _pending.changes = _pending.changes, []
+            _tell(changes)
 
     def audit(
         self,
@@ -62,6 +84,14 @@ class Service:
         after: object = None,
     ) -> None:
         audit.append(self.actor.name, action, table, record_id, before, after)
+        self.changed(action, table, record_id)
+
+    def changed(self, action: str, table: str, record_id: object = None) -> None:
+        """Queue a ``supervise_record_changed`` notice for after the commit
+        (for writes that append their audit entries without :meth:`audit`)."""
+        queue = getattr(_pending, "changes", None)
+        if queue is not None:
+            queue.append((action, table, None if record_id is None else str(record_id), self.actor.name))
 
     # -- records ---------------------------------------------------------------
 
@@ -108,6 +138,16 @@ class Service:
             f"the record was changed by {who} at {when}; reload and try again",
             changed_by=who,
         )
+
+
+def _tell(changes: list[tuple[str, str, str | None, str]]) -> None:
+    if not changes:
+        return
+    from ..registry import get_registry
+
+    registry = get_registry()
+    for action, table, record_id, actor in changes:
+        registry.notify_changed(action, table, record_id, actor)
 
 
 def _fmt(value: object) -> str:

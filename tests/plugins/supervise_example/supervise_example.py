@@ -7,6 +7,7 @@ Installed through its ``supervise`` entry point (``example = supervise_example``
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -14,6 +15,9 @@ from pathlib import Path
 from peewee import fn
 
 from supervise import hookimpl
+from supervise.circulars import CircularData
+from supervise.errors import InvalidInput
+from supervise.exporting import LedgerFilter
 from supervise.extension import (
     CircularSpec,
     Column,
@@ -23,7 +27,7 @@ from supervise.extension import (
     RuleSpec,
     ViewSpec,
 )
-from supervise.models import Complaint, Escalation
+from supervise.models import Complaint, Escalation, Unit
 from supervise.rules import CaseProposal, EscalationHit, RuleContext, complaint_unanswered
 
 logger = logging.getLogger(__name__)
@@ -50,7 +54,7 @@ def import_rows(rows: Iterable[Mapping[str, object]], **context: object) -> int:
     return count
 
 
-def export_rows(rows: Iterable[Mapping[str, object]], path: str | Path, **context: object) -> Path:
+def write_csv(rows: Iterable[Mapping[str, object]], path: str | Path) -> Path:
     """Write the rows to a UTF-8 csv file with a header; returns the path."""
     rows = list(rows)
     path = Path(path)
@@ -60,6 +64,28 @@ def export_rows(rows: Iterable[Mapping[str, object]], path: str | Path, **contex
         writer.writeheader()
         writer.writerows(rows)
     return path
+
+
+def unit_counts(unit: str | None = None) -> list[dict[str, object]]:
+    """Complaints per unit (code, name, count), busiest first — no identities."""
+    query = (Complaint.select(Unit.code, Unit.name, fn.COUNT(Complaint.id).alias("n"))
+             .join(Unit, on=(Complaint.unit == Unit.id))
+             .group_by(Unit.code, Unit.name).order_by(fn.COUNT(Complaint.id).desc(), Unit.code))
+    if unit:
+        query = query.where(Unit.code == unit)
+    return [{"单位编码": code, "单位": name, "件数": n} for code, name, n in query.tuples()]
+
+
+def export_counts(*, path: Path, filters: LedgerFilter, progress=None, cancel=None, **context: object) -> int:
+    """The exporter as the core calls it (docs/PLUGINS.md): complaints per unit to csv."""
+    filters.only("example_csv", ("unit",))
+    rows = unit_counts(filters.unit)
+    if cancel is not None and cancel():
+        raise RuntimeError("cancelled")
+    write_csv(rows, path)
+    if progress is not None:
+        progress(len(rows), len(rows))
+    return len(rows)
 
 
 def at_least(values: Mapping[str, int], threshold: int = 3, **context: object) -> list[str]:
@@ -105,11 +131,29 @@ def repeat_offender_rule(ctx: RuleContext, **context: object) -> list[CasePropos
             for unit in more_than({u: len(ids) for u, ids in cited.items()}, limit)]
 
 
-def write_circular(title: str, body: str, path: str | Path, **context: object) -> Path:
-    """Write a plain-text stand-in for a circular; returns the path."""
-    path = Path(path)
-    path.write_text(f"{title}\n\n{body}\n", encoding="utf-8")
-    return path
+def overdue_units(as_of: dt.datetime) -> list[tuple[str, int]]:
+    """(unit name, unanswered complaints past due at ``as_of``), most first."""
+    rows = (Complaint.select(Unit.name, fn.COUNT(Complaint.id))
+            .join(Unit, on=(Complaint.unit == Unit.id))
+            .where(complaint_unanswered(as_of) & (Complaint.due_at < as_of))
+            .group_by(Unit.name).order_by(fn.COUNT(Complaint.id).desc(), Unit.name).tuples())
+    return [(name, n) for name, n in rows]
+
+
+def overdue_circular(*, as_of: dt.datetime, date: dt.date, **context: object) -> CircularData:
+    """A 超期通报: the units with unanswered complaints past due, through the
+    core's ``criticism.txt`` wording (a plugin may ship its own template as
+    ``"package:file.txt"``)."""
+    units = overdue_units(as_of)
+    if not units:
+        raise InvalidInput("没有超期未反馈的单位，无须通报", "no unit has unanswered complaints past due")
+    names = [name for name, _ in units]
+    summary = names[0] if len(names) == 1 else f"{names[0]}等{len(names)}个单位"
+    items = [{"对象": name, "问题类型": "超期未反馈", "事实": f"截至{as_of:%Y年%m月%d日}，有{n}件诉求超过办理时限未反馈。",
+              "证据": "", "决定日期": f"{date.year}年{date.month}月{date.day}日", "处理": "予以通报",
+              "依据": "", "单位": name} for name, n in units]
+    return CircularData(values={"单位概括": summary, "问题概括": "超期未反馈", "件数": str(len(items))},
+                        lists={"案件列表": items}, subject=f"超期未反馈 {len(items)} 个单位")
 
 
 def say_hello(**context: object) -> str:
@@ -131,7 +175,7 @@ def supervise_register_importers() -> list[ImporterSpec]:
 
 @hookimpl
 def supervise_register_exporters() -> list[ExporterSpec]:
-    return [ExporterSpec("example_csv", "示例导出", export_rows, "rows to csv")]
+    return [ExporterSpec("example_csv", "示例导出", export_counts, "complaints per unit to csv")]
 
 
 @hookimpl
@@ -154,7 +198,7 @@ def supervise_register_accountability_rules() -> list[RuleSpec]:
 
 @hookimpl
 def supervise_register_circulars() -> list[CircularSpec]:
-    return [CircularSpec("example_circular", "示例通报", "example.txt", write_circular)]
+    return [CircularSpec("example_circular", "示例超期通报", "criticism.txt", overdue_circular)]
 
 
 @hookimpl
