@@ -6,10 +6,17 @@ import datetime as dt
 
 import pytest
 
+from supervise.db import write_transaction
 from supervise.errors import InvalidInput, NotFound, NotPermitted
-from supervise.models import AuditEntry, Complaint, TimelineEvent
+from supervise.models import AuditEntry, Complaint, Counter, TimelineEvent
 from supervise.services.complaint_queries import ComplaintFilter, ComplaintQueries, track
-from supervise.services.complaints import ComplaintService, format_receipt
+from supervise.services.complaints import (
+    ComplaintService,
+    format_receipt,
+    number_key,
+    number_order,
+    reserve_numbers,
+)
 from supervise.services.reference import ReferenceService
 
 from .conftest import make_user
@@ -198,3 +205,22 @@ def test_list_filters_and_liaison_scope(office):
     assert q.list(ComplaintFilter(received_from=dt.date(2025, 10, 1)))["total"] == 0
     liaison = make_user("lly2", "liaison", "U02")
     assert ComplaintQueries(liaison).list(ComplaintFilter())["total"] == 1
+
+
+def test_numbers_widen_past_99999_and_still_sort(office):
+    """docs/DESIGN.md: 5 digits, then 6 from the 100,000th complaint of a month."""
+    service, _ = office
+    Counter.create(name="complaint:202509", value=99_998)
+    last5, first6 = _add(service), _add(service)
+    assert (last5.number, first6.number) == ("TS20250999999", "TS202509100000")
+    with write_transaction():
+        assert reserve_numbers(dt.date(2025, 9, 1), 2) == ["TS202509100001", "TS202509100002"]
+    later = _add(service, received=dt.datetime(2025, 10, 9, 9, 0))
+    assert later.number == "TS20251000001"
+    early = _add(service, received=dt.datetime(2025, 8, 1, 9, 0))
+    expected = [early.number, last5.number, first6.number, later.number]
+    in_sql = [n for (n,) in Complaint.select(Complaint.number).order_by(number_order()).tuples()]
+    assert in_sql == expected
+    assert sorted(reversed(expected), key=number_key) == expected
+    assert sorted(expected) != expected  # plain text order is what number_order corrects
+    assert service.get(first6.number.lower()).id == first6.id

@@ -21,7 +21,7 @@ from typing import Any
 
 import peewee as pw
 
-from .. import settings
+from .. import prepared, settings
 from ..errors import InvalidInput, NotFound, NotPermitted
 from ..models import (
     CARDS,
@@ -29,7 +29,6 @@ from ..models import (
     CHANNELS,
     VISIT_RESULTS,
     Complaint,
-    Counter,
     TimelineEvent,
     now,
 )
@@ -59,14 +58,43 @@ def normalise_receipt(text: str) -> str:
     return cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
 
 
+def format_number(month: dt.date, sequence: int) -> str:
+    """TS + yyyymm + the month's sequence: 5 digits, widening to 6 or more past 99,999.
+
+    Text order then breaks at the widening (TS202610100000 < TS20261099999);
+    :func:`number_order` sorts numbers correctly (docs/DESIGN.md).
+    """
+    return f"TS{month:%Y%m}{sequence:05d}"
+
+
+def number_order() -> pw.Node:
+    """An ORDER BY key that sorts complaint numbers by month, then sequence, at any width.
+
+    Month prefix, then the number's length (two digits), then the number:
+    the same SQL on SQLite and PostgreSQL.
+    """
+    width = pw.Cast(pw.fn.LENGTH(Complaint.number), "TEXT")
+    return pw.fn.SUBSTR(Complaint.number, 1, 8).concat(width).concat(Complaint.number)
+
+
+def number_key(number: str) -> tuple[str, int, str]:
+    """The same order as :func:`number_order`, for sorting in Python."""
+    return number[:8], len(number), number
+
+
+def _bump(month: dt.date, n: int) -> int:
+    """Add ``n`` to the month's counter in one statement; return its new value."""
+    cursor = prepared.execute(
+        "INSERT INTO counter (name, value) VALUES (?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET value = counter.value + excluded.value RETURNING value",
+        (f"complaint:{month:%Y%m}", n),
+    )
+    return int(cursor.fetchone()[0])
+
+
 def next_number(received: dt.datetime) -> str:
-    """TS + yyyymm + 5-digit sequence per month; call inside the write transaction."""
-    name = f"complaint:{received:%Y%m}"
-    Counter.insert(name=name, value=1).on_conflict(
-        conflict_target=[Counter.name], update={Counter.value: Counter.value + 1}
-    ).execute()
-    value = Counter.get(Counter.name == name).value
-    return f"TS{received:%Y%m}{value:05d}"
+    """The next complaint number of the month of ``received``; call inside the write transaction."""
+    return format_number(received, _bump(received, 1))
 
 
 def reserve_numbers(month: dt.date, n: int) -> list[str]:
@@ -76,12 +104,26 @@ def reserve_numbers(month: dt.date, n: int) -> list[str]:
     """
     if n <= 0:
         return []
-    name = f"complaint:{month:%Y%m}"
-    Counter.insert(name=name, value=n).on_conflict(
-        conflict_target=[Counter.name], update={Counter.value: Counter.value + n}
-    ).execute()
-    last = Counter.get(Counter.name == name).value
-    return [f"TS{month:%Y%m}{value:05d}" for value in range(last - n + 1, last + 1)]
+    last = _bump(month, n)
+    return [format_number(month, value) for value in range(last - n + 1, last + 1)]
+
+
+def _reference_ids(unit: str | None, staff: str | None, matter: str | None) -> tuple[int | None, ...]:
+    """The ids of a unit, staff and matter code in one prepared query (None where not given).
+
+    Asked of the database every time, not cached: another desktop may rename
+    or remove a unit on a shared PostgreSQL, and one indexed look-up costs
+    about 50 µs.  An unknown code raises what get_unit/get_staff/get_matter raise.
+    """
+    row = prepared.execute(
+        "SELECT (SELECT id FROM unit WHERE code = ?), (SELECT id FROM staff WHERE number = ?),"
+        " (SELECT id FROM matter WHERE code = ?)",
+        (unit, staff, matter),
+    ).fetchone()
+    for code, found, lookup in ((unit, row[0], get_unit), (staff, row[1], get_staff), (matter, row[2], get_matter)):
+        if code and found is None:
+            lookup(code)  # raises NotFound with its message
+    return tuple(found if code else None for code, found in zip((unit, staff, matter), row, strict=True))
 
 
 def _choice(value: str, allowed: tuple[str, ...], zh: str, en: str) -> str:
@@ -117,7 +159,8 @@ class ComplaintService(Service):
         return self.allowed("complaint.read")
 
     def _event(self, c: Complaint, action: str, at: dt.datetime, note: str = "") -> None:
-        TimelineEvent.create(
+        prepared.create(
+            TimelineEvent,
             record_kind="complaint", record_id=c.id, at=at, actor=self.actor.name, action=action, status=c.status, note=note
         )
 
@@ -171,14 +214,9 @@ class ComplaintService(Service):
         if received > now() + dt.timedelta(minutes=5):
             raise InvalidInput("受理时间不能晚于当前时间", "the receipt time lies in the future")
         with self.change("complaint.add"):
-            fields = {
-                "unit": get_unit(unit) if unit else None,
-                "staff": get_staff(staff) if staff else None,
-                "matter": get_matter(matter) if matter else None,
-            }
-            c = self.create(
+            unit_id, staff_id, matter_id = _reference_ids(unit, staff, matter)
+            c = prepared.create(
                 Complaint,
-                "complaint.add",
                 number=next_number(received),
                 receipt_code=new_receipt_code(),
                 channel=channel,
@@ -190,8 +228,11 @@ class ComplaintService(Service):
                 complainant_id_no=None if anonymous else (id_no or None),
                 anonymous=anonymous,
                 received_at=received,
-                **fields,
+                unit=unit_id,
+                staff=staff_id,
+                matter=matter_id,
             )
+            self.audit("complaint.add", "complaint", c.id, None, snapshot(c))
             self._event(c, "登记", received, f"渠道 {channel}，类别 {category}")
             from .. import search
 
@@ -344,4 +385,4 @@ class ComplaintService(Service):
 
 
 __all__ = ["ComplaintService", "OPEN_STATUSES", "ENDED_STATUSES", "format_receipt", "normalise_receipt",
-           "next_number", "reserve_numbers", "new_receipt_code", "snapshot", "pw"]
+           "next_number", "reserve_numbers", "format_number", "number_order", "number_key", "new_receipt_code", "snapshot", "pw"]
