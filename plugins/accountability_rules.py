@@ -109,7 +109,13 @@ def ranking_lag(ctx: RuleContext, **context: object) -> list[CaseProposal]:
     if notice <= interview:
         raise ValueError(f"notice_months ({notice}) must exceed interview_months ({interview})")
     months = [ctx.month(back) for back in range(1, notice + 1)]  # latest first
-    lists = [set(bottom_units(month, bottom, ctx.as_of)) for month in months]
+    lists: list[set[int]] = []
+    running: set[int] | None = None  # the units last in every month ranked so far
+    for month in months:  # an earlier month is ranked only while some unit's streak goes on
+        if running is not None and not running:
+            break
+        lists.append(set(bottom_units(month, bottom, ctx.as_of)))
+        running = lists[-1] if running is None else running & lists[-1]
     names = dict(Unit.select(Unit.id, Unit.name).where(Unit.id.in_(list(lists[0]) or [0])).tuples())
     proposals = []
     for unit in sorted(lists[0]):

@@ -279,6 +279,13 @@ def test_list_show_and_circular_feed(office):
     assert shown["evidence"][0]["kind"] == "complaint" and "target" in shown["evidence"][0]
     (item,) = service.for_circular([decided])
     assert (item["form"], item["unit"], item["kind"]) == ("通报", "市人社局", "慢作为")
+    # the evidence as record ids only: what a circular needs to count and to scrub, no identity
+    assert set(item["evidence"]) == {"complaint", "rating"} and len(item["evidence"]["complaint"]) == 1
+    assert not {"complainant_name", "complainant_phone", "rater_name"} & set(item)
+    decided_at = AccountabilityCase.get_by_id(decided).decided_at
+    window = (decided_at - dt.timedelta(days=1), decided_at + dt.timedelta(days=1))
+    assert service.circulated_between(*window, ("通报", "通报批评")) == [decided]
+    assert service.circulated_between(*window, ("约谈",)) == []
     for not_decided in (dismissed, waiting):
         with pytest.raises(InvalidInput):
             service.for_circular([not_decided])

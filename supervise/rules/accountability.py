@@ -112,31 +112,36 @@ def propose_rule(rule: RuleSpec, ctx: RuleContext) -> tuple[int, int]:
     """Insert the rule's proposals whose evidence key is new: ``(id before them, how many)``.
 
     One ``INSERT … SELECT`` in key order (the unique evidence key index is
-    appended to, not written at random), then a check of what was inserted;
-    a bad proposal fails the rule and its savepoint undoes the insert.
+    appended to, not written at random).  The proposals are checked as they
+    are inserted, with no second pass: an unknown failure kind or target
+    kind, a staff target without its staff member or an empty key becomes
+    NULL and breaks its column's NOT NULL constraint (as does a missing unit); a bad proposal fails
+    the rule and its savepoint undoes the insert.
     """
     case = AccountabilityCase
     name, as_of = rule.name, ctx.as_of
     source, c = _source(call_rule(rule, ctx))
     key = pw.Value(f"{name}:").concat(c.key)
     existing = AccountabilityCase.alias()
-    columns = (pw.Value(name), c.target_kind, c.unit_id, c.staff_id, c.failure_kind, c.evidence, key, c.reason,
-               pw.Value(as_of), pw.Value("待决定"), pw.Value(1))
+    target_ok = (c.target_kind == "unit") | ((c.target_kind == "staff") & c.staff_id.is_null(False))
+    columns = (pw.Value(name), pw.Case(None, [(target_ok, c.target_kind)], None), c.unit_id, c.staff_id,
+               pw.Case(None, [(c.failure_kind.in_(FAILURE_KINDS), c.failure_kind)], None), c.evidence,
+               pw.fn.NULLIF(key, f"{name}:"), c.reason, pw.Value(as_of), pw.Value("待决定"), pw.Value(1))
     query = source.select_from(*columns) if source is not _K else _K.select(*columns)
     fresh = query.where(~pw.fn.EXISTS(existing.select(pw.SQL("1")).where(existing.evidence_key == key))).order_by(c.key)
     before = case.select(pw.fn.MAX(case.id)).scalar() or 0
-    count = case.insert_from(fresh, [case.rule, case.target_kind, case.unit, case.staff, case.failure_kind,
-                                     case.evidence, case.evidence_key, case.reason, case.proposed_at, case.status,
-                                     case.version]).as_rowcount().execute()
-    inserted = case.id > before
-    bad = case.select().where(inserted & (case.failure_kind.not_in(FAILURE_KINDS) | case.target_kind.not_in(TARGET_KINDS)
-                                          | ((case.target_kind == "staff") & case.staff.is_null())
-                                          | (case.evidence_key == f"{name}:"))).first()
-    if bad is not None:
+    try:
+        with database.atomic():
+            count = case.insert_from(fresh, [case.rule, case.target_kind, case.unit, case.staff, case.failure_kind,
+                                             case.evidence, case.evidence_key, case.reason, case.proposed_at,
+                                             case.status, case.version]).as_rowcount().execute()
+    except pw.IntegrityError as exc:
         raise InvalidInput(
-            f"问责建议无效：{bad.evidence_key}（对象 {bad.target_kind}，类型 {bad.failure_kind}）",
-            f"bad proposal {bad.evidence_key!r}: target {bad.target_kind!r}, failure kind {bad.failure_kind!r}",
-        )
+            f"问责规则“{name}”的建议无效（对象类型须为 {'/'.join(TARGET_KINDS)}，staff 须有人员；"
+            f"问题类型须为 {'/'.join(FAILURE_KINDS)}；单位与依据键不能为空）",
+            f"rule {name!r} proposed a bad case: target kind not in {TARGET_KINDS} or staff without a staff "
+            f"member, failure kind not in {tuple(FAILURE_KINDS)}, no unit, or an empty key",
+        ) from exc
     return before, int(count)
 
 

@@ -281,22 +281,29 @@ def first_run(name: str, query: pw.SelectBase, as_of: dt.datetime, room: int | N
     """A rule with no record at all yet: insert its answer straight from its query.
 
     None when the rule already has records (then :func:`merge` does the work).
-    The answer is checked after the insert (a bad level or a repeated target
-    fails the rule and its savepoint undoes the insert).
+    The answer is checked as it is inserted, with no second pass: an unknown
+    level, an empty target kind or reason becomes NULL and breaks the
+    columns' NOT NULL constraint, and a repeated target the unique index;
+    either fails the rule and its savepoint undoes the insert.
     """
     e = Escalation
     if e.select().where(e.rule == name).exists():
         return None
     flagged = query.cte("rule_flagged", columns=_COLUMNS)
-    _insert(flagged.select_from(pw.Value(name), flagged.c.target_kind, flagged.c.target_id, flagged.c.level,
-                                flagged.c.reason, pw.Value(as_of), pw.Value(as_of), pw.Value("open"), pw.Value(1))
-            .order_by(flagged.c.target_kind, flagged.c.target_id))  # index order: appends, not random inserts
+    c = flagged.c
+    level = pw.Case(None, [(c.level.in_(ESCALATION_LEVELS), c.level)], None)
+    try:
+        with database.atomic():
+            _insert(flagged.select_from(pw.Value(name), pw.fn.NULLIF(c.target_kind, ""), c.target_id, level,
+                                        pw.fn.NULLIF(c.reason, ""), pw.Value(as_of), pw.Value(as_of),
+                                        pw.Value("open"), pw.Value(1))
+                    .order_by(c.target_kind, c.target_id))  # index order: appends, not random inserts
+    except pw.IntegrityError as exc:
+        raise InvalidInput(
+            f"督办规则“{name}”的结果无效（未知级别、空的对象类型或理由、重复的对象）",
+            f"rule {name!r} answered an unknown level, an empty target kind or reason, or a target twice",
+        ) from exc
     counts = dict(e.select(e.level, pw.fn.COUNT(e.id)).where(e.rule == name).group_by(e.level).tuples())
-    unknown = set(counts) - set(ESCALATION_LEVELS)
-    if unknown:
-        raise InvalidInput(f"未知的督办级别：{'、'.join(sorted(unknown))}", f"unknown escalation level {sorted(unknown)}")
-    if e.select().where((e.rule == name) & ((e.target_kind == "") | (e.reason == ""))).exists():
-        raise InvalidInput("督办对象类型与理由不能为空", "target kind and reason must not be empty")
     listed: list[Raised] = []
     if counts and (room is None or room > 0):
         page = (e.select(e.target_kind, e.target_id, e.level, e.reason).where(e.rule == name)

@@ -3,7 +3,8 @@
 The ranking rule (排名连续落后) asks only "which units are the last ``n`` of
 month M's ranking".  The monthly report (SPEC §6, :mod:`supervise.report`)
 owns the ranking; this module asks it for the 综合得分 of one month as of
-one instant (``Month(…).scores``, the same scores and the same order as
+one instant (``Month.scores`` on a :class:`ScoresMonth`, which counts only
+what the scores read; the same scores and the same order as
 ``monthly_figures``' ``ranking``) without building the rest of the report,
 and takes the tail of the ranking the way the report cuts its 黑榜: at most
 half of the ranked units, so that a handful of units never all count as
@@ -15,10 +16,25 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from ..exporting import month_bounds
 from ..models import Unit
+from ..report.counts import month_counts, surveys
 from ..report.figures import Month, ranks, weights
 
 logger = logging.getLogger(__name__)
+
+
+class ScoresMonth(Month):
+    """What :meth:`Month.scores` reads of one month, and nothing else: the
+    deadline, visit and rating counts (``month_counts(scores_only=True)``) and
+    the surveys — not 受理量, 督办 or 问责, which at a million complaints and
+    two million escalations cost most of a full month's counts."""
+
+    def __init__(self, month: str, as_of: dt.datetime) -> None:  # not Month's: no full counts
+        self.month = month
+        self.start, self.end = month_bounds(month)
+        self.counts = month_counts(self.start, self.end, as_of, scores_only=True)
+        self.surveys = surveys(self.start.date(), (self.end - dt.timedelta(days=1)).date())
 
 
 def bottom_units(month: str, n: int, as_of: dt.datetime) -> list[int]:
@@ -27,7 +43,7 @@ def bottom_units(month: str, n: int, as_of: dt.datetime) -> list[int]:
     Units without a 综合得分 (no data in the month) are not ranked.  At most
     half of the ranked units are returned (the report's 黑榜 rule).
     """
-    scores = Month(month, as_of).scores(weights())
+    scores = ScoresMonth(month, as_of).scores(weights())
     if not scores:
         return []
     codes = dict(Unit.select(Unit.id, Unit.code).where(Unit.id.in_(list(scores))).tuples())
@@ -36,4 +52,4 @@ def bottom_units(month: str, n: int, as_of: dt.datetime) -> list[int]:
     return list(reversed(ranked))[:size]
 
 
-__all__ = ["bottom_units"]
+__all__ = ["ScoresMonth", "bottom_units"]
