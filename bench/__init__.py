@@ -4,7 +4,7 @@
 (:mod:`bench.generate`), measures every suite on a fresh copy of it and prints
 one table (:mod:`bench.report`).  A suite is a module with
 ``run(ctx: Context) -> list[Figure]``, listed in ``bench.__main__.SUITES``;
-today there is one, :mod:`bench.records` (issue #3).
+:mod:`bench.records` (issue #3) and :mod:`bench.rules` (issue #5) among them.
 
 Every figure is timed twice in the same run: through supervise (the value)
 and with the raw driver doing the same work on the same rows (the baseline).
@@ -53,7 +53,7 @@ class Context:
             return conn
         import psycopg2
 
-        conn = psycopg2.connect(self.url)
+        conn = psycopg2.connect(self.url, options="-c jit=off")  # as supervise.db opens it
         conn.autocommit = True
         return conn
 

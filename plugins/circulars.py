@@ -12,21 +12,22 @@ handed to the core, which removes them even from free text.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections import Counter as Tally
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import peewee as pw
 
 from supervise import hookimpl
+from supervise.auth import Actor
 from supervise.circulars import CircularData
 from supervise.doctemplate import chinese_numeral
 from supervise.errors import InvalidInput, NotFound
 from supervise.extension import CircularSpec
-from supervise.models import AccountabilityCase, Complaint, Escalation, Matter, Rating, Staff, Unit
+from supervise.models import Complaint, Matter, Rating, Staff, Unit
 from supervise.officialdoc import chinese_date
+from supervise.services.accountability import AccountabilityService
 
 logger = logging.getLogger(__name__)
 
@@ -91,107 +92,74 @@ def identities_of_ratings(where: pw.Expression) -> set[str]:
     return {value for row in rows for value in row if value}
 
 
-def _evidence(case: AccountabilityCase) -> list[dict[str, Any]]:
-    try:
-        items = json.loads(case.evidence or "[]")
-    except ValueError:
-        return []
-    return [i for i in items if isinstance(i, dict) and "kind" in i and "id" in i]
-
-
-def _evidence_ids(items: Iterable[dict[str, Any]]) -> dict[str, set[int]]:
-    """Evidence ids per record kind; an escalation counts as the record it escalated."""
-    ids: dict[str, set[int]] = {"complaint": set(), "rating": set()}
-    escalations = [int(i["id"]) for i in items if i["kind"] == "escalation"]
-    for item in items:
-        if item["kind"] in ids:
-            ids[item["kind"]].add(int(item["id"]))
-    if escalations:
-        for kind, target in (Escalation.select(Escalation.target_kind, Escalation.target_id)
-                             .where(Escalation.id.in_(escalations)).tuples()):
-            if kind in ids:
-                ids[kind].add(target)
-    return ids
-
-
-# -- 通报批评 ---------------------------------------------------------------------------------
-
-
-def _criticism_cases(month: dt.date | None, cases: Sequence[str]) -> list[AccountabilityCase]:
+def _criticism_cases(actor: Actor, month: dt.date | None, cases: Sequence[str]) -> list[dict[str, Any]]:
+    """The decided cases to circulate, as :meth:`AccountabilityService.for_circular` gives
+    them: the service alone decides what may be published."""
+    service = AccountabilityService(actor)
     if cases:
-        found = []
+        ids = []
         for text in cases:
             try:
-                case = AccountabilityCase.get_or_none(AccountabilityCase.id == int(text))
+                ids.append(int(text))
             except ValueError:
                 raise InvalidInput(f"问责案件编号应为数字：{text}", f"a case id is a number: {text}") from None
-            if case is None:
-                raise NotFound(f"问责案件不存在：{text}", f"no accountability case {text}")
-            if case.status != "已决定" or not case.form:
-                raise InvalidInput(f"问责案件 {text} 尚未作出问责决定（{case.status}），不能通报",
-                                   f"accountability case {text} is not decided ({case.status})")
-            found.append(case)
-        return found
+        return service.for_circular(ids)
     if month is None:
         raise InvalidInput("请用 --case 指定问责案件，或用 --month 指定月份",
                            "give the cases with --case, or a month with --month")
     start, end = month_range(month)
-    found = list(AccountabilityCase.select().where(
-        (AccountabilityCase.status == "已决定") & AccountabilityCase.form.in_(CIRCULATED_FORMS)
-        & (AccountabilityCase.decided_at >= start) & (AccountabilityCase.decided_at < end)
-    ).order_by(AccountabilityCase.decided_at, AccountabilityCase.id))
+    found = service.for_circular(service.circulated_between(start, end, CIRCULATED_FORMS))
     if not found:
         raise InvalidInput(f"{month.year}年{month.month}月没有决定通报的问责案件",
                            f"no case decided in {month:%Y-%m} with the form 通报/通报批评")
     return found
 
 
-def _treatment(case: AccountabilityCase) -> str:
-    if case.form == "政务处分":
-        return f"给予{case.sanction or ''}政务处分"
-    return FORM_TEXT.get(case.form, f"予以{case.form}")
+def _treatment(case: dict[str, Any]) -> str:
+    if case["form"] == "政务处分":
+        return f"给予{case['sanction'] or ''}政务处分"
+    return FORM_TEXT.get(case["form"], f"予以{case['form']}")
 
 
-def criticism(*, month: dt.date | None = None, cases: Sequence[str] = (), **_: Any) -> CircularData:
+def criticism(*, actor: Actor, month: dt.date | None = None, cases: Sequence[str] = (), **_: Any) -> CircularData:
     """通报批评 of decided accountability cases (``--case ID …``, or those decided in ``--month``)."""
-    chosen = _criticism_cases(month, cases)
-    units = {u.id: u for u in Unit.select().where(Unit.id.in_({c.unit_id for c in chosen}))}
-    staff_ids = {c.staff_id for c in chosen if c.staff_id}
-    staff = {s.id: s for s in Staff.select().where(Staff.id.in_(staff_ids))} if staff_ids else {}
+    chosen = _criticism_cases(actor, month, cases)
     identities: set[str] = set()
     items = []
     for case in chosen:
-        unit = units[case.unit_id].name
+        unit = case["unit"]
         who = unit
-        if case.target_kind == "staff" and case.staff_id in staff:
-            who = f"{unit}工作人员{surname_mou(staff[case.staff_id].name)}"
-        ids = _evidence_ids(_evidence(case))
+        if case["target_kind"] == "staff" and case["staff"]:
+            who = f"{unit}工作人员{surname_mou(case['staff'])}"
+        ids = case["evidence"]
         identities |= identities_of_complaints(Complaint.id.in_(ids["complaint"])) if ids["complaint"] else set()
         identities |= identities_of_ratings(Rating.id.in_(ids["rating"])) if ids["rating"] else set()
         parts = [f"诉求工单{len(ids['complaint'])}件"] if ids["complaint"] else []
         parts += [f"好差评{len(ids['rating'])}条"] if ids["rating"] else []
+        decided = dt.datetime.fromisoformat(case["decided_at"]).date() if case["decided_at"] else None
         items.append({
             "单位": unit,
             "对象": who,
-            "问题类型": case.failure_kind,
-            "事实": sentence(case.reason),
+            "问题类型": case["kind"],
+            "事实": sentence(case["reason"]),
             "证据": f"涉及{'、'.join(parts)}。" if parts else "",
             "处理": _treatment(case),
-            "依据": sentence(case.basis),
-            "决定日期": chinese_date(case.decided_at.date()) if case.decided_at else "",
+            "依据": sentence(case["basis"]),
+            "决定日期": chinese_date(decided) if decided else "",
         })
     # the units' complainants as well: a summary written by hand may name any of them
-    identities |= identities_of_complaints(Complaint.unit.in_(list(units)))
-    kinds = list(dict.fromkeys(c.failure_kind for c in chosen))
+    codes = list({c["unit_code"] for c in chosen})
+    identities |= identities_of_complaints(Complaint.unit.in_(Unit.select(Unit.id).where(Unit.code.in_(codes))))
+    kinds = list(dict.fromkeys(c["kind"] for c in chosen))
     return CircularData(
         values={
-            "单位概括": units_summary([units[c.unit_id].name for c in chosen]),
+            "单位概括": units_summary([c["unit"] for c in chosen]),
             "问题概括": "、".join(kinds),
             "件数": str(len(chosen)),
         },
         lists={"案件列表": items},
         identities=identities,
-        subject="cases " + ",".join(str(c.id) for c in chosen),
+        subject="cases " + ",".join(str(c["id"]) for c in chosen),
     )
 
 

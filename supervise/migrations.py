@@ -93,12 +93,21 @@ def _rule_indexes(m: SchemaMigrator) -> None:
         migrate(*wanted)
 
 
+def _report_summaries(_: SchemaMigrator) -> None:
+    """Monthly report summaries kept valid by change triggers (issue #6); the summaries
+    themselves are built by the next report."""
+    from .report import summary
+
+    summary.create_schema()
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "baseline", _baseline),
     Migration(2, "account lockout (user.failed_logins, user.locked_until)", _account_lockout),
     Migration(3, "complaint workflow (extensions, counters, keyword index)", _complaint_workflow),
     Migration(4, "rule indexes (escalation by rule and target, complaint deadlines)", _rule_indexes),
     Migration(5, "complaint list indexes (unit, status, category, channel by received_at)", _list_indexes),
+    Migration(6, "monthly report summaries and their change triggers", _report_summaries),
 ]
 LATEST = MIGRATIONS[-1].version
 
@@ -125,10 +134,12 @@ def upgrade() -> list[str]:
                 "数据库中有未知版本的表，无法升级", "the database holds tables of an unknown version"
             )
         from . import search
+        from .report import summary
 
         with write_transaction():
             database.create_tables(ALL_MODELS)
             search.create_schema()
+            summary.create_schema()
             SchemaMigration.insert_many(
                 [{"version": m.version, "name": m.name} for m in MIGRATIONS]
             ).execute()

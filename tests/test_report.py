@@ -23,6 +23,7 @@ from supervise.models import (
     Matter,
     Rating,
     Setting,
+    Staff,
     SurveyResult,
     TimelineEvent,
     Unit,
@@ -190,6 +191,22 @@ def test_total_includes_records_without_a_unit(office):
     # 100 × (0.3×0.4 + 0.3×0.75 + 0.3×0.5 + 0.1×8/14) = 55.214…
     assert t["综合得分"] == 55.21
     assert (t["上月受理量"], t["上月综合得分"], t["得分变化"]) == (3, 100.0, -44.79)
+
+
+def test_matter_and_staff_escalations_count_for_their_unit(office):
+    """An escalation of a matter counts for the matter's unit, one of a staff
+    member for the staff member's unit — never under "no unit"."""
+    matter = Matter.get(Matter.code == "M004")  # U03's
+    worker = Staff.create(number="S901", name="杜明", unit=office["U04"])
+    escalation("事项超时限", "matter", matter.id, "挂牌督办", day(3, 18))
+    escalation("人员约谈", "staff", worker.id, "约谈提醒", day(3, 19))
+    escalation("事项超时限2", "matter", matter.id, "督办", day(4, 5))  # after the as-of time
+    f = monthly_figures("2026-03", AS_OF)
+    u3, u4 = unit_row(f, "U03"), unit_row(f, "U04")
+    assert u3["督办量"] == 1 and u3["督办"]["挂牌督办"] == 1
+    assert u4["督办量"] == 1 and u4["督办"]["约谈提醒"] == 1
+    assert f["total"]["督办量"] == 6 and f["total"]["督办"]["挂牌督办"] == 1
+    assert sum(r["督办量"] for r in f["units"]) == f["total"]["督办量"]  # nothing left under "no unit"
 
 
 def test_a_rate_without_data_drops_out_and_the_rest_are_reweighted(office):

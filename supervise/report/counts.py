@@ -31,6 +31,7 @@ from ..models import (
     Matter,
     Rating,
     Review,
+    Staff,
     SurveyResult,
     TimelineEvent,
     Unit,
@@ -93,8 +94,14 @@ def _sum(condition: pw.Expression) -> pw.Node:
     return pw.fn.COALESCE(pw.fn.SUM(pw.Case(None, [(condition, 1)], 0)), 0)
 
 
-def month_counts(start: dt.datetime, end: dt.datetime, as_of: dt.datetime) -> dict[int | None, Counts]:
-    """Every count of the month [start, end) as of ``as_of``, per unit id."""
+def month_counts(start: dt.datetime, end: dt.datetime, as_of: dt.datetime, *,
+                 scores_only: bool = False) -> dict[int | None, Counts]:
+    """Every count of the month [start, end) as of ``as_of``, per unit id.
+
+    ``scores_only``: only what the 综合得分 rates read (deadlines, visits,
+    ratings), not 受理量, 督办 or 问责 — for the ranking of the 排名连续落后
+    rule (``supervise.rules.ranking``).
+    """
     result: dict[int | None, Counts] = {}
 
     def at(unit_id: int | None) -> Counts:
@@ -102,7 +109,8 @@ def month_counts(start: dt.datetime, end: dt.datetime, as_of: dt.datetime) -> di
 
     C, E, R = Complaint, TimelineEvent, Rating
     # 受理量: complaints received in the month, by category.
-    for unit_id, category, n in (C.select(C.unit, C.category, pw.fn.COUNT(C.id))
+    for unit_id, category, n in ([] if scores_only else
+                                 C.select(C.unit, C.category, pw.fn.COUNT(C.id))
                                  .where(_in(C.received_at, start, end, as_of))
                                  .group_by(C.unit, C.category).tuples()):
         at(unit_id).received[category] += n
@@ -138,6 +146,8 @@ def month_counts(start: dt.datetime, end: dt.datetime, as_of: dt.datetime) -> di
                                                 .group_by(R.unit).tuples()):
         c = at(unit_id)
         c.ratings, c.good, c.bad, c.bad_closed = c.ratings + n, c.good + good, c.bad + bad_n, c.bad_closed + bad_closed
+    if scores_only:
+        return result
     for unit_id, level, n in _escalations(start, end, as_of):
         at(unit_id).escalations[level] += n
     A = AccountabilityCase
@@ -149,12 +159,17 @@ def month_counts(start: dt.datetime, end: dt.datetime, as_of: dt.datetime) -> di
     return result
 
 
+#: The record kinds an escalation may target whose row names a unit: the
+#: escalation counts for that unit (a matter's escalation for the matter's
+#: unit, a staff member's for the staff member's unit).
+UNIT_OF_TARGET = {"complaint": Complaint, "rating": Rating, "review": Review, "matter": Matter, "staff": Staff}
+
+
 def _escalations(start: dt.datetime, end: dt.datetime, as_of: dt.datetime) -> Iterable[tuple[int | None, str, int]]:
     """(unit id, level, count) of escalations raised in the window, by responsible unit."""
     E = Escalation
     window = _in(E.raised_at, start, end, as_of)
-    for model in (Complaint, Rating, Review):
-        kind = model._meta.table_name
+    for kind, model in UNIT_OF_TARGET.items():
         yield from (E.select(model.unit, E.level, pw.fn.COUNT(E.id))
                     .join(model, on=(model.id == E.target_id))
                     .where(window & (E.target_kind == kind))
@@ -163,18 +178,18 @@ def _escalations(start: dt.datetime, end: dt.datetime, as_of: dt.datetime) -> It
                 .where(window & (E.target_kind == "unit")).group_by(E.target_id, E.level).tuples())
     yield from ((None, level, n) for level, n in (
         E.select(E.level, pw.fn.COUNT(E.id))
-        .where(window & E.target_kind.not_in(("complaint", "rating", "review", "unit")))
+        .where(window & E.target_kind.not_in((*UNIT_OF_TARGET, "unit")))
         .group_by(E.level).tuples()))
 
 
 def escalation_unit() -> pw.Node:
     """The responsible unit of an escalation as an SQL expression: the unit of its
-    target record, or the target unit itself (used by the 督办 ledger)."""
+    target record (complaint, rating, review, matter, staff), or the target unit
+    itself (used by the 督办 ledger)."""
     E = Escalation
     return pw.fn.COALESCE(
-        Complaint.select(Complaint.unit).where((E.target_kind == "complaint") & (Complaint.id == E.target_id)),
-        Rating.select(Rating.unit).where((E.target_kind == "rating") & (Rating.id == E.target_id)),
-        Review.select(Review.unit).where((E.target_kind == "review") & (Review.id == E.target_id)),
+        *(model.select(model.unit).where((E.target_kind == kind) & (model.id == E.target_id))
+          for kind, model in UNIT_OF_TARGET.items()),
         pw.Case(None, [(E.target_kind == "unit", E.target_id)], None),
     )
 

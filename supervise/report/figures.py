@@ -28,6 +28,7 @@ from ..exporting import month_bounds
 from ..models import CATEGORIES, ESCALATION_LEVELS, PERSON_FORMS, UNIT_FORMS, now
 from . import counts as q
 from .counts import DISMISSED, Counts
+from .summary import MonthCounts, store
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +140,8 @@ class Month:
     def __init__(self, month: str, as_of: dt.datetime) -> None:
         self.month = month
         self.start, self.end = month_bounds(month)
-        self.counts = q.month_counts(self.start, self.end, as_of)
+        self.source = MonthCounts(month, self.start, self.end, as_of)
+        self.counts, self.matters = self.source.units, self.source.matters
         self.total = Counts()
         for c in self.counts.values():
             self.total.add(c)
@@ -216,10 +218,10 @@ def monthly_figures(month: str, as_of: dt.datetime | None = None) -> dict[str, A
         months = {m: Month(m, as_of) for m in (shift(month, -k) for k in range(TREND_MONTHS - 1, -1, -1))}
         units = q.units()
         this, before = months[month], months[shift(month, -1)]
-        matter_now = q.matter_counts(this.start, this.end, as_of)
-        matter_before = q.matter_counts(before.start, before.end, as_of)
+        matter_now, matter_before = this.matters, before.matters
         late = q.late_promise_ids()
         matter_info = q.matters(set(matter_now) | set(matter_before) | set(late))
+    store([m.source for m in months.values()])
     codes = {u.id: u.code for u in units}
     scores, previous = this.scores(w), before.scores(w)
     ranked, ranked_before = ranks(scores, codes), dict(ranks(previous, codes))

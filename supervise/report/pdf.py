@@ -170,16 +170,18 @@ def _boards(s: Styles, f: dict[str, Any]) -> list[Any]:
     return out
 
 
-def _ranking(s: Styles, f: dict[str, Any]) -> list[Any]:
-    ranking, heading = f["ranking"], Paragraph("三、综合得分排名", s.h1)
-    if not ranking:
-        return [heading, Paragraph("本月没有可参与排名的单位。", s.body)]
-    height = max(60, 14 * len(ranking)) + 30
+#: Units per bar chart: a chart of 40 bars fits one A4 page (300 units: 8 charts).
+BARS_PER_CHART = 40
+
+
+def _bars(s: Styles, part: list[dict[str, Any]], title: str) -> Drawing:
+    """One horizontal bar chart of the scores of ``part`` (best at the top)."""
+    height = max(60, 14 * len(part)) + 30
     d = Drawing(WIDTH, height)
     chart = HorizontalBarChart()
     chart.x, chart.y, chart.width, chart.height = 150, 15, WIDTH - 190, height - 25
-    chart.data = [[r["综合得分"] for r in reversed(ranking)]]
-    chart.categoryAxis.categoryNames = [f"{r['排名']}. {r['单位名称']}"[:18] for r in reversed(ranking)]
+    chart.data = [[r["综合得分"] for r in reversed(part)]]
+    chart.categoryAxis.categoryNames = [f"{r['排名']}. {r['单位名称']}"[:18] for r in reversed(part)]
     chart.categoryAxis.labels.fontName = s.song
     chart.categoryAxis.labels.fontSize = 7
     chart.categoryAxis.labels.boxAnchor = "e"
@@ -194,12 +196,22 @@ def _ranking(s: Styles, f: dict[str, Any]) -> list[Any]:
     chart.barLabels.boxAnchor = "w"
     chart.barLabels.dx = 2
     d.add(chart)
-    d.add(String(WIDTH / 2, height - 8, "各单位综合得分", fontName=s.hei, fontSize=9, textAnchor="middle"))
+    d.add(String(WIDTH / 2, height - 8, title, fontName=s.hei, fontSize=9, textAnchor="middle"))
+    return d
+
+
+def _ranking(s: Styles, f: dict[str, Any]) -> list[Any]:
+    ranking, heading = f["ranking"], Paragraph("三、综合得分排名", s.h1)
+    if not ranking:
+        return [heading, Paragraph("本月没有可参与排名的单位。", s.body)]
+    parts = [ranking[i:i + BARS_PER_CHART] for i in range(0, len(ranking), BARS_PER_CHART)]
+    charts = [_bars(s, part, "各单位综合得分" if len(parts) == 1 else
+                    f"各单位综合得分（第 {i + 1}/{len(parts)} 组）") for i, part in enumerate(parts)]
     rows = [["名次", "单位", "得分", *RATES, "名次变化", "得分变化"]]
     rows += [[r["排名"], r["单位名称"], num(r["综合得分"]), *(pct(r[k]) for k in RATES), signed(r["名次变化"]),
               signed(r["得分变化"])] for r in ranking]
     widths = [10 * mm, WIDTH - 130 * mm, 14 * mm, *([17 * mm] * 4), 14 * mm, 14 * mm]
-    return [KeepTogether([heading, d]), Spacer(1, 3 * mm), s.table(rows, widths, left=(1,))]
+    return [KeepTogether([heading, charts[0]]), *charts[1:], Spacer(1, 3 * mm), s.table(rows, widths, left=(1,))]
 
 
 def _hotspots(s: Styles, f: dict[str, Any]) -> list[Any]:

@@ -170,7 +170,8 @@ class AccountabilityService(Service):
         """The decided cases a circular (通报) cites, in the order given.
 
         Only 已决定 cases qualify; the items carry what a circular prints
-        (unit, person, failure, form, sanction, basis, decision) and no
+        (unit, person, failure, form, sanction, basis, decision) and the ids
+        of the complaints and ratings cited (``evidence``), never a
         complainant identity.
         """
         items = []
@@ -180,10 +181,38 @@ class AccountabilityService(Service):
                 raise InvalidInput(f"问责案件 {case_id} 尚未作出问责决定（{case.status}），不能通报",
                                    f"case {case_id} is {case.status}, not decided; it cannot be circulated")
             (data,) = describe_cases([case.id])
-            items.append({key: data[key] for key in (
-                "id", "rule", "kind", "target", "target_kind", "unit", "staff", "reason", "form", "sanction",
-                "sanction_ends", "basis", "decided_by", "decided_at")})
+            item = {key: data[key] for key in (
+                "id", "rule", "kind", "target", "target_kind", "unit", "unit_code", "staff", "reason", "form",
+                "sanction", "sanction_ends", "basis", "decided_by", "decided_at")}
+            item["evidence"] = _evidence_records(data["evidence"])
+            items.append(item)
         return items
+
+    def circulated_between(self, start: dt.datetime, end: dt.datetime, forms: tuple[str, ...]) -> list[int]:
+        """Ids of the cases decided in [start, end) with one of ``forms``, in decision order."""
+        self.require("accountability.read")
+        case = AccountabilityCase
+        return [i for (i,) in case.select(case.id)
+                .where((case.status == "已决定") & case.form.in_(forms) & (case.decided_at >= start)
+                       & (case.decided_at < end))
+                .order_by(case.decided_at, case.id).tuples()]
+
+
+def _evidence_records(refs: list[Any]) -> dict[str, list[int]]:
+    """The complaint and rating ids a case cites (ids only, never an identity);
+    an escalation counts as the record it escalated."""
+    found: dict[str, set[int]] = {"complaint": set(), "rating": set()}
+    valid = [r for r in refs if isinstance(r, dict) and isinstance(r.get("id"), int)]
+    for ref in valid:
+        if ref.get("kind") in found:
+            found[ref["kind"]].add(ref["id"])
+    escalations = [r["id"] for r in valid if r.get("kind") == "escalation"]
+    if escalations:
+        for kind, target in (Escalation.select(Escalation.target_kind, Escalation.target_id)
+                             .where(Escalation.id.in_(escalations)).tuples()):
+            if kind in found:
+                found[kind].add(target)
+    return {kind: sorted(ids) for kind, ids in found.items()}
 
 
 class EscalationQueries(Service):

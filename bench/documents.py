@@ -1,0 +1,185 @@
+"""The ``report`` suite: the figures of issue #6 (monthly report and ledgers).
+
+The generated office holds one month of complaints and nothing else; this
+suite first adds, set-based inside the database, what the report reads:
+one 回访 step per visited complaint, and ratings — three per complaint in
+the month, and as many again in each of the two months before plus one per
+complaint three months before, so that the month holds 3× and the database
+10× the month's complaints in ratings (1,000,000 complaints → 3,000,000
+and 10,000,000, the issue's office at ``--scale 1.0``).
+
+Figures (value through supervise, baseline the raw driver in the same run):
+
+- 月报指标: ``monthly_figures`` of the month as of the generator's as-of time
+  (the month is over, so its summary serves), against a bare GROUP BY of the
+  month's complaints and ratings; target 2 s.  The first call, which builds
+  the six months' summaries from the records, is shown beside it.
+- 月报文件: ``write_monthly`` (figures, xlsx and PDF) against a bare
+  openpyxl write-only workbook of the same per-unit rows; target 15 s.
+- 台账导出: ``export complaints`` of the first ``BENCH_LEDGER_DAYS`` days of
+  the month (default 3; the whole month with 31) against a bare openpyxl
+  write-only loop over ``SELECT *`` of the same rows; target: the baseline
+  ÷ 0.85 (at least 85% of its speed).
+- 台账导出内存增长: the growth of the process's peak RSS over the first
+  export, in MiB (shown in the ms columns), against the 100 MiB budget.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+
+from supervise.auth import Actor
+from supervise.exporting import LedgerFilter, run_export
+from supervise.report import monthly_figures, write_monthly
+
+from . import Context, paired, timed
+from .report import Figure, peak_mib
+
+logger = logging.getLogger(__name__)
+
+ACTOR = Actor(name="bench", role="staff")
+#: (months back, ratings per complaint of the month)
+RATING_MONTHS = ((0, 3), (1, 3), (2, 3), (3, 1))
+LEDGER_SPEED = 0.85
+MEMORY_BUDGET_MIB = 100.0
+
+
+def _shift(column: str, months: int, sqlite: bool) -> str:
+    if not months:
+        return column
+    if not sqlite:
+        return f"({column} - interval '{months} months')"  # clamps to the month's end
+    # SQLite rolls 31 Sep over into October: days 29–31 step back three days first
+    return (f"CASE WHEN strftime('%d', {column}) > '28' THEN datetime({column}, '-3 days', '-{months} months') "
+            f"ELSE datetime({column}, '-{months} months') END")
+
+
+def add_report_rows(ctx: Context, raw: Any) -> dict[str, int]:
+    """Visits and ratings for the report to count (see the module docstring)."""
+    sqlite = ctx.engine == "sqlite"
+    cur = raw.cursor()
+    run = cur.execute
+    if sqlite:
+        run("BEGIN")
+    run("INSERT INTO timeline_event (record_kind, record_id, at, actor, action, status, note) "
+        "SELECT 'complaint', id, COALESCE(visited_at, replied_at, received_at), 'bench', '回访', '已回访', "
+        "CASE WHEN id % 5 = 0 THEN '不满意，未解决' WHEN id % 5 = 1 THEN '基本满意' ELSE '满意，已解决' END "
+        "FROM complaint WHERE status IN ('已回访', '已办结')")
+    for back, per in RATING_MONTHS:
+        rated = _shift("c.received_at", back, sqlite)
+        closed = f"datetime({rated}, '+3 days')" if sqlite else f"({rated} + interval '3 days')"
+        for j in range(per):
+            level = f"((c.id * 7 + {j + back}) % 5 + 1)"
+            run("INSERT INTO rating (unit_id, \"window\", channel, level, bad, reasons, comment, real_name, rated_at, "
+                "status, closed_at, source, version) "
+                f"SELECT COALESCE(c.unit_id, (SELECT MIN(id) FROM unit)), '', '窗口', {level}, {level} <= 2, '', '', "
+                f"{'0' if sqlite else 'FALSE'}, {rated}, "
+                f"CASE WHEN {level} > 2 THEN '无需处理' WHEN c.id % 2 = 0 THEN '已办结' ELSE '待核实' END, "
+                f"CASE WHEN {level} <= 2 AND c.id % 2 = 0 THEN {closed} END, 'bench', 1 FROM complaint c")
+    if sqlite:
+        run("COMMIT")
+    run("SELECT COUNT(*) FROM rating")
+    ratings = cur.fetchone()[0]
+    run("SELECT COUNT(*) FROM timeline_event WHERE action = '回访'")
+    return {"ratings": ratings, "visits": cur.fetchone()[0]}
+
+
+def _bounds(month: str) -> tuple[str, str]:
+    start = dt.datetime.strptime(month, "%Y-%m")
+    end = (start + dt.timedelta(days=32)).replace(day=1)
+    return str(start), str(end)
+
+
+def bare_group_by(raw: Any, month: str, sqlite: bool) -> None:
+    """The raw baseline: one GROUP BY over the month's complaints and one over its ratings."""
+    start, end = _bounds(month)
+    mark = "?" if sqlite else "%s"
+    cur = raw.cursor()
+    cur.execute(f"SELECT unit_id, category, COUNT(*) FROM complaint WHERE received_at >= {mark} "
+                f"AND received_at < {mark} GROUP BY unit_id, category", (start, end))
+    cur.fetchall()
+    cur.execute(f"SELECT unit_id, COUNT(*), SUM(CASE WHEN level >= 4 THEN 1 ELSE 0 END) FROM rating "
+                f"WHERE rated_at >= {mark} AND rated_at < {mark} GROUP BY unit_id", (start, end))
+    cur.fetchall()
+
+
+def bare_workbook(figures: dict[str, Any], out: Path) -> None:
+    """The raw baseline of the report files: the per-unit rows in a write-only workbook."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("单位明细")
+    keys = [k for k, v in figures["units"][0].items() if not isinstance(v, dict)] if figures["units"] else []
+    sheet.append(keys)
+    for row in figures["units"]:
+        sheet.append([row[k] for k in keys])
+    book.save(out)
+
+
+def bare_ledger(raw: Any, start: str, end: str, sqlite: bool, out: Path) -> None:
+    """The raw baseline of a ledger: ``SELECT *`` of the same rows into a write-only workbook."""
+    mark = "?" if sqlite else "%s"
+    cur = raw.cursor() if sqlite else raw.cursor(name=f"bench_ledger_{time.monotonic_ns()}", withhold=True)
+    if not sqlite:
+        cur.itersize = 2000
+    cur.execute(f"SELECT * FROM complaint WHERE received_at >= {mark} AND received_at < {mark} ORDER BY id",
+                (start, end))
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("诉求工单台账")
+    for row in cur:
+        sheet.append(list(row))
+    book.save(out)
+    cur.close()
+
+
+def run(ctx: Context) -> list[Figure]:
+    """Every figure of issue #6 on the open work database."""
+    sqlite = ctx.engine == "sqlite"
+    month = ctx.spec.month
+    as_of = dt.datetime.fromisoformat(ctx.spec.as_of)
+    raw = ctx.raw()
+    figures: list[Figure] = []
+    try:
+        added = add_report_rows(ctx, raw)
+        with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
+            folder = Path(tmp)
+            days = int(os.environ.get("BENCH_LEDGER_DAYS", "3"))
+            first = dt.datetime.strptime(month, "%Y-%m")
+            last = min(first + dt.timedelta(days=days), dt.datetime.strptime(_bounds(month)[1], "%Y-%m-%d %H:%M:%S"))
+            filters = LedgerFilter(date_from=first.date(), date_to=(last - dt.timedelta(days=1)).date())
+            peak_before = peak_mib()
+            rows = run_export(ACTOR, "complaints", folder / "ledger.xlsx", filters).rows
+            growth = peak_mib() - peak_before
+            ours, base = paired(lambda: run_export(ACTOR, "complaints", folder / "ledger.xlsx", filters),
+                                lambda: bare_ledger(raw, str(first), str(last), sqlite, folder / "bare.xlsx"),
+                                max(1, ctx.repeats - 1))
+            figures.append(Figure("report.ledger", f"台账导出 {rows:,} 行", ours * 1000, base * 1000,
+                                  base * 1000 / LEDGER_SPEED, 1 / LEDGER_SPEED,
+                                  detail={"rows": rows, "speed_vs_bare": round(base / ours, 3), "days": days}))
+            figures.append(Figure("report.ledger.memory", "台账导出峰值内存增长 MiB", growth, MEMORY_BUDGET_MIB,
+                                  MEMORY_BUDGET_MIB, 1.0, detail={"unit": "MiB", "rows": rows}))
+
+            cold = timed(lambda: monthly_figures(month, as_of))
+            ours, base = paired(lambda: monthly_figures(month, as_of), lambda: bare_group_by(raw, month, sqlite),
+                                ctx.repeats)
+            figures.append(Figure("report.figures", "月报指标（汇总已建）", ours * 1000, base * 1000, 2000.0, 0.5,
+                                  detail={**added, "first_call_ms": round(cold * 1000, 1)}))
+            figures.append(Figure("report.figures.build", "月报指标（首次：建汇总）", cold * 1000, base * 1000,
+                                  None, 12.0))
+            result = monthly_figures(month, as_of)
+            ours, base = paired(lambda: write_monthly(ACTOR, month, as_of, folder / "out"),
+                                lambda: bare_workbook(result, folder / "bare-report.xlsx"), ctx.repeats)
+            figures.append(Figure("report.files", "月报 xlsx + PDF", ours * 1000, base * 1000, 15000.0, 200.0,
+                                  detail={"units": len(result["units"])}))
+    finally:
+        raw.close()
+    return figures
+
+
+__all__ = ["add_report_rows", "run"]
