@@ -43,7 +43,7 @@ from .lists_more import AccountabilityList, EscalationList, MySubmissions, Ratin
 from .login import LoginView
 from .plugins_page import PluginsView
 from .records import ComplaintWindow, RecordWindow
-from .records_more import AccountabilityWindow, RatingWindow, ReviewWindow
+from .records_more import AccountabilityWindow, EscalationWindow, RatingWindow, ReviewWindow
 from .settings_page import SettingsView
 from .supervisor import SubmitFindingView
 from .worker import Worker
@@ -74,7 +74,7 @@ PAGES: tuple[Page, ...] = (
     Page("escalations", "督办", EscalationList, OFFICE, "accountability.read"),
     Page("accountability", "问责", AccountabilityList, OFFICE, "accountability.read"),
     Page("documents", "文档", DocumentsView, (ADMIN, STAFF, VIEWER)),
-    Page("submit", "提交评议", SubmitFindingView, (SUPERVISOR,)),
+    Page("submit", "提交评议", SubmitFindingView, (SUPERVISOR,), "review.submit"),  # staff: from 监督评议
     Page("mine", "我的提交", MySubmissions, (SUPERVISOR,)),
     Page("plugins", "插件", PluginsView, OFFICE),
     Page("settings", "设置", SettingsView, (ADMIN,)),
@@ -82,7 +82,7 @@ PAGES: tuple[Page, ...] = (
 ROLE_TITLES = {LIAISON: {"complaints": "本单位工单", "ratings": "本单位好差评"}}
 RECORDS: dict[str, type[RecordWindow]] = {
     "complaint": ComplaintWindow, "rating": RatingWindow, "review": ReviewWindow,
-    "accountability": AccountabilityWindow,
+    "accountability": AccountabilityWindow, "escalation": EscalationWindow,
 }
 SHORTCUTS = (("Ctrl+N", "新建工单"), ("Ctrl+I", "导入数据"), ("Ctrl+F", "搜索（列表页）"), ("F5", "刷新"),
              ("Ctrl+1…9", "切换页面"), ("Alt+←/→", "列表翻页"), ("Enter / 双击", "打开记录"), ("Ctrl+L", "注销"),
@@ -294,6 +294,8 @@ class MainWindow(ttk.Frame):
         """Open (or raise) a record window; ``new_complaint`` opens the registration form."""
         if kind == "new_complaint":
             return self.new_complaint()
+        if kind == "new_rating":
+            return self.new_rating()
         window_class = RECORDS.get(kind)
         if window_class is None:
             return None
@@ -321,6 +323,21 @@ class MainWindow(ttk.Frame):
         self.dialog = NewComplaintDialog(self.root, self.ctx, _utest=self.app.testing, on_result=registered)
         return self.dialog
 
+    def new_rating(self) -> tk.Toplevel | None:
+        """录入好差评 (office roles); the rating's window opens once it is entered."""
+        if not self.ctx.can("rating.add"):
+            return None
+        from .dialogs import NewRatingDialog
+
+        def entered(result: dict[str, Any]) -> None:
+            self.changed("rating")
+            bad = "，差评已进入核实" if result["bad"] else ""
+            self.status.configure(text=f"已录入评价 #{result['id']}{bad}")
+            self.open_record("rating", result["id"])
+
+        self.dialog = NewRatingDialog(self.root, self.ctx, _utest=self.app.testing, on_result=entered)
+        return self.dialog
+
     def import_data(self) -> tk.Toplevel | None:
         if not self.ctx.can("import"):
             return None
@@ -343,6 +360,8 @@ class MainWindow(ttk.Frame):
         file = menu("文件")
         if self.ctx.can("complaint.add"):
             file.add_command(label="新建工单…", accelerator="Ctrl+N", command=self.new_complaint)
+        if self.ctx.can("rating.add"):
+            file.add_command(label="录入好差评…", command=self.new_rating)
         if self.ctx.can("import"):
             file.add_command(label="导入数据…", accelerator="Ctrl+I", command=self.import_data)
         for label, command in document_actions(self):

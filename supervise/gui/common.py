@@ -21,6 +21,7 @@ from collections.abc import Callable
 from tkinter import messagebox, ttk
 from typing import Any
 
+from ..db import busy_error, is_busy
 from ..errors import UserError
 
 logger = logging.getLogger(__name__)
@@ -72,6 +73,8 @@ def error_text(exc: BaseException) -> str:
     """The one line a person reads: the UserError's line, else a short notice."""
     if isinstance(exc, UserError):
         return exc.line()
+    if is_busy(exc):  # SQLite's lock held by another writer past the busy timeout
+        return busy_error().line()
     return "内部错误，已写入日志 / internal error, see the log file"
 
 
@@ -284,7 +287,51 @@ class Dialog(tk.Toplevel):
         gc.collect()
 
 
+class JobProgressDialog(Dialog):
+    """A dialog that runs one worker job (import, export, circular, report): its progress
+    reports, the end of the job and cancelling.
+
+    Subclasses build ``progress`` (a Progressbar) and ``progress_label`` and keep
+    the running job in ``job``; ``progress_text(value)`` words a report that
+    came without text."""
+
+    job: Any = None
+    progress: ttk.Progressbar
+    progress_label: ttk.Label
+
+    def progress_text(self, value: float) -> str:
+        return ""
+
+    def _progress(self, value: float, total: float | None, text: str) -> None:
+        if not self.winfo_exists():
+            return
+        if total:
+            if str(self.progress.cget("mode")) != "determinate":
+                self.progress.stop()
+                self.progress.configure(mode="determinate")
+            self.progress.configure(maximum=max(total, value, 1), value=value)
+        text = text or self.progress_text(value)
+        if text:
+            self.progress_label.configure(text=text)
+
+    def _finish(self) -> None:
+        self.job = None
+        self.progress.stop()
+        self.progress.configure(mode="determinate")
+        self.cancel_button.configure(text="关闭")
+        self.ok_button.state(["!disabled"])
+
+    def cancel_job(self) -> bool:
+        """Ask the running job to stop; False when none runs (the dialog may then close)."""
+        if self.job is None:
+            return False
+        self.job.cancel()
+        self.progress_label.configure(text="正在取消…")
+        return True
+
+
 __all__ = [
+    "JobProgressDialog",
     "ACCENT",
     "Dialog",
     "Form",

@@ -18,6 +18,7 @@ from typing import Any
 from .. import models, settings
 from ..errors import NotFound, UserError
 from ..services.complaints import ComplaintService, format_receipt
+from ..services.ratings import BAD_LEVELS, RatingService
 from . import queries
 from .common import Dialog, Form, set_text, text_value
 from .context import ViewContext
@@ -50,18 +51,84 @@ def _text_box(parent: tk.Misc, height: int = 4, width: int = 48) -> tk.Text:
     return tk.Text(parent, height=height, width=width, wrap="word", font="TkTextFont", relief="solid", borderwidth=1)
 
 
-class NewComplaintDialog(Dialog):
-    """登记: channel, category, content, unit, complainant; registers on OK."""
+REFERENCE_FIELDS = (("单位", "unit"), ("工号", "staff"), ("工作人员", "staff"), ("事项", "matter"))
+PHONE_CHARS = set("0123456789-+ ")
 
-    ok_text = "登记"
+
+class EntryDialog(Dialog):
+    """A form that writes its record itself on OK (登记工单, 录入好差评).
+
+    Subclasses build ``create_fields()``, check them in ``check()`` (messages
+    beside the fields; the values, or None) and write in ``save(values)``; a
+    reference the service cannot find (unit, staff number, matter) is shown
+    beside its field, and nothing is written while a field is wrong."""
+
+    heading = ""
 
     def __init__(self, parent: tk.Misc, ctx: ViewContext, **kw: Any) -> None:
         self.ctx = ctx
-        super().__init__(parent, "登记诉求工单", **kw)
+        super().__init__(parent, self.heading, **kw)
 
     def create_widgets(self, body: ttk.Frame) -> None:
-        self.form = form = Form(body)
-        form.pack(fill="both", expand=True)
+        self.form = Form(body)
+        self.form.pack(fill="both", expand=True)
+        self.create_fields(self.form)
+
+    def create_fields(self, form: Form) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def check(self) -> dict[str, Any] | None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def save(self, values: dict[str, Any]) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def entry(self, key: str, label: str, width: int = 16) -> ttk.Entry:
+        """An optional one-line field."""
+        widget = ttk.Entry(self.form, width=width)
+        self.form.add(key, label, widget, sticky="w")
+        return widget
+
+    def when_field(self, key: str, label: str) -> ttk.Entry:
+        """A date-time field, prefilled with now."""
+        entry = ttk.Entry(self.form, width=20)
+        entry.insert(0, models.now().strftime("%Y-%m-%d %H:%M"))
+        self.form.add(key, label, entry, required=True, sticky="w")
+        return entry
+
+    def read_when(self, key: str, label: str, entry: ttk.Entry) -> dt.datetime | None:
+        """The field's time; a message beside it when it is malformed or in the future."""
+        try:
+            when = parse_when(entry.get())
+        except ValueError as exc:
+            self.form.error(key, str(exc))
+            return None
+        if when > models.now() + dt.timedelta(minutes=5):
+            self.form.error(key, f"{label}不能晚于当前时间")
+        return when
+
+    def validate(self) -> Any:
+        self.form.clear_errors()
+        values = self.check()
+        if values is None or self.form.has_errors():
+            return None
+        try:
+            return self.save(values)
+        except NotFound as exc:
+            field = next((f for word, f in REFERENCE_FIELDS if word in exc.zh), None)
+            if field is None:
+                raise
+            self.form.error(field, exc.zh)
+            return None
+
+
+class NewComplaintDialog(EntryDialog):
+    """登记: channel, category, content, unit, complainant; registers on OK."""
+
+    ok_text = "登记"
+    heading = "登记诉求工单"
+
+    def create_fields(self, form: Form) -> None:
         self.channel = ttk.Combobox(form, values=models.CHANNELS, state="readonly", width=16)
         self.channel.set(models.CHANNELS[0])
         form.add("channel", "渠道", self.channel, required=True, sticky="w")
@@ -74,58 +141,97 @@ class NewComplaintDialog(Dialog):
         form.add("content", "诉求内容", self.content, required=True)
         self.unit = ttk.Combobox(form, values=["", *unit_values()], width=30)
         form.add("unit", "涉及单位", self.unit, sticky="w")
-        self.staff = ttk.Entry(form, width=16)
-        form.add("staff", "工作人员工号", self.staff, sticky="w")
-        self.matter = ttk.Entry(form, width=16)
-        form.add("matter", "事项编码", self.matter, sticky="w")
+        self.staff = self.entry("staff", "工作人员工号", 16)
+        self.matter = self.entry("matter", "事项编码", 16)
         self.anonymous = tk.BooleanVar()
         form.add("anonymous", "匿名", ttk.Checkbutton(form, variable=self.anonymous, text="诉求人要求匿名"), sticky="w")
-        self.name = ttk.Entry(form, width=16)
-        form.add("name", "诉求人", self.name, sticky="w")
-        self.phone = ttk.Entry(form, width=20)
-        form.add("phone", "联系电话", self.phone, sticky="w")
-        self.id_no = ttk.Entry(form, width=24)
-        form.add("id_no", "证件号码", self.id_no, sticky="w")
-        self.received = ttk.Entry(form, width=20)
-        self.received.insert(0, models.now().strftime("%Y-%m-%d %H:%M"))
-        form.add("received", "受理时间", self.received, required=True, sticky="w")
+        self.name = self.entry("name", "诉求人", 16)
+        self.phone = self.entry("phone", "联系电话", 20)
+        self.id_no = self.entry("id_no", "证件号码", 24)
+        self.received = self.when_field("received", "受理时间")
 
     def focus_initial(self) -> None:
         self.content.focus_set()
 
-    def validate(self) -> Any:
-        form = self.form
-        form.clear_errors()
+    def check(self) -> dict[str, Any] | None:
         content = text_value(self.content)
         if not content:
-            form.error("content", "诉求内容不能为空")
+            self.form.error("content", "诉求内容不能为空")
         if self.anonymous.get() and (self.name.get().strip() or self.phone.get().strip() or self.id_no.get().strip()):
-            form.error("name", "匿名诉求不应填写姓名、电话或证件号")
-        try:
-            received = parse_when(self.received.get())
-            if received > models.now() + dt.timedelta(minutes=5):
-                form.error("received", "受理时间不能晚于当前时间")
-        except ValueError as exc:
-            form.error("received", str(exc))
-            received = None
-        if form.has_errors():
-            return None
-        try:
-            c = ComplaintService(self.ctx.actor).register(
-                channel=self.channel.get(), category=self.category.get(), content=content,
-                title=self.title_entry.get().strip(), unit=unit_code(self.unit.get()) or None,
-                staff=self.staff.get().strip() or None, matter=self.matter.get().strip() or None,
-                name=self.name.get().strip() or None, phone=self.phone.get().strip() or None,
-                id_no=self.id_no.get().strip() or None, anonymous=self.anonymous.get(), received=received,
-            )
-        except NotFound as exc:
-            field = next((f for word, f in (("单位", "unit"), ("工号", "staff"), ("事项", "matter")) if word in exc.zh),
-                         None)
-            if field is None:
-                raise
-            form.error(field, exc.zh)
-            return None
+            self.form.error("name", "匿名诉求不应填写姓名、电话或证件号")
+        return {"content": content, "received": self.read_when("received", "受理时间", self.received)}
+
+    def save(self, values: dict[str, Any]) -> dict[str, Any]:
+        c = ComplaintService(self.ctx.actor).register(
+            channel=self.channel.get(), category=self.category.get(), content=values["content"],
+            title=self.title_entry.get().strip(), unit=unit_code(self.unit.get()) or None,
+            staff=self.staff.get().strip() or None, matter=self.matter.get().strip() or None,
+            name=self.name.get().strip() or None, phone=self.phone.get().strip() or None,
+            id_no=self.id_no.get().strip() or None, anonymous=self.anonymous.get(), received=values["received"],
+        )
         return {"number": c.number, "receipt_code": format_receipt(c.receipt_code)}
+
+
+class NewRatingDialog(EntryDialog):
+    """录入好差评: one rating entered by staff; a 差评 opens its handling loop (SPEC §2.3)."""
+
+    ok_text = "录入"
+    heading = "录入好差评"
+
+    def create_fields(self, form: Form) -> None:
+        self.unit = ttk.Combobox(form, values=unit_values(), width=30)
+        form.add("unit", "单位", self.unit, required=True, sticky="w")
+        self.level = ttk.Combobox(form, values=[f"{n} {w}" for n, w in models.RATING_LEVELS.items()],
+                                  state="readonly", width=14)
+        form.add("level", "评价等级", self.level, required=True, sticky="w")
+        self.channel = ttk.Combobox(form, values=models.RATING_CHANNELS, state="readonly", width=14)
+        self.channel.set(models.RATING_CHANNELS[0])
+        form.add("channel", "评价渠道", self.channel, required=True, sticky="w")
+        self.window = self.entry("window", "服务窗口", 24)
+        self.staff = self.entry("staff", "工作人员工号", 16)
+        self.matter = self.entry("matter", "事项编码", 16)
+        self.reasons = self.entry("reasons", "差评原因", 40)
+        self.comment = _text_box(form, 3)
+        form.add("comment", "评价内容", self.comment)
+        self.rater = self.entry("rater", "评价人", 16)
+        self.phone = self.entry("phone", "联系电话", 20)
+        self.real_name = tk.BooleanVar()
+        form.add("real_name", "实名", ttk.Checkbutton(form, variable=self.real_name, text="实名评价（差评须回访）"),
+                 sticky="w")
+        self.rated = self.when_field("rated", "评价时间")
+
+    def focus_initial(self) -> None:
+        self.unit.focus_set()
+
+    def check(self) -> dict[str, Any] | None:
+        form = self.form
+        code = unit_code(self.unit.get())
+        if not code:
+            form.error("unit", "请选择单位")
+        elif code not in dict(queries.unit_choices()):
+            form.error("unit", f"单位编码不存在：{code}")
+        level = int(self.level.get().split(" ", 1)[0]) if self.level.get() else None
+        if level is None:
+            form.error("level", "请选择评价等级")
+        if level in BAD_LEVELS and not self.reasons.get().strip():
+            form.error("reasons", "差评请填写差评原因")
+        phone = self.phone.get().strip()
+        if phone and (not set(phone) <= PHONE_CHARS or sum(ch.isdigit() for ch in phone) < 7):
+            form.error("phone", "联系电话应为 7 位以上数字")
+        rater = self.rater.get().strip()
+        if self.real_name.get() and not rater:
+            form.error("rater", "实名评价须填写评价人姓名")
+        return {"unit": code, "level": level, "phone": phone or None, "rater": rater or None,
+                "rated": self.read_when("rated", "评价时间", self.rated)}
+
+    def save(self, values: dict[str, Any]) -> dict[str, Any]:
+        r = RatingService(self.ctx.actor).add(
+            unit=values["unit"], level=values["level"], channel=self.channel.get(), window=self.window.get().strip(),
+            matter=self.matter.get().strip() or None, staff=self.staff.get().strip() or None,
+            reasons=self.reasons.get().strip(), comment=text_value(self.comment), rater=values["rater"],
+            phone=values["phone"], real_name=self.real_name.get() or None, rated=values["rated"],
+        )
+        return {"id": r.id, "bad": r.bad, "status": r.status}
 
 
 class AssignDialog(Dialog):
@@ -323,5 +429,5 @@ class ConflictDialog(Dialog):
         return "reload"
 
 
-__all__ = ["AssignDialog", "ChoiceDialog", "ConflictDialog", "ExtensionDialog", "MergeDialog", "NewComplaintDialog",
-           "TextDialog", "VisitDialog", "parse_when", "unit_code", "unit_values"]
+__all__ = ["AssignDialog", "ChoiceDialog", "ConflictDialog", "EntryDialog", "ExtensionDialog", "MergeDialog", "NewComplaintDialog",
+           "NewRatingDialog", "TextDialog", "VisitDialog", "parse_when", "unit_code", "unit_values"]

@@ -28,7 +28,7 @@ from typing import Any
 
 from ..auth import Actor
 from ..models import DocumentNumber
-from .common import Dialog, Form, error_text, show_info
+from .common import Form, JobProgressDialog, error_text, show_info
 from .context import ViewContext
 from .worker import Job
 
@@ -83,7 +83,7 @@ def last_month() -> str:
     return (first - dt.timedelta(days=1)).strftime("%Y-%m")
 
 
-class JobDialog(Dialog):
+class JobDialog(JobProgressDialog):
     """Fields, a start button, a progress bar with cancel, then "打开文件"."""
 
     ok_text = "开始"
@@ -163,20 +163,8 @@ class JobDialog(Dialog):
         """The work itself, in the worker thread: gets the actor, never a widget."""
         raise NotImplementedError
 
-    def _progress(self, value: float, total: float | None, text: str) -> None:
-        if not self.winfo_exists():
-            return
-        if total:
-            self.progress.stop()
-            self.progress.configure(mode="determinate", maximum=total, value=value)
-        self.progress_label.configure(text=text or f"已处理 {int(value):,} 行")
-
-    def _finish(self) -> None:
-        self.job = None
-        self.progress.stop()
-        self.progress.configure(mode="determinate")
-        self.cancel_button.configure(text="关闭")
-        self.ok_button.state(["!disabled"])
+    def progress_text(self, value: float) -> str:
+        return f"已处理 {int(value):,} 行"
 
     def _done(self, output: dict[str, Any]) -> None:
         if not self.winfo_exists():
@@ -219,9 +207,7 @@ class JobDialog(Dialog):
             show_info(self, f"文件已保存：{self.output['file']}")
 
     def cancel(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
-            self.progress_label.configure(text="正在取消…")
+        if self.cancel_job():
             return
         output = self.output
         super().cancel()

@@ -23,7 +23,7 @@ from ..extension import ImporterSpec
 from ..importing import ImportProgress, run_import
 from ..registry import get_registry
 from ..tabular import read_rows
-from .common import Dialog, error_text
+from .common import JobProgressDialog, error_text
 from .context import ViewContext
 from .worker import Job
 
@@ -64,7 +64,7 @@ def read_errors(path: Path, limit: int = ERROR_ROWS) -> list[tuple[Any, ...]]:
         book.close()
 
 
-class ImportDialog(Dialog):
+class ImportDialog(JobProgressDialog):
     """Choose a format and a file, preview, import with progress; ``.result`` is the import summary."""
 
     ok_text = "开始导入"
@@ -227,24 +227,6 @@ class ImportDialog(Dialog):
                                           on_cancelled=self._cancelled)
         return self.job
 
-    def _progress(self, value: float, total: float | None, text: str) -> None:
-        if not self.winfo_exists():
-            return
-        if total:
-            if str(self.progress.cget("mode")) != "determinate":
-                self.progress.stop()
-                self.progress.configure(mode="determinate")
-            self.progress.configure(maximum=max(total, value, 1), value=value)
-        if text:
-            self.progress_label.configure(text=text)
-
-    def _finish(self) -> None:
-        self.job = None
-        self.progress.stop()
-        self.progress.configure(mode="determinate")
-        self.cancel_button.configure(text="关闭")
-        self.ok_button.state(["!disabled"])
-
     def _done(self, data: dict[str, Any]) -> None:
         if not self.winfo_exists():
             return
@@ -287,9 +269,7 @@ class ImportDialog(Dialog):
             self.errors_tree.insert("", "end", values=["" if v is None else str(v) for v in row])
 
     def cancel(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
-            self.progress_label.configure(text="正在取消…")
+        if self.cancel_job():
             return
         super().cancel()
         self.result = self.summary

@@ -186,7 +186,8 @@ class PagedList(ttk.Frame):
         self.refresh(reset=False)
 
     def _load(self, f: ListFilter) -> None:
-        """Read the page first (shown at once), then — for a new filter — count the total."""
+        """Read the page first (shown at once), then — for a new filter — count the total
+        (unless the first page already holds every match: a rare search term is scanned once)."""
         self._generation += 1
         generation = self._generation
         count = self._counted_filter != f
@@ -203,7 +204,10 @@ class PagedList(ttk.Frame):
             return int(query(actor, f, sort, desc, 1, 0, True)["total"])
 
         def loaded(data: dict[str, Any]) -> None:
-            if self._show_page(generation, data, started) and count:
+            shown = self._show_page(generation, data, started)
+            if shown and count and offset == 0 and len(data["items"]) < limit:
+                self._counted(generation, f, len(data["items"]))  # the whole answer is on this page: no count
+            elif shown and count:
                 self.ctx.worker.submit(total, name="list-count", on_done=lambda n: self._counted(generation, f, n),
                                        on_error=lambda exc: self._failed(generation, exc))
             elif generation == self._generation:
@@ -243,7 +247,11 @@ class PagedList(ttk.Frame):
 
     def _update_pager(self) -> None:
         known = self._counted_filter is not None and self.total is not None
-        if known:
+        capped = known and (self.total or 0) > queries.COUNT_CAP
+        if capped:  # an unindexed text search counted only up to the cap
+            self.page_label.configure(text=f"第 {self.page + 1} 页，共 {queries.COUNT_CAP:,}+ 条")
+            more = len(self.items) == self.page_size
+        elif known:
             total = self.total or 0
             pages = max(1, math.ceil(total / self.page_size))
             self.page_label.configure(text=f"第 {self.page + 1}/{pages} 页，共 {total:,} 条")
@@ -254,7 +262,7 @@ class PagedList(ttk.Frame):
         for button in (self.prev_button, self.first_button):
             button.state(["!disabled"] if self.page > 0 else ["disabled"])
         self.next_button.state(["!disabled"] if more else ["disabled"])
-        self.last_button.state(["!disabled"] if more and known else ["disabled"])
+        self.last_button.state(["!disabled"] if more and known and not capped else ["disabled"])
 
     @property
     def pages(self) -> int:
@@ -263,7 +271,9 @@ class PagedList(ttk.Frame):
     def go(self, page: int) -> None:
         if page < 0 or page == self.page:
             return
-        if self._counted_filter is not None and page >= self.pages:
+        if self._counted_filter is not None and (self.total or 0) <= queries.COUNT_CAP and page >= self.pages:
+            return
+        if (self.total or 0) > queries.COUNT_CAP and page > self.page and len(self.items) < self.page_size:
             return
         if self._counted_filter is None and page > self.page and len(self.items) < self.page_size:
             return  # still counting, and this page was the last one

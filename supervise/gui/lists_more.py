@@ -5,16 +5,69 @@ from __future__ import annotations
 
 import logging
 import tkinter as tk
+from collections.abc import Callable
 from tkinter import ttk
 from typing import Any
 
 from .. import models
 from . import queries
+from .common import error_text
 from .context import ViewContext
 from .lists import ALL, ColumnSpec, PagedList, UnitFilterMixin, choice, combo
 from .queries import ListFilter
 
 logger = logging.getLogger(__name__)
+
+
+RULE_RUNS = {"escalate": ("escalate", "运行督办规则"), "propose": ("accountability.propose", "生成问责建议")}
+
+
+def start_rule_run(ctx: ViewContext, which: str, button: ttk.Button | None,
+                   done: Callable[[str], None]) -> None:
+    """Run one family of rules (:func:`queries.run_rules`) in a worker; ``done(summary)`` on the Tk thread.
+
+    The button is disabled while the rules run; errors come back as their one line."""
+    actor = ctx.actor
+    if button is not None:
+        button.state(["disabled"])
+
+    def release() -> None:
+        if button is not None and button.winfo_exists():
+            button.state(["!disabled"])
+
+    def finished(text: str) -> None:
+        release()
+        ctx.nav.changed("escalation")
+        done(text)
+
+    def failed(exc: BaseException) -> None:
+        release()
+        done(error_text(exc))
+
+    ctx.worker.submit(lambda _job: queries.run_rules(actor, which), name=which, on_done=finished, on_error=failed)
+
+
+class RuleRunMixin:
+    """A list with a button that runs its rules (督办 or 问责) for roles allowed to."""
+
+    rule_family = ""
+    ctx: ViewContext
+    filter_message: ttk.Label
+    rule_button: ttk.Button | None = None
+
+    def rule_action(self, bar: ttk.Frame) -> None:
+        permission, label = RULE_RUNS[self.rule_family]
+        if self.ctx.can(permission):
+            self.rule_button = ttk.Button(bar, text=label, command=self.run_rules)
+            self.rule_button.pack(side="right", padx=2)
+
+    def run_rules(self) -> None:
+        self.filter_message.configure(text="正在运行规则…")
+        start_rule_run(self.ctx, self.rule_family, self.rule_button, self.rules_done)
+
+    def rules_done(self, text: str) -> None:
+        if self.filter_message.winfo_exists():
+            self.filter_message.configure(text=text)
 
 
 class RatingList(UnitFilterMixin, PagedList):
@@ -37,6 +90,11 @@ class RatingList(UnitFilterMixin, PagedList):
         if ctx.actor.role == "liaison":
             self.title = "本单位好差评"
         super().__init__(parent, ctx, filters)
+
+    def create_actions(self, bar: ttk.Frame) -> None:
+        if self.ctx.can("rating.add"):
+            ttk.Button(bar, text="录入评价", style="Accent.TButton",
+                       command=lambda: self.ctx.nav.open_record("new_rating", None)).pack(side="right", padx=2)
 
     def create_filters(self, bar: ttk.Frame) -> None:
         self.status_var = combo(bar, "状态", [ALL, "待处理", *models.RATING_STATUSES], 8, self.refresh)
@@ -78,6 +136,12 @@ class ReviewList(UnitFilterMixin, PagedList):
         ColumnSpec("reject_reason", "未采纳理由", 200, sortable=False),
     )
     default_sort = ("review_date", True)
+    offers_submit = True  # the office's own reviews (SPEC §2.2: a reviewer may be staff)
+
+    def create_actions(self, bar: ttk.Frame) -> None:
+        if self.offers_submit and self.ctx.can("review.submit"):
+            ttk.Button(bar, text="提交评议", style="Accent.TButton",
+                       command=lambda: self.ctx.nav.show_view("submit")).pack(side="right", padx=2)
 
     def create_filters(self, bar: ttk.Frame) -> None:
         self.status_var = combo(bar, "状态", [ALL, *models.REVIEW_STATUSES], 8, self.refresh)
@@ -105,9 +169,10 @@ class MySubmissions(ReviewList):
     """A supervisor's own submissions and their status (scope applied by the query)."""
 
     title = "我的提交"
+    offers_submit = False  # 提交评议 is beside it in the supervisor's navigation
 
 
-class EscalationList(PagedList):
+class EscalationList(RuleRunMixin, PagedList):
     title = "督办"
     columns = (
         ColumnSpec("id", "编号", 60, anchor="e"),
@@ -119,6 +184,10 @@ class EscalationList(PagedList):
         ColumnSpec("state", "状态", 70),
     )
     default_sort = ("raised_at", True)
+    rule_family = "escalate"
+
+    def create_actions(self, bar: ttk.Frame) -> None:
+        self.rule_action(bar)
 
     def create_filters(self, bar: ttk.Frame) -> None:
         self.state_var = combo(bar, "状态", [ALL, "未解除", "已解除"], 7, self.refresh)
@@ -141,13 +210,10 @@ class EscalationList(PagedList):
         return ("alert",) if item.get("level") in ("督办", "挂牌督办") and item.get("state") == "未解除" else ()
 
     def open_item(self, item: dict[str, Any]) -> None:
-        if item["target_kind"] == "complaint":
-            self.ctx.nav.open_record("complaint", item["target"])
-        elif item["target_kind"] == "rating":
-            self.ctx.nav.open_record("rating", item["target_id"])
+        self.ctx.nav.open_record("escalation", item["id"])
 
 
-class AccountabilityList(UnitFilterMixin, PagedList):
+class AccountabilityList(RuleRunMixin, UnitFilterMixin, PagedList):
     title = "问责"
     columns = (
         ColumnSpec("id", "编号", 60, anchor="e"),
@@ -161,6 +227,10 @@ class AccountabilityList(UnitFilterMixin, PagedList):
         ColumnSpec("form", "问责方式", 90, sortable=False),
     )
     default_sort = ("proposed_at", True)
+    rule_family = "propose"
+
+    def create_actions(self, bar: ttk.Frame) -> None:
+        self.rule_action(bar)
 
     def create_filters(self, bar: ttk.Frame) -> None:
         self.status_var = combo(bar, "状态", [ALL, *models.CASE_STATUSES], 8, self.refresh)
@@ -170,6 +240,8 @@ class AccountabilityList(UnitFilterMixin, PagedList):
     def set_filters(self, **filters: Any) -> None:
         super().set_filters(**filters)
         self.status_var.set(filters.get("status") or ALL)
+        self.kind_var.set(filters.get("failure_kind") or ALL)
+        self.set_unit(filters.get("unit"))
 
     def read_filter(self) -> ListFilter:
         f = super().read_filter()
@@ -185,4 +257,5 @@ class AccountabilityList(UnitFilterMixin, PagedList):
         self.ctx.nav.open_record("accountability", item["id"])
 
 
-__all__ = ["AccountabilityList", "EscalationList", "MySubmissions", "RatingList", "ReviewList"]
+__all__ = ["AccountabilityList", "EscalationList", "MySubmissions", "RatingList", "ReviewList", "RuleRunMixin",
+           "start_rule_run"]

@@ -15,6 +15,7 @@ The functions run in worker threads (see :mod:`supervise.gui.worker`).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 import peewee as pw
 
 from ..auth import Actor
-from ..errors import InvalidInput
+from ..errors import InvalidInput, NotFound
 from ..models import (
     CASE_STATUSES,
     AccountabilityCase,
@@ -36,16 +37,19 @@ from ..models import (
     now,
 )
 from ..permissions import LIAISON, SUPERVISOR, allowed, require
+from ..rules import targets
 from ..services import complaint_queries as cq
 from ..services import ratings as ratings_mod
 from ..services import reviews as reviews_mod
-from ..services.complaints import OPEN_STATUSES
+from ..services.complaints import OPEN_STATUSES, number_order
 from ..services.reference import get_unit
 from ..workdays import END_OF_DAY
 
 logger = logging.getLogger(__name__)
 
 MAX_PAGE = 500
+#: a text search without an index counts at most this many matches (+1): the pager then says "10,000+"
+COUNT_CAP = 10_000
 OPEN = "未办结"  # the pseudo-status of the complaint filter: every open status
 
 
@@ -61,10 +65,15 @@ class ListFilter:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _page(q: pw.ModelSelect, order: list[Any], limit: int, offset: int, count: bool) -> tuple[int | None, list[Any]]:
+def _page(q: pw.ModelSelect, order: list[Any], limit: int, offset: int, count: bool,
+          cap: int | None = None) -> tuple[int | None, list[Any]]:
+    """One page; the total when ``count`` (at most ``cap + 1`` when a cap is given)."""
     if not 1 <= limit <= MAX_PAGE or offset < 0:
         raise InvalidInput(f"每页条数应在 1–{MAX_PAGE} 之间", f"the page size must be 1–{MAX_PAGE}")
-    total = q.count() if count else None
+    if count and cap is not None:
+        total: int | None = q.select(pw.SQL("1")).order_by().limit(cap + 1).count()
+    else:
+        total = q.count() if count else None
     return total, list(q.order_by(*order).limit(limit).offset(offset))
 
 
@@ -79,7 +88,7 @@ def _unit_names(ids: set[int]) -> dict[int, str]:
 # -- complaints ----------------------------------------------------------------------
 
 COMPLAINT_SORT = {
-    "number": Complaint.number,
+    "number": number_order(),  # month, then sequence at any width (TS…99999 < TS…100000)
     "status": Complaint.status,
     "category": Complaint.category,
     "channel": Complaint.channel,
@@ -170,7 +179,9 @@ def rating_query(actor: Actor, f: ListFilter) -> pw.ModelSelect:
 def rating_page(actor: Actor, f: ListFilter, sort: str = "rated_at", desc: bool = True,
                 limit: int = 50, offset: int = 0, count: bool = True) -> dict[str, Any]:
     q = rating_query(actor, f)
-    total, rows = _page(q, _order(RATING_SORT.get(sort, Rating.rated_at), desc, Rating.id), limit, offset, count)
+    cap = COUNT_CAP if f.search and f.search.strip() else None  # a text scan: never count a million rows
+    order = _order(RATING_SORT.get(sort, Rating.rated_at), desc, Rating.id)
+    total, rows = _page(q, order, limit, offset, count, cap)
     names = _unit_names({r.unit_id for r in rows})
     at = now()
     return {"total": total, "items": [ratings_mod.summary(r, names.get(r.unit_id), at) for r in rows]}
@@ -287,6 +298,97 @@ def accountability_page(actor: Actor, f: ListFilter, sort: str = "proposed_at", 
     return {"total": total, "items": items}
 
 
+# -- records that point at others (the escalation window, a case's evidence) ----------------
+
+LINK_KINDS = {"complaint": "工单", "rating": "好差评", "review": "监督评议", "finding": "评议问题",
+              "escalation": "督办", "accountability": "问责", "unit": "单位", "staff": "工作人员",
+              "matter": "事项", "ranking": "月度排名"}
+
+
+def record_links(pairs: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """Name ``(kind, id)`` references and say how to open each.
+
+    Every item has ``kind`` (Chinese word), ``text`` and ``open``: the
+    ``(record kind, key)`` a record window takes — a complaint by its number,
+    a finding through its review — or None for what has no window (a unit, a
+    matter, a ranking month)."""
+    numeric = [(kind, int(rid)) for kind, rid in pairs if isinstance(rid, int) or str(rid).isdigit()]
+    names = targets.describe(numeric)
+    finding_ids = [rid for kind, rid in numeric if kind == "finding"]
+    reviews = (dict(Finding.select(Finding.id, Finding.review).where(Finding.id.in_(finding_ids)).tuples())
+               if finding_ids else {})
+    links = []
+    for kind, rid in pairs:
+        key = int(rid) if isinstance(rid, int) or str(rid).isdigit() else None
+        info = names.get((kind, key)) if key is not None else None
+        text = info["target"] if info else f"{rid}"
+        opener: tuple[str, Any] | None = None
+        if key is not None and info and kind == "complaint" and not text.startswith("complaint "):
+            opener = ("complaint", text)
+        elif key is not None and kind in ("rating", "review", "escalation", "accountability"):
+            opener = (kind, key)
+        elif key is not None and kind == "finding" and key in reviews:
+            opener = ("review", reviews[key])
+        if kind == "accountability":
+            text = f"问责 #{rid}"
+        links.append({"kind": LINK_KINDS.get(kind, kind), "text": text, "open": opener})
+    return links
+
+
+def escalation_record(actor: Actor, escalation_id: int) -> dict[str, Any]:
+    """One 督办 record for its window: the record, its cause (the target) and what cites it.
+
+    ``links`` lists the target first, then the other escalations of the same
+    target (other rules), then the accountability cases whose evidence cites
+    this escalation (the case table is small: its evidence is read whole)."""
+    require(actor.role, "accountability.read", actor.name)
+    e = Escalation.get_or_none(Escalation.id == escalation_id)
+    if e is None:
+        raise NotFound(f"督办记录不存在：{escalation_id}", f"escalation not found: {escalation_id}")
+    pairs: list[tuple[str, Any]] = [(e.target_kind, e.target_id)]
+    siblings = (Escalation.select(Escalation.id)
+                .where((Escalation.target_kind == e.target_kind) & (Escalation.target_id == e.target_id)
+                       & (Escalation.id != e.id)).order_by(Escalation.id).tuples())
+    pairs += [("escalation", sid) for (sid,) in siblings]
+    cited = AccountabilityCase.select(AccountabilityCase.id, AccountabilityCase.evidence).where(
+        AccountabilityCase.evidence.contains('"escalation"')).order_by(AccountabilityCase.id)
+    for case_id, evidence in cited.tuples():
+        refs = json.loads(evidence or "[]")
+        if any(isinstance(r, dict) and r.get("kind") == "escalation" and r.get("id") == e.id for r in refs):
+            pairs.append(("accountability", case_id))
+    links = record_links(pairs)
+    unit_id = targets.describe([(e.target_kind, e.target_id)])[(e.target_kind, e.target_id)]["unit_id"]
+    return {
+        "id": e.id, "rule": e.rule, "level": e.level, "reason": e.reason, "target_kind": e.target_kind,
+        "target_id": e.target_id, "target": links[0]["text"], "target_link": links[0]["open"],
+        "unit": _unit_names({unit_id}).get(unit_id) if unit_id else None,
+        "raised_at": _iso(e.raised_at), "updated_at": _iso(e.updated_at),
+        "state": "未解除" if e.state == "open" else "已解除", "resolved_at": _iso(e.resolved_at),
+        "version": e.version, "links": links,
+    }
+
+
+def run_rules(actor: Actor, which: str) -> str:
+    """Run the escalation rules (``escalate``) or the accountability rules (``propose``) as now.
+
+    The same engines as ``supervise escalate`` / ``accountability propose``;
+    returns the one-line summary the window shows."""
+    from ..rules import EscalationEngine, ProposalEngine  # the rules milestone: imported when used
+
+    run: Any
+    if which == "escalate":
+        run = EscalationEngine(actor).run()
+        text = f"督办规则已运行：新增 {run.raised_total}，解除 {run.resolved}，未解除 {run.open}"
+    elif which == "propose":
+        run = ProposalEngine(actor).run()
+        text = f"问责规则已运行：新提出 {run.proposed_total} 件"
+    else:
+        raise ValueError(f"unknown rule family {which!r}")
+    if run.failures:
+        text += f"；{len(run.failures)} 条规则出错：" + "，".join(f.rule for f in run.failures[:3])
+    return text
+
+
 # -- the dashboard -------------------------------------------------------------------
 
 
@@ -350,7 +452,8 @@ def unit_choices() -> list[tuple[str, str]]:
 
 
 __all__ = [
-    "ACCOUNTABILITY_SORT", "CASE_STATUSES", "COMPLAINT_SORT", "ListFilter", "OPEN", "accountability_page",
+    "ACCOUNTABILITY_SORT", "CASE_STATUSES", "COMPLAINT_SORT", "COUNT_CAP", "ListFilter", "OPEN", "accountability_page",
     "bad_ratings_to_handle", "complaint_counts", "complaint_page", "complaint_query", "escalation_page",
+    "escalation_record", "record_links", "run_rules",
     "open_by_unit", "rating_page", "received_per_day", "review_page", "unit_choices",
 ]

@@ -120,6 +120,17 @@ class RecordWindow(tk.Toplevel):
         self.identity_label.pack(side="left")
         self.unmask_button = ttk.Button(self.identity, text="显示完整信息（将记入审计）", command=self.unmask)
         self.unmask_button.pack(side="right")
+        self.links_box = ttk.Labelframe(texts, text="相关记录（双击打开）", padding=4)
+        self.links = ttk.Treeview(self.links_box, columns=("kind", "text"), show="headings", height=4,
+                                  selectmode="browse")
+        self.links.heading("kind", text="类别", anchor="w")
+        self.links.heading("text", text="记录", anchor="w")
+        self.links.column("kind", width=80, stretch=False)
+        self.links.column("text", width=360)
+        self.links.pack(fill="both", expand=True)
+        self.links.bind("<Double-1>", lambda _e: self.open_link())
+        self.links.bind("<Return>", lambda _e: self.open_link())
+        self.link_items: list[dict[str, Any]] = []
         bottom = ttk.Frame(panes)
         panes.add(bottom, weight=2)
         ttk.Label(bottom, text="办理过程", style="Muted.TLabel").pack(anchor="w")
@@ -151,6 +162,28 @@ class RecordWindow(tk.Toplevel):
         for e in events:
             at = str(e["at"])[:16]
             self.timeline.insert("", "end", values=(at, e["action"], e.get("status") or "", e["actor"], e["note"]))
+
+    def _fill_links(self, links: list[dict[str, Any]]) -> None:
+        """Related records (``queries.record_links`` items); hidden when there are none."""
+        self.link_items = list(links)
+        self.links.delete(*self.links.get_children())
+        for i, link in enumerate(self.link_items):
+            text = link["text"] if link["open"] else f"{link['text']}（无记录窗口）"
+            self.links.insert("", "end", iid=str(i), values=(link["kind"], text))
+        if self.link_items:
+            self.links_box.pack(fill="both", expand=True, pady=(0, 6))
+        else:
+            self.links_box.pack_forget()
+
+    def open_link(self, index: int | None = None) -> tk.Toplevel | None:
+        """Open a related record (the selected one, or ``index``) in its own window."""
+        if index is None:
+            selection = self.links.selection()
+            if not selection:
+                return None
+            index = int(selection[0])
+        target = self.link_items[index]["open"]
+        return self.ctx.nav.open_record(*target) if target else None
 
     def _fill_actions(self, actions: list[tuple[str, Callable[[], None]]]) -> None:
         for child in self.action_bar.winfo_children():

@@ -6,6 +6,7 @@ import importlib
 import importlib.util
 import json
 import logging
+import os
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import filedialog, ttk
@@ -18,6 +19,7 @@ from ..models import (
     SANCTIONS,
     UNIT_FORMS,
     AccountabilityCase,
+    Escalation,
     Rating,
     Review,
     Staff,
@@ -25,9 +27,11 @@ from ..models import (
 )
 from ..permissions import ADMIN, STAFF, require
 from ..services.ratings import RatingQueries, RatingService
-from ..services.reviews import ReviewQueries, ReviewService
-from .common import set_text, show_error
+from ..services.reviews import MAX_ATTACHMENT, ReviewQueries, ReviewService
+from .common import Dialog, Form, set_text, show_error
 from .dialogs import ChoiceDialog, TextDialog
+from .lists_more import start_rule_run
+from .queries import escalation_record, record_links
 from .records import RecordWindow
 
 logger = logging.getLogger(__name__)
@@ -119,6 +123,53 @@ class RatingWindow(RecordWindow):
                  lambda r: self.perform(lambda: self.service.visit(int(self.key), r["text"]), "已回访"))
 
 
+class AttachDialog(Dialog):
+    """添加附件: which finding the file belongs to, and the file (≤ 20 MB)."""
+
+    ok_text = "上传"
+
+    def __init__(self, parent: tk.Misc, findings: list[dict[str, Any]], **kw: Any) -> None:
+        self.findings = findings
+        self.labels = [f"{i}. [{f['category']}·{f['severity']}] {f['description'][:30]}"
+                       for i, f in enumerate(findings, 1)]
+        super().__init__(parent, "添加附件", **kw)
+
+    def create_widgets(self, body: ttk.Frame) -> None:
+        self.form = form = Form(body)
+        form.pack(fill="both", expand=True)
+        self.finding = ttk.Combobox(form, values=self.labels, state="readonly", width=44)
+        if len(self.labels) == 1:
+            self.finding.set(self.labels[0])
+        form.add("finding", "所属问题", self.finding, required=True, sticky="w")
+        row = ttk.Frame(form)
+        self.path = ttk.Entry(row, width=36)
+        self.path.pack(side="left")
+        ttk.Button(row, text="浏览…", command=self.browse).pack(side="left", padx=4)
+        form.add("path", "文件", row, required=True, sticky="w")
+
+    def browse(self) -> None:
+        path = filedialog.askopenfilename(parent=self, title="选择附件")
+        if path:
+            self.path.delete(0, "end")
+            self.path.insert(0, path)
+
+    def validate(self) -> Any:
+        self.form.clear_errors()
+        chosen = self.finding.get()
+        if chosen not in self.labels:
+            self.form.error("finding", "请选择附件所属的问题")
+        path = self.path.get().strip()
+        if not path:
+            self.form.error("path", "请选择文件")
+        elif not os.path.isfile(path):
+            self.form.error("path", "文件不存在")
+        elif os.path.getsize(path) > MAX_ATTACHMENT:
+            self.form.error("path", "附件不能超过 20 MB")
+        if self.form.has_errors():
+            return None
+        return {"finding": self.findings[self.labels.index(chosen)]["id"], "path": path}
+
+
 class ReviewWindow(RecordWindow):
     """监督评议: scores, findings with attachments, and adoption or rejection."""
 
@@ -181,9 +232,7 @@ class ReviewWindow(RecordWindow):
                  lambda r: self.perform(lambda: self.service.reject(int(self.key), r["text"]), "未采纳"))
 
     def ask_attach(self) -> None:
-        path = filedialog.askopenfilename(parent=self, title="选择附件")
-        if path:
-            self.attach(self.data["findings"][0]["id"], path)
+        self.ask(AttachDialog, lambda r: self.attach(r["finding"], r["path"]), self.data["findings"])
 
     def attach(self, finding_id: int, path: str) -> bool:
         # attaching adds a file, it does not edit the review: no version check needed
@@ -275,7 +324,15 @@ class AccountabilityWindow(RecordWindow):
         set_text(self.texts["reason"], f"{d['reason']}\n\n证据：\n{evidence}", readonly=True)
         set_text(self.texts["basis"], d["basis"] or "", readonly=True)
         self.identity.pack_forget()
-        self._fill_timeline([])
+        refs = [(e.get("kind"), e.get("id")) for e in d["evidence"] if isinstance(e, dict)]
+        self._fill_links(record_links(refs))
+        events = [{"at": d["proposed_at"], "action": "提出", "status": "待决定", "actor": f"问责规则 {d['rule']}",
+                   "note": d["reason"]}]
+        if d.get("decided_at"):
+            note = "，".join(str(x) for x in (d["form"], d["sanction"], d["basis"]) if x)
+            events.append({"at": d["decided_at"], "action": "决定" if d["status"] == "已决定" else "不予问责",
+                           "status": d["status"], "actor": d["decided_by"] or "", "note": note})
+        self._fill_timeline(events)
         acts: list[tuple[str, Callable[[], None]]] = []
         if d["status"] == "待决定" and self.ctx.can("accountability.decide") and _accountability_service():
             acts += [("作出决定", self.ask_decide), ("不予问责", self.ask_dismiss)]
@@ -300,4 +357,65 @@ class AccountabilityWindow(RecordWindow):
                  lambda r: self.perform(lambda: self.service.dismiss(int(self.key), r["text"]), "不予问责"))
 
 
-__all__ = ["AccountabilityWindow", "DecideDialog", "RatingWindow", "ReviewWindow"]
+class EscalationWindow(RecordWindow):
+    """督办: the record, its cause (the target record) and what cites it; the escalation itself
+    changes only through the rules, so its steps are opening the cause and re-running the rules."""
+
+    kind = "escalation"
+    model = Escalation
+
+    def text_panes(self) -> list[tuple[str, str]]:
+        return [("reason", "督办事由")]
+
+    def read(self, unmask: bool = False) -> dict[str, Any]:
+        return escalation_record(self.ctx.actor, int(self.key))
+
+    def show(self, d: dict[str, Any]) -> None:
+        self.record_id = d["id"]
+        self.title(f"督办 #{d['id']}")
+        self.heading.configure(text=f"督办 #{d['id']}  ·  {d['level']}  ·  {d['state']}")
+        self.badge.configure(text="挂牌督办" if d["level"] == "挂牌督办" and d["state"] == "未解除" else "")
+        self._fill_details([
+            ("规则", d["rule"]), ("等级", d["level"]), ("督办对象", d["target"]), ("单位", d["unit"]),
+            ("发起时间", d["raised_at"]), ("最近更新", d["updated_at"]), ("状态", d["state"]),
+            ("解除时间", d["resolved_at"]),
+        ])
+        set_text(self.texts["reason"], d["reason"] or "", readonly=True)
+        self.identity.pack_forget()
+        self._fill_links(d["links"])
+        events = [{"at": d["raised_at"], "action": "发起", "status": d["level"], "actor": "督办规则",
+                   "note": d["reason"]}]
+        if d["updated_at"] and d["updated_at"] != d["raised_at"]:
+            events.append({"at": d["updated_at"], "action": "更新", "status": d["level"], "actor": "督办规则",
+                           "note": "规则重新评估"})
+        if d["resolved_at"]:
+            events.append({"at": d["resolved_at"], "action": "解除", "status": "已解除", "actor": "督办规则",
+                           "note": "督办对象已处理"})
+        self._fill_timeline(events)
+        self._fill_actions(self.actions(d))
+
+    def actions(self, d: dict[str, Any]) -> list[tuple[str, Callable[[], None]]]:
+        acts: list[tuple[str, Callable[[], None]]] = []
+        if d["target_link"]:
+            acts.append(("打开督办对象", self.open_target))
+        if self.ctx.can("escalate"):
+            acts.append(("运行督办规则", self.run_rules))
+        return acts
+
+    def open_target(self) -> tk.Toplevel | None:
+        return self.ctx.nav.open_record(*self.data["target_link"])
+
+    def run_rules(self) -> None:
+        """Re-run the escalation rules (as ``supervise escalate``) in a worker; this record then reloads."""
+        self.status("正在运行督办规则…")
+
+        def done(text: str) -> None:
+            if self.winfo_exists():
+                self.reload()
+                self.status(text)
+
+        start_rule_run(self.ctx, "escalate", self.buttons.get("运行督办规则"), done)
+
+
+__all__ = ["AccountabilityWindow", "AttachDialog", "DecideDialog", "EscalationWindow", "RatingWindow",
+           "ReviewWindow"]

@@ -134,3 +134,53 @@ def test_page_size_and_review_escalation_accountability_lists(login):
         page = app.main.show_view(name)
         settle(app)
         assert page.error == "" and page.total is not None
+
+
+def test_rating_search_pages_without_counting_every_match(login, shown, monkeypatch):
+    from supervise.gui import queries
+
+    app = login("jiwei01")
+    view = app.main.show_view("ratings")
+    settle(app)
+    exact = view.total
+    word = "窗"
+    matches = Rating.select().where(Rating.comment.contains(word) | Rating.reasons.contains(word)
+                                    | Rating.window.contains(word)).count()
+    assert matches > 50, "the demo ratings name their windows"
+    monkeypatch.setattr(queries, "COUNT_CAP", 3)
+    view.search_entry.focus_force()
+    view.search_entry.insert(0, word)
+    view.search_entry.event_generate("<KeyRelease>", keysym="c")
+    pump(app.root, lambda: view._search_after is None and not view.loading)
+    settle(app)
+    assert view.total == 4 and view.page_label.cget("text") == "第 1 页，共 3+ 条"
+    assert view.last_button.instate(["disabled"]) and view.next_button.instate(["!disabled"])
+    view.next_button.invoke()
+    settle(app)
+    assert view.page == 1 and view.page_label.cget("text").startswith("第 2 页")
+    view.search_var.set("")
+    view.refresh()
+    settle(app)
+    assert view.total == exact  # without a search the pager shows the exact total again
+
+
+def test_a_search_that_fits_on_one_page_is_not_counted_again(login):
+    app = login("jiwei01")
+    view = app.main.show_view("ratings")
+    settle(app)
+    counts = []
+    query = view.query
+
+    def watched(actor, f, sort, desc, limit, offset, count):
+        counts.append(count)
+        return query(actor, f, sort, desc, limit, offset, count)
+
+    view.query = watched
+    r = Rating.select().first()
+    Rating.update(comment="独一无二的评价内容").where(Rating.id == r.id).execute()
+    view.search_var.set("独一无二")
+    view.refresh()
+    settle(app)
+    assert [item["id"] for item in view.items] == [r.id] and view.total == 1
+    assert counts == [False]  # one read of the page, no second scan to count
+    assert view.page_label.cget("text") == "第 1/1 页，共 1 条"

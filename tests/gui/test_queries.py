@@ -96,3 +96,39 @@ def test_dashboard_figures(office):
     assert dict(days)[(now() - dt.timedelta(days=3)).date()] == 5
     assert queries.open_by_unit(staff) == [("U01", "市人社局", 2), ("U02", "市医保局", 2)]  # ties by code
     assert queries.unit_choices() == [("U01", "市人社局"), ("U02", "市医保局")]
+
+
+def test_rating_search_counts_only_up_to_the_cap(office, monkeypatch):
+    staff = office["staff"]
+    ratings = RatingService(staff)
+    for i in range(4):
+        ratings.add("U01", 2, comment=f"窗口排队太久 {i}")
+    found = queries.rating_page(staff, ListFilter(search="排队"), limit=2)
+    assert found["total"] == 4 and len(found["items"]) == 2
+    monkeypatch.setattr(queries, "COUNT_CAP", 2)
+    capped = queries.rating_page(staff, ListFilter(search="排队"), limit=2)
+    assert capped["total"] == 3  # cap + 1: "2+" in the pager, never a count of every match
+    assert queries.rating_page(staff, ListFilter(), limit=2)["total"] == 7  # no search: the exact total
+
+
+def test_escalation_record_and_links(office):
+    from supervise.models import AccountabilityCase, Complaint, Escalation, Unit
+
+    staff = office["staff"]
+    complaint = Complaint.get(Complaint.number == office["numbers"][0])
+    at = now().replace(microsecond=0)
+    e = Escalation.create(rule="r", target_kind="complaint", target_id=complaint.id, level="催办", reason="超期",
+                          raised_at=at, updated_at=at)
+    other = Escalation.create(rule="r2", target_kind="complaint", target_id=complaint.id, level="预警",
+                              reason="临期", raised_at=at, updated_at=at)
+    case = AccountabilityCase.create(rule="r", target_kind="unit", unit=Unit.get(Unit.code == "U01"),
+                                     failure_kind="不作为", evidence=f'[{{"kind": "escalation", "id": {e.id}}}]',
+                                     evidence_key="q-1", reason="督办不力", proposed_at=at)
+    record = queries.escalation_record(staff, e.id)
+    assert record["target"] == complaint.number and record["unit"] == "市人社局" and record["state"] == "未解除"
+    assert [link["open"] for link in record["links"]] == [("complaint", complaint.number), ("escalation", other.id),
+                                                          ("accountability", case.id)]
+    with pytest.raises(NotPermitted):
+        queries.escalation_record(office["liaison"], e.id)
+    links = queries.record_links([("unit", Unit.get(Unit.code == "U02").id), ("ranking", "2026-09")])
+    assert [(link["kind"], link["open"]) for link in links] == [("单位", None), ("月度排名", None)]
