@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import peewee as pw
 
+from . import prepared
 from .db import database, is_sqlite
 from .models import AuditEntry, Setting, now
 
@@ -71,13 +72,14 @@ def append(
     """Append one entry; call inside the change's own transaction."""
     if not is_sqlite():
         database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK_KEY,))
-    last = AuditEntry.select(AuditEntry.hash).order_by(AuditEntry.id.desc()).first()
-    prev = last.hash if last else GENESIS
+    last = prepared.execute("SELECT hash FROM audit_entry ORDER BY id DESC LIMIT 1").fetchone()
+    prev = last[0] if last else GENESIS
     at = now()
     rid = None if record_id is None else str(record_id)
     before_s, after_s = to_json(before), to_json(after)
     digest = entry_hash(at, actor, action, table, rid, before_s, after_s, prev)
-    entry = AuditEntry.create(
+    entry = prepared.create(
+        AuditEntry,
         at=at,
         actor=actor,
         action=action,
@@ -89,9 +91,11 @@ def append(
         hash=digest,
     )
     head = json.dumps({"id": entry.id, "hash": digest})
-    Setting.insert(key=HEAD_KEY, value=head).on_conflict(
-        conflict_target=[Setting.key], update={Setting.value: head}
-    ).execute()
+    prepared.execute(  # Setting.version starts at 1, like Setting.insert's default
+        'INSERT INTO setting ("key", "value", version) VALUES (?, ?, 1)'
+        ' ON CONFLICT ("key") DO UPDATE SET "value" = excluded."value"',
+        (HEAD_KEY, head),
+    )
     return entry
 
 
@@ -106,8 +110,15 @@ class VerifyResult:
         return {"ok": self.ok, "checked": self.checked, "bad_id": self.bad_id, "reason": self.reason}
 
 
-def verify(batch: int = 5000) -> VerifyResult:
-    """Walk the chain in id order; name the first entry that does not fit."""
+def verify(batch: int = 5000, records: bool = True) -> VerifyResult:
+    """Walk the chain in id order; name the first entry that does not fit.
+
+    With ``records`` (the default) the audited records are checked against
+    the snapshots in their entries as well (:mod:`supervise.audit_records`).
+    """
+    from .audit_records import RecordTracker
+
+    tracker = RecordTracker() if records else None
     prev = GENESIS
     checked = 0
     last_id = 0
@@ -131,6 +142,8 @@ def verify(batch: int = 5000) -> VerifyResult:
                 return VerifyResult(False, checked, e.id, "内容被改动 content changed")
             prev = e.hash
             checked += 1
+            if tracker is not None:
+                tracker.see(e)
             last_seen = e
         last_id = rows[-1].id
     head_row = Setting.get_or_none(Setting.key == HEAD_KEY)
@@ -140,6 +153,9 @@ def verify(batch: int = 5000) -> VerifyResult:
             return VerifyResult(False, checked, head["id"], "链尾记录被删除 entries removed from the end")
     elif last_seen is not None:
         return VerifyResult(False, checked, last_seen.id, "链头标记缺失 chain head marker missing")
+    mismatch = tracker.first_mismatch() if tracker is not None else None
+    if mismatch is not None:
+        return VerifyResult(False, checked, mismatch[0], mismatch[1])
     return VerifyResult(True, checked)
 
 

@@ -95,7 +95,7 @@ def login(name: str, password: str) -> Actor:
                 f"账户已锁定至 {user.locked_until:%H:%M}", f"account locked until {user.locked_until:%H:%M}"
             )
         if check_password(password, user.password_hash):
-            if user.failed_logins:
+            if user.failed_logins or user.locked_until:  # an expired lock is cleared too
                 User.update(failed_logins=0, locked_until=None).where(User.id == user.id).execute()
             return actor_of(user)
         failures = user.failed_logins + 1

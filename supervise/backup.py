@@ -1,7 +1,8 @@
 """Consistent online backup and restore of the embedded SQLite database.
 
 SQLite's online backup API copies a consistent snapshot while other
-connections keep working.  A restore checks that the file is a supervise
+connections keep working: in one step, which in WAL mode holds one read
+snapshot and does not stop the writers.  A restore checks that the file is a supervise
 database that passes ``PRAGMA integrity_check``, copies it over the open
 database in one step, and then upgrades it to this program's schema.
 PostgreSQL installations back up with the server's own tools (``pg_dump`` /
@@ -46,7 +47,10 @@ def backup(actor: Actor, target: str | os.PathLike[str]) -> dict[str, Any]:
     tmp = path.with_name(path.name + ".part")
     dest = sqlite3.connect(tmp)
     try:
-        _live_connection().backup(dest, pages=1024)
+        # one step (pages=-1): a copy made in steps restarts whenever another process
+        # writes between two steps, and under steady writing may never finish; in WAL
+        # mode the one read snapshot does not hold up the writers
+        _live_connection().backup(dest, pages=-1)
         dest.execute("PRAGMA journal_mode=delete")
     finally:
         dest.close()
@@ -72,7 +76,9 @@ def restore(actor: Actor, source: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         if ok != "ok" or not has_schema:
             raise InvalidInput("备份文件损坏或不是本系统的数据库", "the file is damaged or not a supervise database")
-        src.backup(_live_connection(), pages=1024)
+        # one step: the live file is locked for the whole copy, so no reader ever
+        # sees a half-restored database
+        src.backup(_live_connection(), pages=-1)
     finally:
         src.close()
     applied = migrations.upgrade()

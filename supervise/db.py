@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import peewee
 from playhouse.db_url import connect as url_connect
 
-from .errors import InvalidInput, UserError
+from .errors import Conflict, InvalidInput, UserError
 from .paths import default_db_url
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,41 @@ SQLITE_PRAGMAS = {
     "synchronous": "normal",
     "cache_size": -64000,
 }
+BUSY_TIMEOUT_ENV = "SUPERVISE_BUSY_TIMEOUT"  # seconds a SQLite writer waits for another (default 15)
+
+
+def busy_timeout() -> float:
+    """Seconds a SQLite writer waits for the write lock: ``SUPERVISE_BUSY_TIMEOUT`` or 15."""
+    text = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
+    if not text:
+        return 15.0
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 3600:
+        raise InvalidInput(
+            f"{BUSY_TIMEOUT_ENV} 应为 0 到 3600 之间的秒数：{text}",
+            f"{BUSY_TIMEOUT_ENV} is a number of seconds from 0 to 3600: {text}",
+        )
+    return value
+
+
+def is_busy(exc: BaseException) -> bool:
+    """True for SQLite's "database is locked" / "database is busy" (peewee's or sqlite3's error)."""
+    if not isinstance(exc, peewee.OperationalError | sqlite3.OperationalError):
+        return False
+    text = str(exc).lower()
+    return "database is locked" in text or "database is busy" in text or "database table is locked" in text
+
+
+def busy_error() -> Conflict:
+    """What a writer that waited the whole busy timeout is told (exit 5: someone else holds the data)."""
+    seconds = f"{busy_timeout():g}"
+    return Conflict(
+        f"数据库正被其他用户写入，已等待 {seconds} 秒，请稍后重试",
+        f"the database is busy with another writer (waited {seconds} s); try again",
+    )
 
 
 def resolve_url(url: str | None) -> str:
@@ -50,7 +86,9 @@ def open_database(url: str | None = None) -> peewee.Database:
         url = "postgresql://" + url[len("postgres://") :]
     scheme = url.split(":", 1)[0]
     if scheme == "sqlite":
-        db = url_connect(url, pragmas=SQLITE_PRAGMAS, timeout=15)
+        timeout = busy_timeout()
+        pragmas = {**SQLITE_PRAGMAS, "busy_timeout": int(timeout * 1000)}
+        db = url_connect(url, pragmas=pragmas, timeout=timeout)
     elif scheme in ("postgresql", "postgresqlext"):
         try:
             import psycopg2  # noqa: F401
@@ -60,6 +98,10 @@ def open_database(url: str | None = None) -> peewee.Database:
                 "the PostgreSQL driver is missing: install supervise[postgres]",
             ) from exc
         db = url_connect(url)
+        # JIT compiling costs ~170 ms per keyword count and never pays back on
+        # these short queries (docs/SEARCH.md); the URL's own options are kept.
+        options = db.connect_params.get("options", "")
+        db.connect_params["options"] = f"{options} -c jit=off".strip()
     else:
         raise InvalidInput(
             f"不支持的数据库地址：{url}", f"unsupported database URL: {url}"

@@ -12,6 +12,7 @@ import getpass
 import json
 import logging
 import os
+import sqlite3
 import sys
 from typing import Any
 
@@ -19,7 +20,7 @@ import peewee
 
 from .. import __version__
 from ..auth import SYSTEM, Actor, login
-from ..db import close_database, open_database
+from ..db import busy_error, close_database, is_busy, open_database
 from ..errors import EXIT_INTERNAL, EXIT_USAGE, NotPermitted, UserError
 from ..log import setup_logging
 from ..registry import use_plugins_dir_setting
@@ -114,7 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"supervise: {exc.line()}", file=sys.stderr)
         return exc.exit_code
-    except peewee.OperationalError as exc:
+    except (peewee.OperationalError, sqlite3.OperationalError) as exc:
+        if is_busy(exc):  # another writer held SQLite's lock past the busy timeout
+            logger.info("database busy: %s", exc)
+            busy = busy_error()
+            print(f"supervise: {busy.line()}", file=sys.stderr)
+            return busy.exit_code
         logger.exception("database error")
         print(f"supervise: 数据库错误 / database error: {str(exc).splitlines()[0]}", file=sys.stderr)
         return EXIT_INTERNAL
