@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 #: Sizes and offsets from this value on are written as ZIP64 fields.
 ZIP64_LIMIT = 0xFFFFFFFF
+_MAX32 = 0xFFFFFFFF  # the value a 32-bit field holds when its ZIP64 field has the real one
 COMPRESS_LEVEL = 6  # zlib's default, as openpyxl and zipfile use
 _COPY = 1 << 20
 _UTF8_NAMES = 0x0800
@@ -87,7 +88,7 @@ class ZipOut:
         big = size >= ZIP64_LIMIT or compressed >= ZIP64_LIMIT
         extra = struct.pack("<HHQQ", 1, 16, size, compressed) if big else b""
         version = 45 if big else 20
-        sizes = (ZIP64_LIMIT, ZIP64_LIMIT) if big else (compressed, size)
+        sizes = (_MAX32, _MAX32) if big else (compressed, size)
         offset = self.offset
         self._emit(struct.pack("<IHHHHHIIIHH", 0x04034B50, version, flags, 8, self._time, self._date, crc,
                                *sizes, len(raw), len(extra)) + raw + extra)
@@ -95,13 +96,13 @@ class ZipOut:
         fields, central_sizes, central_offset = [], [compressed, size], offset
         if size >= ZIP64_LIMIT:
             fields.append(size)
-            central_sizes[1] = ZIP64_LIMIT
+            central_sizes[1] = _MAX32
         if compressed >= ZIP64_LIMIT:
             fields.append(compressed)
-            central_sizes[0] = ZIP64_LIMIT
+            central_sizes[0] = _MAX32
         if offset >= ZIP64_LIMIT:
             fields.append(offset)
-            central_offset = ZIP64_LIMIT
+            central_offset = _MAX32
         cextra = struct.pack(f"<HH{len(fields)}Q", 1, 8 * len(fields), *fields) if fields else b""
         cversion = 45 if fields else 20
         self._central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, cversion, cversion, flags, 8,
@@ -135,7 +136,8 @@ class ZipOut:
             end64 = self.offset
             self._emit(struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, count, count, length, start))
             self._emit(struct.pack("<IIQI", 0x07064B50, 0, end64, 1))
-            count, length, start = min(count, 0xFFFF), min(length, ZIP64_LIMIT), min(start, ZIP64_LIMIT)
+            count = min(count, 0xFFFF)
+            length, start = (_MAX32 if length >= ZIP64_LIMIT else length), (_MAX32 if start >= ZIP64_LIMIT else start)
         self._emit(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, length, start, 0))
 
 
