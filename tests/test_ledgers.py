@@ -22,7 +22,7 @@ from supervise.services.reference import ReferenceService
 from supervise.services.reviews import ReviewService
 from supervise.xlsx import Cancelled
 
-from .conftest import make_user
+from .conftest import dead_pid, leave_parts, make_user
 
 MARCH = dt.datetime(2026, 3, 2, 9, 0)
 
@@ -255,3 +255,14 @@ def test_unmask_is_refused_where_there_is_nothing_to_unmask(office, tmp_path, na
                    else None, unmask=True)
     assert not (tmp_path / "x.xlsx").exists()
     assert AuditEntry.select().where(AuditEntry.action.startswith("export")).count() == 0
+
+
+def test_the_next_export_removes_what_a_killed_one_left(office, tmp_path):
+    """A run killed while writing leaves ``.名称.<pid>.part.xlsx``; the next export to the same
+    file removes it (its writer is gone), and leaves a running writer's and other files' parts."""
+    out = tmp_path / "工单.xlsx"
+    parts = leave_parts(out, dead_pid())
+    run_export(office["staff"], "complaints", out)
+    assert load_workbook(out).sheetnames == ["封面", "诉求工单台账"]
+    assert not parts["killed"].exists() and not parts["day_old"].exists()
+    assert parts["running"].exists() and parts["other"].exists()
