@@ -162,6 +162,27 @@ def bare_ledger(raw: Any, start: str, end: str, sqlite: bool, out: Path) -> None
     cur.close()
 
 
+def ledger_figures(ctx: Context, raw: Any, folder: Path, days: int) -> list[Figure]:
+    """台账导出 and its memory growth: ``export complaints`` of the month's first ``days`` days
+    against :func:`bare_ledger` of the same rows, timed turn about."""
+    sqlite = ctx.engine == "sqlite"
+    first = dt.datetime.strptime(ctx.spec.month, "%Y-%m")
+    last = min(first + dt.timedelta(days=days), dt.datetime.strptime(_bounds(ctx.spec.month)[1], "%Y-%m-%d %H:%M:%S"))
+    filters = LedgerFilter(date_from=first.date(), date_to=(last - dt.timedelta(days=1)).date())
+    peak_before = peak_mib()
+    rows = run_export(ACTOR, "complaints", folder / "ledger.xlsx", filters).rows
+    growth = peak_mib() - peak_before
+    ours, base = paired(lambda: run_export(ACTOR, "complaints", folder / "ledger.xlsx", filters),
+                        lambda: bare_ledger(raw, str(first), str(last), sqlite, folder / "bare.xlsx"),
+                        max(1, ctx.repeats - 1))
+    return [
+        Figure("report.ledger", f"台账导出 {rows:,} 行", ours * 1000, base * 1000, base * 1000 / LEDGER_SPEED,
+               1 / LEDGER_SPEED, detail={"rows": rows, "speed_vs_bare": round(base / ours, 3), "days": days}),
+        Figure("report.ledger.memory", "台账导出峰值内存增长 MiB", growth, MEMORY_BUDGET_MIB, MEMORY_BUDGET_MIB, 1.0,
+               detail={"unit": "MiB", "rows": rows}),
+    ]
+
+
 def run(ctx: Context) -> list[Figure]:
     """Every figure of issue #6 on the open work database."""
     sqlite = ctx.engine == "sqlite"
@@ -173,21 +194,7 @@ def run(ctx: Context) -> list[Figure]:
         added = add_report_rows(ctx, raw)
         with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
             folder = Path(tmp)
-            days = int(os.environ.get("BENCH_LEDGER_DAYS", "3"))
-            first = dt.datetime.strptime(month, "%Y-%m")
-            last = min(first + dt.timedelta(days=days), dt.datetime.strptime(_bounds(month)[1], "%Y-%m-%d %H:%M:%S"))
-            filters = LedgerFilter(date_from=first.date(), date_to=(last - dt.timedelta(days=1)).date())
-            peak_before = peak_mib()
-            rows = run_export(ACTOR, "complaints", folder / "ledger.xlsx", filters).rows
-            growth = peak_mib() - peak_before
-            ours, base = paired(lambda: run_export(ACTOR, "complaints", folder / "ledger.xlsx", filters),
-                                lambda: bare_ledger(raw, str(first), str(last), sqlite, folder / "bare.xlsx"),
-                                max(1, ctx.repeats - 1))
-            figures.append(Figure("report.ledger", f"台账导出 {rows:,} 行", ours * 1000, base * 1000,
-                                  base * 1000 / LEDGER_SPEED, 1 / LEDGER_SPEED,
-                                  detail={"rows": rows, "speed_vs_bare": round(base / ours, 3), "days": days}))
-            figures.append(Figure("report.ledger.memory", "台账导出峰值内存增长 MiB", growth, MEMORY_BUDGET_MIB,
-                                  MEMORY_BUDGET_MIB, 1.0, detail={"unit": "MiB", "rows": rows}))
+            figures += ledger_figures(ctx, raw, folder, int(os.environ.get("BENCH_LEDGER_DAYS", "3")))
 
             cold = timed(lambda: monthly_figures(month, as_of))
             ours, base = paired(lambda: monthly_figures(month, as_of), lambda: bare_group_by(raw, month, sqlite),
@@ -206,4 +213,4 @@ def run(ctx: Context) -> list[Figure]:
     return figures
 
 
-__all__ = ["add_report_rows", "run"]
+__all__ = ["LEDGER_SQL", "add_report_rows", "bare_ledger", "ledger_figures", "run"]
