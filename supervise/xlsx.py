@@ -248,7 +248,8 @@ class TableSheet:
                 text = parts.number(value)
                 if text is not None:
                     add(f'<c r="{letters[i]}{rs}" s="{style}" t="n"><v>{text}</v></c>')
-            elif how == _AS_DATE and value.__class__ in (dt.datetime, dt.date):
+            elif how == _AS_DATE and (value.__class__ is dt.date or (
+                    value.__class__ is dt.datetime and value.tzinfo is None)):
                 add(f'<c r="{letters[i]}{rs}" s="{style}" t="n"><v>{parts.serial(value):.16g}</v></c>')
             else:
                 cell = _cell(letters[i] + rs, value, style)

@@ -283,3 +283,11 @@ def test_temporary_data_is_released(tmp_path):
     assert all(f.closed for f in files)
     with pytest.raises(RuntimeError):
         table.append([2])  # the table was closed by save
+
+
+def test_a_date_time_with_a_time_zone_is_refused(tmp_path):
+    book = XlsxBook(tmp_path / "tz.xlsx", cover=False)
+    table = book.table("表", [Col("时间", DATETIME)])
+    with pytest.raises(ValueError):
+        table.append([dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)])
+    book.discard()
