@@ -11,6 +11,7 @@ import glob
 import logging
 import os
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -76,7 +77,7 @@ def remove_stale_parts(target: Path) -> list[Path]:
 
 def _running(pid: int) -> bool:
     """Whether a process with id ``pid`` runs on this machine."""
-    if os.name == "nt":  # os.kill(pid, 0) would terminate it on Windows
+    if sys.platform == "win32":  # os.kill(pid, 0) would terminate it on Windows
         import ctypes
 
         kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)

@@ -182,10 +182,10 @@ class TableSheet:
             raise ValueError("a table needs at least one column")
         self.book, self.name, self.columns = book, name, tuple(columns)
         self.rows = 0  # data rows written over all parts
-        wrap = set(wrap)
+        wrapped = set(wrap)
         self._plan = [
             (i, _KIND_PLAN[c.kind],
-             parts.WRAP if i in wrap and c.kind in (TEXT, GENERAL) else _NUMBER_STYLE.get(c.kind, parts.PLAIN))
+             parts.WRAP if i in wrapped and c.kind in (TEXT, GENERAL) else _NUMBER_STYLE.get(c.kind, parts.PLAIN))
             for i, c in enumerate(self.columns)
         ]
         self._letters = parts.column_letters(len(self.columns))

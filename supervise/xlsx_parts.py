@@ -196,7 +196,7 @@ def number(value: object) -> str | None:
     number = float(value)  # type: ignore[arg-type]
     if math.isnan(number) or math.isinf(number):
         return None
-    return "%.16g" % value  # noqa: UP031 - openpyxl's format
+    return "%.16g" % number  # noqa: UP031 - openpyxl's format (it converts to float too)
 
 
 def serial(value: dt.date) -> float | int:
