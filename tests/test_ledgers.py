@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import signal
+import subprocess
+import sys
 import zipfile
 
 import pytest
@@ -266,3 +270,37 @@ def test_the_next_export_removes_what_a_killed_one_left(office, tmp_path):
     assert load_workbook(out).sheetnames == ["封面", "诉求工单台账"]
     assert not parts["killed"].exists() and not parts["day_old"].exists()
     assert parts["running"].exists() and parts["other"].exists()
+
+
+KILLED_EXPORT = """
+import os, signal, sys
+from supervise import zipwrite
+from supervise.auth import Actor
+from supervise.db import open_database
+from supervise.exporting import run_export
+
+def killed(self, name, part):  # SIGKILL once the sheet's bytes start to reach the file
+    self._emit(b"PK" * 1000)
+    self.stream.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+zipwrite.ZipOut.add_deflated = killed
+open_database(sys.argv[1])
+run_export(Actor(name="jw", role="staff"), "complaints", sys.argv[2])
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="SIGKILL is POSIX")
+def test_an_export_killed_mid_write_is_cleaned_up_by_the_next(office, db, tmp_path):
+    """A real SIGKILL while the file is being written: the part stays (nothing runs after a
+    kill); the next export to the same target removes it and writes a whole file."""
+    out = tmp_path / "工单.xlsx"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    child = subprocess.run([sys.executable, "-c", KILLED_EXPORT, db, str(out)], env=env, capture_output=True,
+                           text=True, timeout=300)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    left = list(tmp_path.glob(".工单.*.part.xlsx"))
+    assert len(left) == 1 and not out.exists()
+    run_export(office["staff"], "complaints", out)
+    assert not left[0].exists() and list(tmp_path.glob(".*part*")) == []
+    assert load_workbook(out)["诉求工单台账"].max_row == 4
