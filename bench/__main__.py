@@ -27,7 +27,7 @@ import peewee
 from supervise.db import close_database, open_database
 from supervise.errors import EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, UserError
 
-from . import Context, documents, records, rules
+from . import Context, documents, imports, records, rules
 from .generate import DEFAULT_PG_URL, Spec, cached, discard_work_copy, ensure, work_copy
 from .report import Figure, as_json, table
 
@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 # rules runs last: it rewrites every complaint's state and writes millions of rows
 SUITES: dict[str, Callable[[Context], list[Figure]]] = {"records": records.run, "report": documents.run,
-                                                         "rules": rules.run}
+                                                         "imports": imports.run, "rules": rules.run}
 SCALES = (0.01, 0.1, 0.3, 1.0)
 
 

@@ -56,17 +56,28 @@ def test_generation_is_deterministic(tmp_path) -> None:
     first = build(f"sqlite:///{tmp_path}/a.db", spec)
     second = build(f"sqlite:///{tmp_path}/b.db", spec)
     assert first.units == second.units
+    assert first.history == second.history == 12 * spec.history > 0
+    assert first.ratings == second.ratings == 10 * 1200
     import sqlite3
 
-    def rows(path: str) -> list[tuple]:
+    def rows(path: str, sql: str) -> list[tuple]:
         with sqlite3.connect(path) as conn:
-            return conn.execute(
-                "SELECT number, receipt_code, unit_id, matter_id, status, content, received_at, due_at"
-                " FROM complaint ORDER BY id"
-            ).fetchall()
+            return conn.execute(sql).fetchall()
 
-    a, b = rows(f"{tmp_path}/a.db"), rows(f"{tmp_path}/b.db")
-    assert a == b and len(a) == 1200
-    statuses = {r[4] for r in a}
+    complaints = (
+        "SELECT id, number, receipt_code, unit_id, matter_id, status, content, received_at, due_at"
+        " FROM complaint ORDER BY id"
+    )
+    ratings = "SELECT unit_id, level, rated_at, status, closed_at FROM rating ORDER BY id"
+    a, b = rows(f"{tmp_path}/a.db", complaints), rows(f"{tmp_path}/b.db", complaints)
+    assert a == b and len(a) == 1200 + first.history
+    assert rows(f"{tmp_path}/a.db", ratings) == rows(f"{tmp_path}/b.db", ratings)
+    month = [r for r in a if r[0] <= 1200]
+    assert all(r[7].startswith("2026-10") for r in month)
+    assert all(r[7] < "2026-10" and r[7] >= "2025-10" for r in a[1200:])  # twelve months before
+    statuses = {r[5] for r in month}
     assert {"已办结", "已交办"} <= statuses  # most closed, some still open
-    assert sum(r[4] == "已办结" for r in a) > len(a) / 2
+    assert sum(r[5] == "已办结" for r in month) > len(month) / 2
+    # another seed, other rows
+    other = build(f"sqlite:///{tmp_path}/c.db", Spec(1200, seed=6))
+    assert rows(f"{tmp_path}/c.db", complaints) != a and other.complaints == 1200
