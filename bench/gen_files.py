@@ -1,6 +1,6 @@
 """The import files of the generated office: what the imports suite reads.
 
-Written once per spec into ``bench/.cache/files-<key>/`` (the generator's
+Written once per spec into ``bench/.cache/files-<key>/`` (:func:`bench.generate.cache_dir`) (the generator's
 cache key, so a new generator version writes them again):
 
 - ``ratings.xlsx`` 好差评评价明细: ``Spec.import_rows["ratings.xlsx"]`` rows
@@ -36,7 +36,8 @@ from openpyxl import Workbook
 
 from supervise.demo import names, words
 
-from .generate import CACHE_DIR, Spec, _units, unit_weights
+from .cache import cache_dir
+from .generate import Spec, _units, unit_weights
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ LEVEL_WORDS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意"
 
 
 def folder(spec: Spec) -> Path:
-    return CACHE_DIR / f"files-{spec.key}"
+    return cache_dir() / f"files-{spec.key}"
 
 
 class _Office:

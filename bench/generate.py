@@ -2,10 +2,14 @@
 
 :func:`build` fills an empty database (created by
 :func:`supervise.migrations.upgrade`) with 300 units in a two-level tree,
-their staff and matters, and ``Spec.complaints`` complaints received over
-one month, then builds the keyword index through :func:`supervise.search.rebuild`
-(which feeds :func:`supervise.search.index_complaints` in big batches).
-Everything follows from ``Spec.seed``: the same spec always gives the same rows.
+their staff and matters, ``Spec.complaints`` complaints received over
+one month (the measured month), ``Spec.history_months`` months of older
+complaints (together ``Spec.history_share`` of the month's count), ten
+ratings per complaint of the month (:mod:`bench.gen_ratings`), then builds
+the keyword index through :func:`supervise.search.rebuild` (which feeds
+:func:`supervise.search.index_complaints` in big batches).  The import files
+come from the same spec (:mod:`bench.gen_files`).  Everything follows from
+``Spec.seed``: the same spec always gives the same rows.
 
 What makes the rows realistic: content from the sentence templates and word
 lists of :mod:`supervise.demo` filled with the unit, matter and staff
@@ -20,8 +24,8 @@ SQLite connection, ``COPY`` on PostgreSQL.  No timeline events or audit
 entries are written for the generated complaints (the records figures do
 not read them).
 
-:func:`prepare` keeps one generated database per (spec) as a cache: a file
-under ``bench/.cache/`` for SQLite, a database named after the spec for
+:mod:`bench.cache` keeps one generated database per spec: a file under
+``bench/.cache/`` for SQLite, a database named after the spec for
 PostgreSQL.  Each run measures a fresh copy of it, so what a run writes
 (registrations) never leaks into the next.  Run as ``python -m bench.generate``
 to build a cache entry in its own process.
@@ -40,7 +44,6 @@ import json
 import logging
 import os
 import random
-import shutil
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -48,7 +51,6 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from supervise import migrations, search
 from supervise.db import close_database, database, is_sqlite, open_database, write_transaction
@@ -64,7 +66,7 @@ logger = logging.getLogger(__name__)
 
 GENERATOR_VERSION = 3  # bump when the rows change, so that old caches are not reused
 FULL_SCALE = 1_000_000
-CACHE_DIR = Path(__file__).resolve().parent / ".cache"
+CACHE_DIR = Path(__file__).resolve().parent / ".cache"  # unless SUPERVISE_BENCH_CACHE names another
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/supervise_bench"
 CHUNK = 50_000
 ZIPF_UNITS = 1.0  # exponent of the unit skew
@@ -681,109 +683,6 @@ def build(url: str, spec: Spec, progress: bool = False) -> Office:
         close_database()
 
 
-# -- the cache ---------------------------------------------------------------------
-
-
-def _pg_admin(url: str):  # -> psycopg2 connection to the server's maintenance database
-    import psycopg2
-
-    parts = urlparse(url)
-    conn = psycopg2.connect(url[: -len(parts.path)] + "/postgres" if parts.path else url)
-    conn.autocommit = True
-    return conn
-
-
-def _pg_url(base: str, name: str) -> str:
-    parts = urlparse(base)
-    return base[: -len(parts.path)] + "/" + name if parts.path else base + "/" + name
-
-
-def _pg_exists(cur: Any, name: str) -> bool:
-    cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-    return cur.fetchone() is not None
-
-
-def _pg_create(base: str, name: str, template: str | None = None) -> None:
-    conn = _pg_admin(base)
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cur.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
-    conn.close()
-
-
-def cached(spec: Spec, engine: str, pg_url: str = DEFAULT_PG_URL) -> tuple[str, Path | str] | None:
-    """(url, handle) of the cached database of ``spec`` if it was built, else None."""
-    meta = CACHE_DIR / f"{engine}-{spec.key}.json"
-    if not meta.exists():
-        return None
-    if engine == "sqlite":
-        path = CACHE_DIR / f"{spec.key}.db"
-        return (f"sqlite:///{path}", path) if path.exists() else None
-    name = f"{urlparse(pg_url).path.lstrip('/') or 'supervise_bench'}_{spec.key}".lower()
-    conn = _pg_admin(pg_url)
-    with conn.cursor() as cur:
-        found = _pg_exists(cur, name)
-    conn.close()
-    return (_pg_url(pg_url, name), name) if found else None
-
-
-def ensure(spec: Spec, engine: str, pg_url: str = DEFAULT_PG_URL, progress: bool = False) -> Office:
-    """Build the cache entry of ``spec`` unless it exists; return its description."""
-    meta = CACHE_DIR / f"{engine}-{spec.key}.json"
-    if cached(spec, engine, pg_url) is not None:
-        return Office.from_json(meta.read_text(encoding="utf-8"))
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    if engine == "sqlite":
-        final = CACHE_DIR / f"{spec.key}.db"
-        tmp = final.with_suffix(".tmp.db")
-        for p in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
-            p.unlink(missing_ok=True)
-        office = build(f"sqlite:///{tmp}", spec, progress)
-        tmp.replace(final)
-    else:
-        name = f"{urlparse(pg_url).path.lstrip('/') or 'supervise_bench'}_{spec.key}".lower()
-        _pg_create(pg_url, name + "_tmp")
-        office = build(_pg_url(pg_url, name + "_tmp"), spec, progress)
-        conn = _pg_admin(pg_url)
-        with conn.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            cur.execute(f'ALTER DATABASE "{name}_tmp" RENAME TO "{name}"')
-        conn.close()
-    meta.write_text(office.to_json(), encoding="utf-8")
-    return office
-
-
-def work_copy(spec: Spec, engine: str, pg_url: str = DEFAULT_PG_URL) -> str:
-    """A fresh copy of the cached database to measure on; return its URL."""
-    found = cached(spec, engine, pg_url)
-    if found is None:
-        raise FileNotFoundError(f"no cached database for {spec.key} on {engine}")
-    url, handle = found
-    if engine == "sqlite":
-        work = CACHE_DIR / f"work-{spec.key}.db"
-        for p in (work, Path(f"{work}-wal"), Path(f"{work}-shm")):
-            p.unlink(missing_ok=True)
-        shutil.copyfile(handle, work)
-        return f"sqlite:///{work}"
-    work_name = f"{handle}_work"
-    _pg_create(pg_url, work_name, template=str(handle))
-    return _pg_url(pg_url, work_name)
-
-
-def discard_work_copy(spec: Spec, engine: str, pg_url: str = DEFAULT_PG_URL) -> None:
-    """Remove the copy :func:`work_copy` made (the cache entry stays)."""
-    if engine == "sqlite":
-        work = CACHE_DIR / f"work-{spec.key}.db"
-        for p in (work, Path(f"{work}-wal"), Path(f"{work}-shm")):
-            p.unlink(missing_ok=True)
-        return
-    name = f"{urlparse(pg_url).path.lstrip('/') or 'supervise_bench'}_{spec.key}".lower()
-    conn = _pg_admin(pg_url)
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}_work"')
-    conn.close()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.generate", description="build a cached bench database"
@@ -795,6 +694,8 @@ def main(argv: list[str] | None = None) -> int:
         "--pg-url", default=os.environ.get("SUPERVISE_BENCH_PG_URL", DEFAULT_PG_URL)
     )
     args = parser.parse_args(argv)
+    from .cache import ensure  # the cache builds with this module's build()
+
     try:
         office = ensure(Spec(args.complaints, args.seed), args.engine, args.pg_url, progress=True)
     except Exception as exc:  # one line for the person, the traceback for the log

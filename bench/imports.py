@@ -44,7 +44,8 @@ from urllib.parse import urlparse
 from supervise.db import close_database, open_database
 
 from . import Context, gen_files
-from .generate import _pg_admin, _pg_create, _pg_url, reference_only
+from .cache import _pg_admin, _pg_create, _pg_url
+from .generate import reference_only
 from .report import Figure
 
 logger = logging.getLogger(__name__)
