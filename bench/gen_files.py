@@ -37,7 +37,7 @@ from openpyxl import Workbook
 from supervise.demo import names, words
 
 from .cache import cache_dir
-from .generate import Spec, _units, unit_weights
+from .generate import Spec, _units, template_fill, unit_weights
 
 logger = logging.getLogger(__name__)
 
@@ -96,8 +96,11 @@ class _Office:
         self.rng = rng
         self.start = dt.datetime.strptime(spec.month, "%Y-%m")
 
-    def unit(self) -> Any:
-        return self.units[bisect.bisect(self.cum, self.rng.random() * self.cum[-1])]
+    def pick(self) -> tuple[Any, tuple[int, str], tuple[int, str]]:
+        """A unit (skewed), one of its staff and one of its matters: (unit, (id, name), (id, name))."""
+        unit = self.units[bisect.bisect(self.cum, self.rng.random() * self.cum[-1])]
+        staff = unit.staff[self.rng.randrange(len(unit.staff))]
+        return unit, staff, unit.matters[self.rng.randrange(len(unit.matters))]
 
     def moment(self) -> dt.datetime:
         """A time in the month's first 28 days, office hours mostly."""
@@ -115,9 +118,7 @@ def rating_rows(spec: Spec, count: int, prefix: str) -> Iterator[list[Any]]:
     rng = random.Random(f"ratings-{prefix}-{spec.seed}")
     office = _Office(spec, rng)
     for i in range(count):
-        unit = office.unit()
-        sid, staff = unit.staff[rng.randrange(len(unit.staff))]
-        mid, matter = unit.matters[rng.randrange(len(unit.matters))]
+        unit, (sid, staff), (mid, matter) = office.pick()
         level = _pick(rng, words.RATING_LEVEL_WEIGHTS)
         real = rng.random() < (0.6 if level <= 2 else 0.2)
         bad = level <= 2
@@ -146,18 +147,9 @@ def hotline_rows(spec: Spec, count: int) -> Iterator[list[Any]]:
     rng = random.Random(f"hotline-{spec.seed}")
     office = _Office(spec, rng)
     for i in range(count):
-        unit = office.unit()
-        mid, matter = unit.matters[rng.randrange(len(unit.matters))]
-        _sid, staff = unit.staff[rng.randrange(len(unit.staff))]
+        unit, (_sid, staff), (mid, matter) = office.pick()
         category = _pick(rng, words.CATEGORY_WEIGHTS)
-        fill = {
-            "unit": unit.name,
-            "matter": matter,
-            "staff": staff,
-            "n": rng.randint(2, 6),
-            "days": rng.randint(2, 15),
-            "window": unit.name,
-        }
+        fill = template_fill(rng, unit.name, matter, staff)
         received = office.moment()
         anonymous = rng.random() < 0.1
         assigned = received + dt.timedelta(minutes=rng.randint(10, 240))

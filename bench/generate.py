@@ -276,6 +276,18 @@ def unit_weights(seed: int, n: int) -> list[float]:
     return weights
 
 
+def template_fill(rng: random.Random, unit: str, matter: str, staff: str) -> dict[str, Any]:
+    """The values that fill the demo's sentence templates (titles, contents, replies)."""
+    return {
+        "unit": unit,
+        "matter": matter,
+        "staff": staff,
+        "n": rng.randint(2, 6),
+        "days": rng.randint(2, 15),
+        "window": unit,
+    }
+
+
 def _receipt(i: int, seed: int) -> str:
     """12 base32 characters, unique per i: an odd multiplier is a bijection mod 2**60."""
     x = (i * 0x9E3779B97F4A7C15 + seed * 0x632BE59BD9B4E019) % (1 << 60)
@@ -405,14 +417,7 @@ class _Complaints:
         sid, staff = unit.staff[rng.randrange(len(unit.staff))]
         channel = self.channels[self._pick(self.channel_cum)]
         category = self.categories[self._pick(self.category_cum)]
-        fill = {
-            "unit": unit.name,
-            "matter": matter,
-            "staff": staff,
-            "n": rng.randint(2, 6),
-            "days": rng.randint(2, 15),
-            "window": unit.name,
-        }
+        fill = template_fill(rng, unit.name, matter, staff)
         title = rng.choice(w.TITLES[category]).format(**fill)
         content = rng.choice(w.CONTENTS[category]).format(**fill)
         anonymous = rng.random() < (0.6 if category == "举报" else 0.08)
