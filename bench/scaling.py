@@ -102,11 +102,8 @@ def table(runs: list[dict[str, Any]], rows: list[dict[str, Any]]) -> str:
     right = set(range(1, len(runs) + 3))
     lines = [f"scaling 规模增长 — data ×{rows[0]['data_growth'] if rows else 1:g}"]
     for r in [heads, ["-" * w for w in widths], *body]:
-        lines.append(
-            "  ".join(
-                _pad(c, w, i in right) for i, (c, w) in enumerate(zip(r, widths, strict=True))
-            )
-        )
+        cells = [_pad(c, w, i in right) for i, (c, w) in enumerate(zip(r, widths, strict=True))]
+        lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
 
 
