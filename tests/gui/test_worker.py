@@ -122,3 +122,24 @@ def test_the_window_keeps_ticking_while_a_job_computes(root, worker):
     pump(root, lambda: job.done)
     gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
     assert len(ticks) > 20 and max(gaps) < 0.1, max(gaps)
+
+
+def test_a_failing_handler_is_reported_through_the_root_and_polling_goes_on(root, monkeypatch):
+    """A handler's bug on a worker bound to a frame (not the root) reaches Tk's error report."""
+    import tkinter as tk
+
+    reported: list[BaseException] = []
+    monkeypatch.setattr(root, "report_callback_exception", lambda _t, exc, _tb: reported.append(exc), raising=False)
+    frame = tk.Frame(root)
+    worker = Worker(frame)
+    try:
+        first = worker.submit(lambda _job: 1, on_done=lambda _v: 1 / 0)
+        pump(root, lambda: first.done and bool(reported))
+        assert len(reported) == 1 and isinstance(reported[0], ZeroDivisionError)
+        second = worker.submit(lambda _job: 2)
+        pump(root, lambda: second.done)
+        assert second.done and len(reported) == 1
+    finally:
+        pump(root, lambda: not worker.busy)
+        worker.close()
+        frame.destroy()
