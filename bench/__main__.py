@@ -1,7 +1,7 @@
 """``python -m bench``: build or reuse the generated office, measure, print the table.
 
     python -m bench [--scale 0.01|0.1|0.3|1.0] [--engine sqlite|postgresql]
-                    [--only records|rules|report] [--json] [--seed N] [--pg-url URL]
+                    [--only records|report|gui|rules] [--json] [--seed N] [--pg-url URL]
 
 A missing cache entry is generated first, in a child process (so that the
 peak memory shown is the measurements', not the generator's).  Exit codes:
@@ -27,15 +27,16 @@ import peewee
 from supervise.db import close_database, open_database
 from supervise.errors import EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, UserError
 
-from . import Context, documents, records, rules
+from . import Context, documents, gui, records, rules
 from .generate import DEFAULT_PG_URL, Spec, cached, discard_work_copy, ensure, work_copy
 from .report import Figure, as_json, table
 
 logger = logging.getLogger(__name__)
 
-# rules runs last: it rewrites every complaint's state and writes millions of rows
+# gui after report (whose ratings its rating list then shows); rules runs last: it rewrites
+# every complaint's state and writes millions of rows
 SUITES: dict[str, Callable[[Context], list[Figure]]] = {"records": records.run, "report": documents.run,
-                                                         "rules": rules.run}
+                                                         "gui": gui.run, "rules": rules.run}
 SCALES = (0.01, 0.1, 0.3, 1.0)
 
 
