@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 import logging
 import queue
+import sys
 import threading
 import time
 import tkinter as tk
@@ -35,6 +36,11 @@ logger = logging.getLogger(__name__)
 POLL_MS = 25
 #: At most this long is spent draining the queue per tick, so the window stays live.
 DRAIN_BUDGET_S = 0.02
+#: The interpreter's thread switch interval once a worker exists (Python's default is 5 ms).
+#: The Tk thread lets go of the GIL in every Tcl call and waits for it again afterwards; while a
+#: worker computes in Python (an import, the report's PDF) each wait lasted up to the interval,
+#: so one redraw of a progress bar took tens of milliseconds.  ``bench --only gui`` measures it.
+SWITCH_INTERVAL_S = 0.001
 
 
 class JobCancelled(Exception):
@@ -98,6 +104,8 @@ class Worker:
         self._ids = itertools.count(1)
         self._after: str | None = None
         self._closed = False
+        if sys.getswitchinterval() > SWITCH_INTERVAL_S:  # see SWITCH_INTERVAL_S
+            sys.setswitchinterval(SWITCH_INTERVAL_S)
 
     # -- starting ---------------------------------------------------------------------
 
