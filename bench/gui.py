@@ -146,20 +146,36 @@ class Moments:
         return self.at[name]
 
 
+def cpu_queue_wait() -> float:
+    """Seconds this thread has waited for a CPU while runnable (Linux schedstat; 0 elsewhere).
+
+    A stall of the Tk thread is either the program's (the thread busy, or
+    waiting for the GIL: not runnable) or the machine's (runnable, but other
+    processes hold both cores): this is the second kind."""
+    try:
+        with open("/proc/thread-self/schedstat", encoding="ascii") as stat:
+            return int(stat.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 class Ticker:
     """An ``after()`` callback every ``TICK_MS``: when the Tk thread is blocked, the ticks stop."""
 
     def __init__(self, root: tk.Misc, every_ms: int = TICK_MS) -> None:
         self.root, self.every_ms = root, every_ms
         self.times: list[float] = []
+        self.queued: list[float] = []  # cpu_queue_wait() at each tick
         self._after: str | None = None
 
     def start(self) -> None:
         self.times.clear()
+        self.queued.clear()
         self._tick()
 
     def _tick(self) -> None:
         self.times.append(time.perf_counter())
+        self.queued.append(cpu_queue_wait())
         self._after = self.root.after(self.every_ms, self._tick)
 
     def stop(self) -> None:
@@ -167,10 +183,10 @@ class Ticker:
             self.root.after_cancel(self._after)
             self._after = None
 
-    def gaps(self, start: float, end: float) -> list[float]:
-        """Seconds between consecutive ticks that overlap ``[start, end]``."""
-        t = self.times
-        return [b - a for a, b in zip(t, t[1:], strict=False) if b >= start and a <= end]
+    def gaps(self, start: float, end: float) -> list[tuple[float, float]]:
+        """(seconds between consecutive ticks, of which waiting for a CPU) overlapping ``[start, end]``."""
+        t, q = self.times, self.queued
+        return [(t[i + 1] - t[i], q[i + 1] - q[i]) for i in range(len(t) - 1) if t[i + 1] >= start and t[i] <= end]
 
 
 def worker_idle(app: Any, timeout: float = IDLE_WAIT_S) -> bool:
@@ -399,12 +415,16 @@ def search_figure(ctx: Context, app: Any, moments: Moments, raw: Any, bare: Bare
 
 def _gap_figure(key: str, title: str, ticker: Ticker, start: float, end: float,
                 detail: dict[str, Any]) -> Figure:
-    gaps = sorted(ticker.gaps(start, end))
-    if not gaps:
+    pairs = sorted(ticker.gaps(start, end))
+    if not pairs:
         raise GuiStuck(f"no ticks recorded during {key}")
+    gaps = [gap for gap, _ in pairs]
     p99 = gaps[min(len(gaps) - 1, int(0.99 * len(gaps)))]
+    own = max(gap - waited for gap, waited in pairs)
     detail = {**detail, "ticks": len(gaps) + 1, "p99_ms": round(p99 * 1000, 1),
-              "over_50ms": sum(g > 0.05 for g in gaps), "duration_s": round(end - start, 2)}
+              "over_50ms": sum(g > 0.05 for g in gaps), "duration_s": round(end - start, 2),
+              "cpu_wait_in_longest_ms": round(pairs[-1][1] * 1000, 1),
+              "longest_less_cpu_wait_ms": round(own * 1000, 1)}
     target = TARGETS["gap"] / 1000
     return _figure(key, title, gaps[-1], target, "gap", detail)
 
