@@ -441,6 +441,22 @@ def _gap_figure(key: str, title: str, ticker: Ticker, start: float, end: float,
     return _figure(key, title, gaps[-1], target, "gap", detail)
 
 
+def run_dialog_job(app: Any, dialog: Any, ticker: Ticker, what: str) -> tuple[float, float]:
+    """Press the dialog's start button with the ticker running; (start, end) of its job.
+
+    The end is when the outcome has been handled on the Tk thread; the ticker
+    runs on to the next tick, so a stall in that handling is counted too."""
+    ticker.start()
+    start = time.perf_counter()
+    dialog.ok_button.invoke()
+    pump(app.root, lambda: dialog.job is not None or dialog.result is not None, what=f"{what} started")
+    pump(app.root, lambda: dialog.job is None, what=f"{what} done")
+    end = time.perf_counter()
+    pump(app.root, lambda: ticker.times[-1] > end, what=f"a tick after the {what}")
+    ticker.stop()
+    return start, end
+
+
 def import_gap_figure(ctx: Context, app: Any, ticker: Ticker, folder: Path) -> Figure:
     """Import a ratings workbook through the import dialog; the longest tick gap while it runs."""
     main = app.main
@@ -453,14 +469,7 @@ def import_gap_figure(ctx: Context, app: Any, ticker: Ticker, folder: Path) -> F
     dialog.preview()
     pump(app.root, lambda: bool(dialog.preview_rows), what="import preview")
     worker_idle(app)
-    ticker.start()
-    start = time.perf_counter()
-    dialog.ok_button.invoke()
-    pump(app.root, lambda: dialog.job is not None or dialog.summary is not None, what="import started")
-    pump(app.root, lambda: dialog.job is None, what="import done")
-    end = time.perf_counter()
-    pump(app.root, lambda: ticker.times[-1] > end, what="a tick after the import")  # its handlers included
-    ticker.stop()
+    start, end = run_dialog_job(app, dialog, ticker, "import")
     if dialog.summary is None:
         raise GuiStuck(f"the import failed: {dialog.progress_label.cget('text')}")
     summary = dialog.summary
@@ -489,14 +498,7 @@ def report_gap_figure(ctx: Context, app: Any, ticker: Ticker, folder: Path) -> F
     dialog.as_of.insert(0, ctx.spec.as_of[:16])
     dialog.folder.set(str(folder / "月报"))
     app.root.update()
-    ticker.start()
-    start = time.perf_counter()
-    dialog.ok_button.invoke()
-    pump(app.root, lambda: dialog.job is not None or dialog.output is not None, what="report started")
-    pump(app.root, lambda: dialog.job is None, what="report done")
-    end = time.perf_counter()
-    pump(app.root, lambda: ticker.times[-1] > end, what="a tick after the report")
-    ticker.stop()
+    start, end = run_dialog_job(app, dialog, ticker, "report")
     if dialog.output is None:
         raise GuiStuck(f"the monthly report failed: {dialog.progress_label.cget('text')}")
     files = [Path(f).name for f in dialog.output["files"]]
