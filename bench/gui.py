@@ -35,6 +35,7 @@ the screen has been handled and the idle tasks (drawing) are done.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import os
 import random
@@ -362,6 +363,7 @@ def _reopen(main: Any, name: str) -> Any:
     view = main.views.pop(name, None)
     if view is not None:
         view.destroy()
+        gc.collect()  # as the app does: its Tk variables are released here, never by a worker's collection
     if main.current == name:
         main.current = None
     main.show_view("dashboard")

@@ -41,6 +41,8 @@ DRAIN_BUDGET_S = 0.02
 #: worker computes in Python (an import, the report's PDF) each wait lasted up to the interval,
 #: so one redraw of a progress bar took tens of milliseconds.  ``bench --only gui`` measures it.
 SWITCH_INTERVAL_S = 0.001
+#: A worker thread waits this long for another job before it ends.
+IDLE_THREAD_S = 30.0
 
 
 class JobCancelled(Exception):
@@ -92,6 +94,85 @@ class _Handlers:
     fn: Callable[[Job], Any] | None = None  # kept so that it is released on the Tk thread
 
 
+def _run(results: queue.Queue[tuple[str, int, Any]], job: Job, box: list[Callable[[Job], Any]],
+         use_database: bool) -> None:
+    """Run one job in the calling (worker) thread and put its outcome into ``results``."""
+    outcome: tuple[str, Any]
+    try:
+        if use_database and database.obj is not None:
+            database.obj.connect(reuse_if_open=True)  # this thread's own connection
+        fn = box.pop()
+        try:
+            outcome = ("done", fn(job))
+        finally:
+            del fn
+    except JobCancelled:
+        outcome = ("cancelled", None)
+    except UserError as exc:
+        outcome = ("cancelled" if job.cancelled else "error", exc.with_traceback(None))
+    except BaseException as exc:  # logged here with the traceback, reported on the Tk thread
+        logger.exception("background job %s failed", job.name)
+        outcome = ("error", exc.with_traceback(None))
+    finally:
+        if use_database and database.obj is not None:
+            try:
+                if not database.obj.is_closed():
+                    database.obj.close()
+            except Exception:  # closing a broken connection must not hide the outcome
+                logger.exception("closing the worker's database connection failed")
+    results.put((outcome[0], job.id, outcome[1]))
+
+
+_Task = tuple["queue.Queue[tuple[str, int, Any]]", Job, list[Callable[[Job], Any]], bool]
+
+
+class _Threads:
+    """Worker threads that wait for the next job once theirs is done.
+
+    Handing a job to a waiting thread is a queue put; starting a thread makes
+    the caller wait until the new thread runs, which took the Tk thread tens
+    of milliseconds while other jobs computed (``bench --only gui``).  A
+    thread waits ``IDLE_THREAD_S`` for another job, then ends.  It holds no
+    reference to the worker or to any widget, so nothing of Tk is ever
+    released in it.
+    """
+
+    def __init__(self) -> None:
+        self._tasks: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()
+        self._idle = 0
+        self._lock = threading.Lock()
+
+    def run(self, task: _Task, name: str) -> None:
+        with self._lock:
+            if self._idle:
+                self._idle -= 1
+                self._tasks.put(task)
+                return
+        threading.Thread(target=self._serve, args=(task,), name=name, daemon=True).start()
+
+    def _serve(self, task: _Task | None) -> None:
+        while task is not None:
+            _run(*task)
+            task = None  # let go of the finished job before waiting
+            with self._lock:
+                self._idle += 1
+            try:
+                task = self._tasks.get(timeout=IDLE_THREAD_S)
+            except queue.Empty:
+                with self._lock:
+                    try:  # a job handed over just as the wait ended
+                        task = self._tasks.get_nowait()
+                    except queue.Empty:
+                        self._idle -= 1
+
+    def stop_idle(self) -> None:
+        """End the threads that wait for a job (those running end after theirs)."""
+        with self._lock:
+            for _ in range(self._idle):
+                self._tasks.put(None)
+            self._idle = 0
+
+
 class Worker:
     """Starts jobs in threads and delivers their reports on the Tk thread."""
 
@@ -104,6 +185,7 @@ class Worker:
         self._ids = itertools.count(1)
         self._after: str | None = None
         self._closed = False
+        self._threads = _Threads()
         if sys.getswitchinterval() > SWITCH_INTERVAL_S:  # see SWITCH_INTERVAL_S
             sys.setswitchinterval(SWITCH_INTERVAL_S)
 
@@ -120,7 +202,7 @@ class Worker:
         on_cancelled: Callable[[], None] | None = None,
         use_database: bool = True,
     ) -> Job:
-        """Run ``fn(job)`` in a new thread; handlers are called on the Tk thread.
+        """Run ``fn(job)`` in a worker thread; handlers are called on the Tk thread.
 
         The Tk side keeps ``fn`` until the outcome is delivered and the thread
         lets go of it before reporting, so whatever ``fn`` holds (a view, a
@@ -129,38 +211,9 @@ class Worker:
         job = Job(next(self._ids), name, self.queue)
         self.jobs[job.id] = job
         self._handlers[job.id] = _Handlers(on_done, on_error, on_progress, on_cancelled, fn)
-        thread = threading.Thread(
-            target=self._run, args=(job, [fn], use_database), name=f"supervise-{name}-{job.id}", daemon=True
-        )
-        thread.start()
+        self._threads.run((self.queue, job, [fn], use_database), f"supervise-worker-{job.id}")
         self._schedule()
         return job
-
-    def _run(self, job: Job, box: list[Callable[[Job], Any]], use_database: bool) -> None:
-        outcome: tuple[str, Any]
-        try:
-            if use_database and database.obj is not None:
-                database.obj.connect(reuse_if_open=True)  # this thread's own connection
-            fn = box.pop()
-            try:
-                outcome = ("done", fn(job))
-            finally:
-                del fn
-        except JobCancelled:
-            outcome = ("cancelled", None)
-        except UserError as exc:
-            outcome = ("cancelled" if job.cancelled else "error", exc.with_traceback(None))
-        except BaseException as exc:  # logged here with the traceback, reported on the Tk thread
-            logger.exception("background job %s failed", job.name)
-            outcome = ("error", exc.with_traceback(None))
-        finally:
-            if use_database and database.obj is not None:
-                try:
-                    if not database.obj.is_closed():
-                        database.obj.close()
-                except Exception:  # closing a broken connection must not hide the outcome
-                    logger.exception("closing the worker's database connection failed")
-        self.queue.put((outcome[0], job.id, outcome[1]))
 
     # -- draining on the Tk thread -------------------------------------------------------
 
@@ -241,6 +294,7 @@ class Worker:
     def close(self) -> None:
         """Cancel what runs and stop polling (the window is going away)."""
         self.cancel_all()
+        self._threads.stop_idle()
         self._closed = True
         if self._after is not None:
             try:
