@@ -34,6 +34,9 @@ from ..errors import UserError
 logger = logging.getLogger(__name__)
 
 POLL_MS = 25
+#: For a short while after a job is submitted the queue is looked at sooner: a list page is
+#: read in a few milliseconds and need not wait for the next regular look.
+QUICK_POLL_MS, QUICK_PERIOD_S = 5, 0.1
 #: At most this long is spent draining the queue per tick, so the window stays live.
 DRAIN_BUDGET_S = 0.02
 #: The interpreter's thread switch interval once a worker exists (Python's default is 5 ms).
@@ -186,6 +189,7 @@ class Worker:
         self._after: str | None = None
         self._closed = False
         self._threads = _Threads()
+        self._quick_until = self._after_at = 0.0
         if sys.getswitchinterval() > SWITCH_INTERVAL_S:  # see SWITCH_INTERVAL_S
             sys.setswitchinterval(SWITCH_INTERVAL_S)
 
@@ -212,14 +216,24 @@ class Worker:
         self.jobs[job.id] = job
         self._handlers[job.id] = _Handlers(on_done, on_error, on_progress, on_cancelled, fn)
         self._threads.run((self.queue, job, [fn], use_database), f"supervise-worker-{job.id}")
-        self._schedule()
+        self._schedule(submitted=True)
         return job
 
     # -- draining on the Tk thread -------------------------------------------------------
 
-    def _schedule(self) -> None:
-        if self._after is None and not self._closed:
-            self._after = self.widget.after(self.poll_ms, self._poll)
+    def _schedule(self, submitted: bool = False) -> None:
+        if self._closed:
+            return
+        now = time.monotonic()
+        if submitted:
+            self._quick_until = now + QUICK_PERIOD_S
+            if self._after is not None and self._after_at - now > QUICK_POLL_MS / 1000:
+                self.widget.after_cancel(self._after)  # a regular look is due later: look sooner
+                self._after = None
+        if self._after is None:
+            delay = min(self.poll_ms, QUICK_POLL_MS) if now < self._quick_until else self.poll_ms
+            self._after_at = now + delay / 1000
+            self._after = self.widget.after(delay, self._poll)
 
     def _poll(self) -> None:
         self._after = None
