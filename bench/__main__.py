@@ -7,7 +7,7 @@ A missing cache entry is generated first, in a child process (so that the
 peak memory shown is the measurements', not the generator's).  Exit codes:
 0 measured (whatever the figures), 1 a figure's ratio regressed more than 3×
 its budget with ``--check``, 2 usage, 3 the database could not be built or
-opened (one Chinese-and-English line on stderr).
+opened, or the ``gui`` suite found no X display (one Chinese-and-English line on stderr).
 """
 
 from __future__ import annotations

@@ -50,6 +50,7 @@ from typing import Any
 
 from supervise.auth import SYSTEM, check_password
 from supervise.db import database, open_database
+from supervise.errors import UserError
 from supervise.models import Rating, User
 
 from . import Context
@@ -581,7 +582,12 @@ def run(ctx: Context) -> list[Figure]:
     with tempfile.TemporaryDirectory(prefix="bench-gui-") as tmp, display():
         os.environ["SUPERVISE_HOME"] = str(Path(tmp) / "home")  # leave the desktop's own gui.json alone
         common.INTERACTIVE = False  # message boxes would wait for a click
-        root = tk.Tk(className="supervise")
+        try:
+            root = tk.Tk(className="supervise")
+        except tk.TclError as exc:  # DISPLAY names no usable X server
+            common.INTERACTIVE = interactive
+            raise UserError(f"无法打开显示 {os.environ.get('DISPLAY', '')}：{exc}",
+                            f"cannot open the display {os.environ.get('DISPLAY', '')}: {exc}") from None
         try:
             return measure(ctx, root, Path(tmp))
         finally:
