@@ -42,11 +42,9 @@ import random
 import statistics
 import tempfile
 import time
-import tkinter as tk
 from collections.abc import Callable
 from pathlib import Path
-from tkinter import ttk
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from supervise.auth import SYSTEM, check_password
 from supervise.db import database, open_database
@@ -57,6 +55,9 @@ from . import Context
 from .bench_import import BAD, CHANNELS, GOOD, HEADER, LEVEL_WORDS
 from .records import TERMS, captured, replay
 from .report import Figure
+
+if TYPE_CHECKING:  # tkinter is imported when the suite runs: `python -m bench` works without it
+    import tkinter as tk
 
 logger = logging.getLogger(__name__)
 
@@ -210,6 +211,9 @@ class BareTree:
     """A plain Treeview in its own window: the least any list page costs to draw."""
 
     def __init__(self, root: tk.Misc, columns: int) -> None:
+        import tkinter as tk
+        from tkinter import ttk
+
         self.top = tk.Toplevel(root)
         self.top.geometry("1200x700+0+0")
         keys = [f"c{i}" for i in range(columns)]
@@ -574,6 +578,11 @@ def measure(ctx: Context, root: tk.Tk, folder: Path) -> list[Figure]:
 
 def run(ctx: Context) -> list[Figure]:
     """Every figure of issue #7 on the open work database."""
+    try:
+        import tkinter as tk
+    except ImportError:
+        raise UserError("此 Python 没有 tkinter，无法测量桌面程序",
+                        "this Python has no tkinter: the desktop cannot be measured") from None
     from supervise.gui import common
     from supervise.gui.xdisplay import display
 
