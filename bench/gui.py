@@ -483,6 +483,8 @@ def import_gap_figure(ctx: Context, app: Any, ticker: Ticker, folder: Path) -> F
         raise GuiStuck(f"the import failed: {dialog.progress_label.cget('text')}")
     summary = dialog.summary
     dialog.cancel()
+    dialog = None  # let go of it before collecting
+    gc.collect()  # the closed dialog, here on the Tk thread (as the app does when nothing else holds it)
     detail = {"rows": rows, "imported": summary["imported"], "errors": summary["errors"],
               "rows_per_s": round(summary["imported"] / max(end - start, 1e-9))}
     return _gap_figure("gui.gap.import", f"导入期间最长卡顿 longest stall, import {rows:,} rows", ticker,
@@ -512,6 +514,8 @@ def report_gap_figure(ctx: Context, app: Any, ticker: Ticker, folder: Path) -> F
         raise GuiStuck(f"the monthly report failed: {dialog.progress_label.cget('text')}")
     files = [Path(f).name for f in dialog.output["files"]]
     dialog.cancel()
+    dialog = None  # let go of it before collecting
+    gc.collect()
     return _gap_figure("gui.gap.report", "月报期间最长卡顿 longest stall, monthly report", ticker, start, end,
                        {"files": files})
 

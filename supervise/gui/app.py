@@ -173,6 +173,8 @@ class SuperviseApp:
 class MainWindow(ttk.Frame):
     """Navigation on the left, the current page on the right, a status bar below."""
 
+    dialog = common.DialogRef()  # the open dialog, not kept alive once destroyed
+
     def __init__(self, root: tk.Tk, app: SuperviseApp, actor: Actor) -> None:
         super().__init__(root)
         self.root, self.app, self.actor = root, app, actor
