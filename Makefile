@@ -31,6 +31,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check supervise plugins tests bench
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python -m bench

@@ -52,6 +52,7 @@ setup(
             "psycopg2-binary>=2.9",
             "hypothesis>=6.100",
             "ruff>=0.6",
+            "mypy>=1.10",
             "Pillow>=10",
         ],
     },

@@ -167,7 +167,7 @@ def baseline(path: Path, db_file: Path) -> tuple[int, float]:
     chunk: list[tuple] = []
     count = 0
     for row in RowReader(path, columns):
-        v = row.values
+        v = row.cells
         level = levels[v["评价等级"]]
         chunk.append(
             (

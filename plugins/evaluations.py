@@ -98,11 +98,11 @@ def import_ratings(ctx: ImportContext, rows: Iterable[Row], **_: object) -> None
     calendar = ctx.calendar
     due_by_day: dict[dt.date, dt.datetime] = {}
     horizon = now() + dt.timedelta(minutes=5)
-    seen: set[str] = set()
+    seen: set[str | None] = set()
     out = ctx.writer(Rating, RATING_FIELDS, conflict=("source", "external_id"))
     batch, error = ctx.batch.id, ctx.error
     for row in rows:
-        v = row.values
+        v = row.cells
         ok = True
         key = text(v["评价编号"])
         if key in seen:
@@ -118,7 +118,7 @@ def import_ratings(ctx: ImportContext, rows: Iterable[Row], **_: object) -> None
         except ValueError as exc:
             error(row, "评价时间", str(exc))
             ok = False
-        unit = units.get(text(v["单位编码"]))
+        unit = units.get(text(v["单位编码"]) or "")
         if unit is None:
             error(row, "单位编码", UNKNOWN_UNIT)
             ok = False
@@ -135,12 +135,12 @@ def import_ratings(ctx: ImportContext, rows: Iterable[Row], **_: object) -> None
                 ok = False
         staff_id = matter_id = None
         if v.get("工作人员工号") is not None:
-            staff_id = staff.get(text(v["工作人员工号"]))
+            staff_id = staff.get(text(v["工作人员工号"]) or "")
             if staff_id is None:
                 error(row, "工作人员工号", "工号不存在 unknown staff number")
                 ok = False
         if v.get("事项编码") is not None:
-            matter_id = matters.get(text(v["事项编码"]))
+            matter_id = matters.get(text(v["事项编码"]) or "")
             if matter_id is None:
                 error(row, "事项编码", "事项编码不存在 unknown matter code")
                 ok = False
@@ -208,17 +208,19 @@ def import_survey(ctx: ImportContext, rows: Iterable[Row], **_: object) -> None:
     """第三方评估 rows → SurveyResult, keyed by agency, period and unit."""
     units = ctx.codes("units")
     existing = {k for (k,) in SurveyResult.select(SurveyResult.external_id).tuples()}
-    seen: set[str] = set()
+    seen: set[str | None] = set()
     out = ctx.writer(SurveyResult, ("agency", "period_start", "period_end", "unit", "sample_size",
                                     "satisfaction", "score", "problems", "batch", "external_id"))
     for row in rows:
-        v, ok = row.values, True
+        v, ok = row.cells, True
         agency = text(v["评估机构"])
         code = text(v["单位编码"])
-        unit = units.get(code)
+        unit = units.get(code or "")
         if unit is None:
             ctx.error(row, "单位编码", UNKNOWN_UNIT)
             ok = False
+        start: dt.date | None
+        end: dt.date | None
         try:
             start, end = parse_period(v["评估期间"])
         except ValueError as exc:
@@ -288,9 +290,9 @@ def import_findings(ctx: ImportContext, rows: Iterable[Row], **_: object) -> Non
     today = now().date()
     reviews: dict[str, dict[str, Any]] = {}
     for row in rows:
-        v, ok = row.values, True
+        v, ok = row.cells, True
         name, code = text(v["监督员"]), text(v["单位编码"])
-        unit = units.get(code)
+        unit = units.get(code or "")
         if unit is None:
             ctx.error(row, "单位编码", UNKNOWN_UNIT)
             ok = False
@@ -339,9 +341,9 @@ def import_findings(ctx: ImportContext, rows: Iterable[Row], **_: object) -> Non
                 ok = False
         if not ok:
             continue
-        for i, score in enumerate(scores):
-            if score is not None:
-                review["scores"][i] = score
+        for i, given in enumerate(scores):
+            if given is not None:
+                review["scores"][i] = given
         review["descriptions"].add(description)
         review["findings"].append((description, choices["问题类别"], choices["严重程度"]))
     _write_reviews(ctx, reviews, supervisors)

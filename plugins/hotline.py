@@ -81,7 +81,7 @@ EVENT_FIELDS = ("record_kind", "record_id", "at", "actor", "action", "status", "
 
 
 def _time(ctx: ImportContext, row: Row, column: str, horizon: dt.datetime) -> tuple[bool, dt.datetime | None]:
-    value = row.values.get(column)
+    value = row.cells.get(column)
     if value is None:
         return True, None
     try:
@@ -113,7 +113,7 @@ def _limit(value: Any) -> int | dt.datetime:
 def parse_order(ctx: ImportContext, row: Row, refs: dict[str, dict[str, int]], horizon: dt.datetime) \
         -> dict[str, Any] | None:
     """One order's values checked, every bad value reported; None when any is bad."""
-    v, ok = row.values, True
+    v, ok = row.cells, True
     order: dict[str, Any] = {"key": text(v["工单编号"]), "content": text(v["诉求内容"])}
     for column, name in (("受理时间", "received"), *((step, step) for step, _ in STEPS)):
         good, order[name] = _time(ctx, row, column, horizon)
@@ -127,13 +127,13 @@ def parse_order(ctx: ImportContext, row: Row, refs: dict[str, dict[str, int]], h
         except ValueError as exc:
             ctx.error(row, column, str(exc))
             ok = False
-    order["unit"] = refs["units"].get(text(v["承办单位编码"]))
+    order["unit"] = refs["units"].get(text(v["承办单位编码"]) or "")
     if order["unit"] is None:
         ctx.error(row, "承办单位编码", "单位编码不存在 unknown unit code")
         ok = False
     order["matter"] = None
     if v.get("涉及事项编码") is not None:
-        order["matter"] = refs["matters"].get(text(v["涉及事项编码"]))
+        order["matter"] = refs["matters"].get(text(v["涉及事项编码"]) or "")
         if order["matter"] is None:
             ctx.error(row, "涉及事项编码", "事项编码不存在 unknown matter code")
             ok = False
@@ -226,10 +226,10 @@ def import_hotline(ctx: ImportContext, rows: Iterable[Row], **_: object) -> None
     default_days = as_int(settings.get("hotline.default_limit_days", DEFAULT_LIMIT_DAYS))
     unit_names = dict(Unit.select(Unit.id, Unit.name).tuples())
     horizon = now() + dt.timedelta(minutes=5)
-    seen: set[str] = set()
+    seen: set[str | None] = set()
     pending: list[dict[str, Any]] = []
     for row in rows:
-        key = text(row.values["工单编号"])
+        key = text(row.cells["工单编号"])
         duplicate = key in seen
         seen.add(key)
         order = parse_order(ctx, row, refs, horizon)

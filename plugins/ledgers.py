@@ -365,7 +365,7 @@ def _evidence(text: str | None, numbers: dict[int, str]) -> str:
         if isinstance(item, dict):
             kind, rid = item.get("kind"), item.get("id")
             label = numbers.get(rid) if kind == "complaint" and rid in numbers else f"#{rid}"
-            parts.append(f"{TARGET_KINDS.get(kind, kind)} {label}")
+            parts.append(f"{TARGET_KINDS.get(str(kind), kind)} {label}")
     return "、".join(parts)
 
 

@@ -50,7 +50,7 @@ def import_units(ctx: ImportContext, rows: Iterable[Row], **_: object) -> None:
     known = {code: uid for code, uid in Unit.select(Unit.code, Unit.id).tuples()}
     seen: set[str] = set()
     for row in rows:
-        code, v = _code(row.values["单位编码"]), row.values
+        code, v = _code(row.cells["单位编码"]), row.cells
         kind = v.get("类型") or "部门"
         parent = _code(v["上级单位编码"]) if v.get("上级单位编码") else None
         if code in seen:
@@ -77,7 +77,7 @@ def import_staff(ctx: ImportContext, rows: Iterable[Row], **_: object) -> None:
     seen: set[str] = set()
     batch: list[dict[str, object]] = []
     for row in rows:
-        number, unit = _code(row.values["工号"]), _code(row.values["单位编码"])
+        number, unit = _code(row.cells["工号"]), _code(row.cells["单位编码"])
         if number in seen:
             ctx.error(row, "工号", "文件内工号重复 duplicate staff number in the file")
             continue
@@ -88,7 +88,7 @@ def import_staff(ctx: ImportContext, rows: Iterable[Row], **_: object) -> None:
         if number in existing:
             ctx.duplicates += 1
             continue
-        batch.append({"number": number, "name": str(row.values["姓名"]), "unit": units[unit], "post": str(row.values.get("岗位") or "")})
+        batch.append({"number": number, "name": str(row.cells["姓名"]), "unit": units[unit], "post": str(row.cells.get("岗位") or "")})
     for start in range(0, len(batch), 500):
         Staff.insert_many(batch[start : start + 500]).execute()
     ctx.imported += len(batch)
@@ -100,7 +100,7 @@ def import_matters(ctx: ImportContext, rows: Iterable[Row], **_: object) -> None
     seen: set[str] = set()
     batch: list[dict[str, object]] = []
     for row in rows:
-        v = row.values
+        v = row.cells
         code, unit = _code(v["事项编码"]), _code(v["单位编码"])
         if code in seen:
             ctx.error(row, "事项编码", "文件内编码重复 duplicate code in the file")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from .errors import InvalidInput
 from .extension import ImporterSpec
@@ -75,7 +76,7 @@ def write_template(spec: ImporterSpec, path: str | Path) -> Path:
     return path
 
 
-def _notes(sheet, spec: ImporterSpec) -> None:  # type: ignore[no-untyped-def]
+def _notes(sheet: Any, spec: ImporterSpec) -> None:
     from openpyxl.styles import Alignment, Font
 
     sheet.append([f"{spec.title}（{spec.name}）导入模板 填写说明"])

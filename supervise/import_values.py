@@ -73,7 +73,7 @@ def _compact(text: str) -> dt.datetime:
     if not match:
         raise ValueError(BAD_DATE)
     try:
-        return dt.datetime(*(int(g) for g in match.groups() if g))
+        return dt.datetime(*[int(g) for g in match.groups() if g])  # type: ignore[arg-type]  # 3 to 6 parts
     except ValueError:
         raise ValueError(f"日期不存在 no such date: {text}") from None
 

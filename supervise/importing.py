@@ -109,7 +109,7 @@ class ImportContext:
 
     def error(self, row: Row, column: str, reason: str, value: Any = _UNSET) -> None:
         """Report one bad value of ``row``; the row is not to be written."""
-        shown = row.values.get(column) if value is _UNSET else value
+        shown = row.cells.get(column) if value is _UNSET else value
         self.errors.append(RowError(row.sheet, row.number, column, shown, reason))
 
     @property
@@ -192,7 +192,7 @@ def _checked_rows(reader: RowReader, ctx: ImportContext, progress: Callable[[Imp
             for column, reason in row.problems:
                 ctx.error(row, column, reason)
             continue
-        values = row.values
+        values = row.cells
         if None in get_required(values):  # the header holds every required column
             for name in required:
                 if values[name] is None:

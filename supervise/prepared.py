@@ -61,7 +61,7 @@ def create(model: type[M], **values: Any) -> M:
     cursor = database.execute_sql(sql, [f.db_value(data[f.name]) for f in fields])
     if auto:
         data[_auto_key(model).name] = cursor.lastrowid if is_sqlite() else cursor.fetchone()[0]
-    row._dirty.clear()  # type: ignore[attr-defined]  # peewee keeps it untyped, as Model.save does
+    row._dirty.clear()  # peewee keeps it private; Model.save clears it the same way
     return row
 
 

@@ -220,7 +220,8 @@ def _plan(query: str) -> _Plan:
         if not any(lone):
             plan.phrases.append(toks)
             continue
-        text, stretch, bigram = "", [], False  # the group's text, and what the index can check
+        stretch: list[str] = []
+        text, bigram = "", False  # the group's text, and what the index can check
         for tok, alone in zip(toks, lone, strict=True):
             follows = bigram
             bigram = len(tok) == 2 and _CJK_CHAR.match(tok) is not None

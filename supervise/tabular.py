@@ -69,26 +69,26 @@ class Row(Mapping[str, Any]):
     (column, reason) pairs the reader itself found, such as an over-long cell.
     """
 
-    __slots__ = ("sheet", "number", "values", "problems")
+    __slots__ = ("sheet", "number", "cells", "problems")
 
     def __init__(self, sheet: str, number: int, values: dict[str, Any],
                  problems: list[tuple[str, str]] | None = None) -> None:
-        self.sheet, self.number, self.values, self.problems = sheet, number, values, problems
+        self.sheet, self.number, self.cells, self.problems = sheet, number, values, problems
 
     def __getitem__(self, key: str) -> Any:
-        return self.values[key]
+        return self.cells[key]
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self.values.get(key, default)
+        return self.cells.get(key, default)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.values)
+        return iter(self.cells)
 
     def __len__(self) -> int:
-        return len(self.values)
+        return len(self.cells)
 
     def __repr__(self) -> str:
-        return f"Row({self.sheet!r}, {self.number}, {self.values!r})"
+        return f"Row({self.sheet!r}, {self.number}, {self.cells!r})"
 
 
 # -- raw rows of each kind of file ----------------------------------------------------

@@ -132,9 +132,9 @@ def test_openpyxl_fallback_reads_the_same(tmp_path, monkeypatch):
             [None, None, None, None], ["PJ3", "2025/10/9 14:03", "U03", 13800138000.0]]
     path = write_xlsx(tmp_path / "r.xlsx", RATINGS, rows, title="标题")
     columns = get_registry().importer("ratings").columns
-    fast = [(r.sheet, r.number, _dates(r.values)) for r in RowReader(path, columns)]
+    fast = [(r.sheet, r.number, _dates(r.cells)) for r in RowReader(path, columns)]
     monkeypatch.setitem(sys.modules, "python_calamine", None)  # import fails: openpyxl read-only
-    slow = [(r.sheet, r.number, _dates(r.values)) for r in RowReader(path, columns)]
+    slow = [(r.sheet, r.number, _dates(r.cells)) for r in RowReader(path, columns)]
     assert fast == slow
     assert fast[0] == ("数据", 3, {"评价编号": "PJ1", "评价时间": dt.datetime(2025, 10, 9, 9, 30), "单位编码": "U01",
                                   "评价等级": 5})
@@ -151,7 +151,7 @@ def test_csv_bom_and_no_header(tmp_path):
     columns = get_registry().importer("ratings").columns
     path = tmp_path / "r.csv"
     path.write_bytes("\ufeff说明：好差评\n评价编号,评价时间,单位编码,评价等级\nPJ1,2025-10-09,U01,5\n".encode())
-    assert [r.values["评价编号"] for r in RowReader(path, columns)] == ["PJ1"]
+    assert [r.cells["评价编号"] for r in RowReader(path, columns)] == ["PJ1"]
     path.write_text("编号,时间\n1,2\n", encoding="utf-8")
     with pytest.raises(InvalidInput) as raised:
         list(RowReader(path, columns))

@@ -102,9 +102,9 @@ class Complaints(Office):
         seeds.sort(key=lambda c: c["received_at"])
         sequence: dict[str, int] = {}
         for i, c in enumerate(seeds):
-            month = f"{c['received_at']:%Y%m}"
-            sequence[month] = sequence.get(month, 0) + 1
-            c["number"] = f"TS{month}{sequence[month]:05d}"
+            yyyymm = f"{c['received_at']:%Y%m}"
+            sequence[yyyymm] = sequence.get(yyyymm, 0) + 1
+            c["number"] = f"TS{yyyymm}{sequence[yyyymm]:05d}"
             c["receipt_code"] = new_receipt_code()  # unguessable: never from the seed
             self._lifecycle(c, seeds[max(0, i - 300) : i])
         self.counts["complaints"] = len(seeds)

@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 import random
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,7 +74,7 @@ class Office:
 
     # -- random helpers -------------------------------------------------------------
 
-    def _pick(self, weights: dict[Any, float]) -> Any:
+    def _pick(self, weights: Mapping[Any, float]) -> Any:
         return self.rng.choices(list(weights), weights=list(weights.values()))[0]
 
     def _work_time(self, day: dt.date) -> dt.datetime:
@@ -107,7 +108,7 @@ class Office:
             year, month = (year, month - 1) if month > 1 else (year - 1, 12)
         return starts[::-1]
 
-    def _pick_unit(self, weights: list[float]) -> DemoUnit:
+    def _pick_unit(self, weights: Sequence[float]) -> DemoUnit:
         return self.rng.choices(self.units, weights=weights)[0]
 
     def _pick_matter(self, u: DemoUnit, share: float) -> tuple[int, str] | None:

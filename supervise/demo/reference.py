@@ -31,7 +31,7 @@ class Reference(Office):
                     DemoUnit(f"{top.code}{j:02d}", child, child_kind, top.code, child_weight)
                 )
         self.by_code = {u.code: u for u in self.units}
-        for children in (False, True):  # parents first: children need their ids
+        for nested in (False, True):  # parents first: children need their ids
             rows = [
                 {
                     "code": u.code,
@@ -40,7 +40,7 @@ class Reference(Office):
                     "parent": self.by_code[u.parent].id if u.parent else None,
                 }
                 for u in self.units
-                if (u.parent is not None) == children
+                if (u.parent is not None) == nested
             ]
             insert(Unit, rows)
             ids = dict(Unit.select(Unit.code, Unit.id).tuples())

@@ -23,6 +23,7 @@ import threading
 import tkinter as tk
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from tkinter import ttk
 from types import TracebackType
 from typing import Any
@@ -93,6 +94,12 @@ def pages_for(role: str) -> list[Page]:
     return [p for p in PAGES if role in p.roles]
 
 
+def _run_and_break(command: Callable[[], object], _event: tk.Event) -> str:
+    """A shortcut's handler: run the command and stop Tk's own binding."""
+    command()
+    return "break"
+
+
 class SuperviseApp:
     """The root window's life: login → main window → logout → login."""
 
@@ -101,7 +108,7 @@ class SuperviseApp:
         self.root, self.db_url, self.testing = root, db_url, testing
         self.user = user or os.environ.get("SUPERVISE_USER") or state.load().get("user")
         root.title(APP_TITLE)
-        root.report_callback_exception = self.report_callback_exception  # type: ignore[method-assign]
+        root.report_callback_exception = self.report_callback_exception
         local = state.load()
         self.font = apply_fonts(root, local.get("font_family"), local.get("font_size"))
         common.apply_theme(root)
@@ -150,7 +157,7 @@ class SuperviseApp:
         if self.main is not None:
             self.main.close()
             self.main = None
-        self.root.configure(menu="")
+        self.root.configure({"menu": ""})
         self.root.title(APP_TITLE)
         gc.collect()  # the destroyed widgets are cycles: free their Tk variables here, on the Tk thread
         self.show_login()
@@ -184,7 +191,7 @@ class MainWindow(ttk.Frame):
         self.views: dict[str, tk.Widget] = {}
         self.current: str | None = None
         self.records: dict[tuple[str, str], RecordWindow] = {}
-        self.dialog: tk.Toplevel | None = None
+        self.dialog = None
         self.last_plugin_answer: Any = None
         body = ttk.Panedwindow(self, orient="horizontal")
         body.pack(fill="both", expand=True)
@@ -244,9 +251,9 @@ class MainWindow(ttk.Frame):
         for page in self.all_pages:
             if page.name == name:
                 return page
-        page = next((p for p in PAGES if p.name == name), None)
-        if page is not None and page.reader and allowed(self.actor.role, page.reader):
-            return page  # not in this role's navigation, but readable through a link
+        linked = next((p for p in PAGES if p.name == name), None)
+        if linked is not None and linked.reader and allowed(self.actor.role, linked.reader):
+            return linked  # not in this role's navigation, but readable through a link
         return None
 
     def show_view(self, name: str, **filters: Any) -> tk.Widget | None:
@@ -260,8 +267,8 @@ class MainWindow(ttk.Frame):
             view = page.factory(self.content, self.ctx, filters) if filters else page.factory(self.content, self.ctx)
             self.views[name] = view
         elif filters and hasattr(view, "set_filters"):
-            view.set_filters(**filters)  # type: ignore[attr-defined]
-            view.refresh()  # type: ignore[attr-defined]
+            view.set_filters(**filters)
+            view.refresh()  # type: ignore[attr-defined]  # hasattr does not narrow a Widget
         if self.current and self.current != name and self.current in self.views:
             self.views[self.current].pack_forget()
         view.pack(fill="both", expand=True)
@@ -280,13 +287,13 @@ class MainWindow(ttk.Frame):
     def refresh_current(self) -> None:
         view = self.views.get(self.current or "")
         if view is not None and hasattr(view, "refresh"):
-            view.refresh()  # type: ignore[attr-defined]
+            view.refresh()
 
     def changed(self, kind: str) -> None:
         """A record changed: refresh the dashboard and the lists already built."""
         for view in self.views.values():
             if hasattr(view, "reload"):
-                view.reload()  # type: ignore[attr-defined]
+                view.reload()
             elif isinstance(view, DashboardView):
                 view.refresh()
 
@@ -375,12 +382,12 @@ class MainWindow(ttk.Frame):
         view = menu("视图")
         for i, page in enumerate(self.all_pages, 1):
             view.add_command(label=self.page_title(page), accelerator=f"Ctrl+{i}" if i < 10 else "",
-                             command=lambda n=page.name: self.show_view(n))
+                             command=partial(self.show_view, page.name))
         view.add_separator()
         view.add_command(label="刷新", accelerator="F5", command=self.refresh_current)
         for action in get_registry().menu_actions():
             if self.actor.role in action.roles:
-                menu(action.menu).add_command(label=action.label, command=lambda a=action: self.run_plugin_action(a))
+                menu(action.menu).add_command(label=action.label, command=partial(self.run_plugin_action, action))
         helper = menu("帮助")
         helper.add_command(label="快捷键", accelerator="F1", command=self.show_shortcuts)
         helper.add_command(label="关于", command=self.show_about)
@@ -421,10 +428,10 @@ class MainWindow(ttk.Frame):
             ("<Control-f>", self.focus_search),
         ]
         for i, page in enumerate(self.all_pages[:9], 1):
-            bindings.append((f"<Control-Key-{i}>", lambda n=page.name: self.show_view(n)))
+            bindings.append((f"<Control-Key-{i}>", partial(self.show_view, page.name)))
         self._bound = [seq for seq, _ in bindings]
         for sequence, command in bindings:
-            root.bind(sequence, lambda _e, c=command: (c(), "break")[1])
+            root.bind(sequence, partial(_run_and_break, command))
 
     def focus_search(self) -> None:
         view = self.views.get(self.current or "")

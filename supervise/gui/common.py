@@ -47,19 +47,19 @@ WINDOW_BG = "#eef1f5"
 def show_error(parent: tk.Misc | None, text: str, title: str = "错误") -> None:
     MESSAGES.append(("error", text))
     if INTERACTIVE:
-        messagebox.showerror(title, text, parent=_alive(parent))
+        messagebox.showerror(title, text, **_parent(parent))
 
 
 def show_info(parent: tk.Misc | None, text: str, title: str = "提示") -> None:
     MESSAGES.append(("info", text))
     if INTERACTIVE:
-        messagebox.showinfo(title, text, parent=_alive(parent))
+        messagebox.showinfo(title, text, **_parent(parent))
 
 
 def ask_yes_no(parent: tk.Misc | None, text: str, title: str = "确认") -> bool:
     MESSAGES.append(("ask", text))
     if INTERACTIVE:
-        return bool(messagebox.askyesno(title, text, parent=_alive(parent)))
+        return bool(messagebox.askyesno(title, text, **_parent(parent)))
     return DEFAULT_ANSWER
 
 
@@ -68,6 +68,12 @@ def _alive(widget: tk.Misc | None) -> tk.Misc | None:
         return widget if widget is not None and widget.winfo_exists() else None
     except tk.TclError:
         return None
+
+
+def _parent(widget: tk.Misc | None) -> dict[str, Any]:
+    """The ``parent`` option of a message box: the widget while it lives, else none."""
+    alive = _alive(widget)
+    return {"parent": alive} if alive is not None else {}
 
 
 def error_text(exc: BaseException) -> str:
@@ -282,7 +288,7 @@ class Dialog(tk.Toplevel):
         self.destroy()
 
     def destroy(self) -> None:
-        root = self._root()
+        root = self.nametowidget(".")  # the Tk root, alive after this window is gone
         super().destroy()
         collect_on_tk_thread(root)
 

@@ -112,7 +112,7 @@ def chart_data(actor: Actor, at: dt.datetime | None = None) -> dict[str, Any]:
 class Card(ttk.Frame):
     """A titled number that opens its list when clicked."""
 
-    def __init__(self, parent: tk.Misc, title: str, on_click: Callable[[], None] | None = None,
+    def __init__(self, parent: tk.Misc, title: str, on_click: Callable[[], object] | None = None,
                  alert: bool = False) -> None:
         super().__init__(parent, style="Card.TFrame", padding=(12, 8))
         self.title = title

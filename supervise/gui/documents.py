@@ -158,10 +158,9 @@ class JobDialog(JobProgressDialog):
                                           on_cancelled=self._cancelled)
         return self.job
 
-    @staticmethod
-    def work(actor: Actor, job: Job, **values: Any) -> dict[str, Any]:  # pragma: no cover - abstract
-        """The work itself, in the worker thread: gets the actor, never a widget."""
-        raise NotImplementedError
+    #: The work itself, a static method run in the worker thread with the actor,
+    #: the job and the dialog's values as keywords: it never gets a widget.
+    work: Callable[..., dict[str, Any]]
 
     def progress_text(self, value: float) -> str:
         return f"已处理 {int(value):,} 行"
@@ -258,8 +257,10 @@ class ExportDialog(JobDialog):
     def work(actor: Actor, job: Job, name: str, month: str | None, unmask: bool, out: str) -> dict[str, Any]:
         from ..exporting import LedgerFilter, run_export
 
-        result = run_export(actor, name, out, LedgerFilter(month=month), unmask=unmask,
-                            progress=lambda n, total=None: job.progress(n, total, f"已写入 {n:,} 行"),
+        def progress(n: int, total: int | None = None) -> None:
+            job.progress(n, total, f"已写入 {n:,} 行")
+
+        result = run_export(actor, name, out, LedgerFilter(month=month), unmask=unmask, progress=progress,
                             cancel=lambda: job.cancelled)
         job.check()
         return result.as_dict()
@@ -377,8 +378,11 @@ class ReportDialog(JobDialog):
         from ..report import write_monthly
 
         steps = {1: "已计算指标", 2: "已写入工作簿", 3: "已写入 PDF"}
-        files = write_monthly(actor, month, as_of, out,
-                              progress=lambda done, total=None: job.progress(done, total, steps.get(done, "")))
+
+        def progress(done: int, total: int | None = None) -> None:
+            job.progress(done, total, steps.get(done, ""))
+
+        files = write_monthly(actor, month, as_of, out, progress=progress)
         pdf = next((f for f in files if f.suffix == ".pdf"), None)
         png = pdf_first_page(pdf) if pdf else None
         return {"files": [str(f) for f in files], "file": str(pdf or files[0]), "month": month,
@@ -395,7 +399,7 @@ def document_actions(main: Any) -> list[tuple[str, Callable[[], Any]]]:
     actions: list[tuple[str, Callable[[], Any]]] = []
     testing = ctx.testing
 
-    def opener(cls: type[JobDialog]) -> Callable[[], Any]:
+    def opener(cls: Callable[..., JobDialog]) -> Callable[[], Any]:
         def open_dialog() -> Any:
             main.dialog = cls(ctx.root, ctx, _utest=testing)
             return main.dialog

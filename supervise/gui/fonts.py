@@ -18,6 +18,7 @@ import tkinter as tk
 import tkinter.font as tkfont
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -103,13 +104,16 @@ def apply_fonts(root: tk.Misc, family: str | None = None, size: int | None = Non
         logger.warning("no Chinese font found; Tk will pick glyphs itself (install fonts-wqy-microhei)")
     for name in NAMED_FONTS:
         font = tkfont.nametofont(name, root)
-        options: dict[str, object] = {"size": size}
+        options: dict[str, Any] = {"size": size}
         if chosen:
             options["family"] = chosen
         font.configure(**options)
     tkfont.nametofont("TkHeadingFont", root).configure(weight="bold")
     fixed = tkfont.nametofont("TkFixedFont", root)
-    fixed.configure(size=size, **({"family": mono} if mono else {}))
+    if mono:
+        fixed.configure(size=size, family=mono)
+    else:
+        fixed.configure(size=size)
     base = chosen or tkfont.nametofont("TkDefaultFont", root).actual("family")
     _define(root, "SuperviseTitle", family=base, size=size + 4, weight="bold")
     _define(root, "SuperviseNumber", family=base, size=size + 12, weight="bold")

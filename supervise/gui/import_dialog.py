@@ -163,7 +163,7 @@ class ImportDialog(JobProgressDialog):
             self.preview_tree.heading(name, text=name, anchor="w")
             self.preview_tree.column(name, width=110, stretch=True)
         self.preview_tree.delete(*self.preview_tree.get_children())
-        self.ctx.worker.submit(lambda _job: [r.values for r in islice(read_rows(path, spec.columns), PREVIEW_ROWS)],
+        self.ctx.worker.submit(lambda _job: [r.cells for r in islice(read_rows(path, spec.columns), PREVIEW_ROWS)],
                                name="preview", use_database=False, on_done=self._previewed,
                                on_error=lambda exc: self.field_message.configure(text=error_text(exc)))
 

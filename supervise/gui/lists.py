@@ -21,8 +21,9 @@ import time
 import tkinter as tk
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from tkinter import ttk
-from typing import Any
+from typing import Any, Literal
 
 from .. import models
 from . import queries
@@ -43,7 +44,7 @@ class ColumnSpec:
     title: str
     width: int = 100
     sortable: bool = True
-    anchor: str = "w"
+    anchor: Literal["w", "center", "e"] = "w"
 
 
 def _cell(value: Any) -> str:
@@ -112,7 +113,7 @@ class PagedList(ttk.Frame):
         self.tree = ttk.Treeview(body, columns=[c.key for c in self.columns], show="headings", selectmode="browse")
         for col in self.columns:
             self.tree.heading(col.key, text=col.title, anchor=col.anchor,
-                              command=(lambda k=col.key: self.sort_by(k)) if col.sortable else "")
+                              command=partial(self.sort_by, col.key) if col.sortable else "")
             self.tree.column(col.key, width=col.width, anchor=col.anchor, stretch=col.key in ("title", "reason"))
         self.tree.tag_configure("alert", foreground="#c0392b")
         scroll = ttk.Scrollbar(body, orient="vertical", command=self.tree.yview)
@@ -343,7 +344,7 @@ def parse_day(text: str, label: str) -> dt.date | None:
 
 
 def combo(bar: ttk.Frame, label: str, values: list[str], width: int = 9,
-          on_change: Callable[[], None] | None = None) -> tk.StringVar:
+          on_change: Callable[[], object] | None = None) -> tk.StringVar:
     ttk.Label(bar, text=label).pack(side="left")
     var = tk.StringVar(value=values[0])
     box = ttk.Combobox(bar, textvariable=var, values=values, width=width, state="readonly")
@@ -363,7 +364,7 @@ class UnitFilterMixin:
 
     unit_var: tk.StringVar | None = None
 
-    def unit_filter(self, bar: ttk.Frame, ctx: ViewContext, on_change: Callable[[], None]) -> None:
+    def unit_filter(self, bar: ttk.Frame, ctx: ViewContext, on_change: Callable[[], object]) -> None:
         if ctx.actor.role == "liaison":
             self.unit_var = None
             return

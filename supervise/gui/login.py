@@ -14,6 +14,7 @@ import logging
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
+from typing import Any
 
 from .. import migrations
 from ..auth import Actor, login
@@ -63,11 +64,12 @@ class LoginView(ttk.Frame):
         self.db_var = tk.StringVar(value=resolve_url(db_url))
         self.errors: dict[str, ttk.Label] = {}
         self.entries: dict[str, ttk.Entry] = {}
-        for row, (key, label, var, extra) in enumerate((
+        fields: tuple[tuple[str, str, tk.StringVar, dict[str, Any]], ...] = (
             ("user", "用户名", self.user_var, {}),
             ("password", "密码", self.password_var, {"show": "•"}),
             ("db", "数据库", self.db_var, {}),
-        ), start=2):
+        )
+        for row, (key, label, var, extra) in enumerate(fields, start=2):
             ttk.Label(card, text=label, background=CARD_BG).grid(row=row, column=0, sticky="e", padx=(0, 8), pady=4)
             entry = ttk.Entry(card, textvariable=var, width=36 if key != "db" else 44, **extra)
             entry.grid(row=row, column=1, sticky="w", pady=4)

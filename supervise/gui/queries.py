@@ -356,7 +356,7 @@ LINK_KINDS = {"complaint": "工单", "rating": "好差评", "review": "监督评
               "matter": "事项", "ranking": "月度排名"}
 
 
-def record_links(pairs: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+def record_links(pairs: list[tuple[Any, Any]]) -> list[dict[str, Any]]:
     """Name ``(kind, id)`` references and say how to open each.
 
     Every item has ``kind`` (Chinese word), ``text`` and ``open``: the

@@ -80,7 +80,7 @@ class RecordWindow(tk.Toplevel):
         self.record_id: int | None = None
         self.version: int | None = None
         self.buttons: dict[str, ttk.Button] = {}
-        self.dialog: tk.Toplevel | None = None
+        self.dialog = None
         self.unmasked = False
         self._build()
         self.bind("<F5>", lambda _e: self.reload())
@@ -146,7 +146,7 @@ class RecordWindow(tk.Toplevel):
         return []
 
     def destroy(self) -> None:
-        root = self._root()
+        root = self.nametowidget(".")  # the Tk root, alive after this window is gone
         super().destroy()
         collect_on_tk_thread(root)  # free the window's Tk variables on the Tk thread, not in a worker's collection
 
@@ -186,7 +186,7 @@ class RecordWindow(tk.Toplevel):
         target = self.link_items[index]["open"]
         return self.ctx.nav.open_record(*target) if target else None
 
-    def _fill_actions(self, actions: list[tuple[str, Callable[[], None]]]) -> None:
+    def _fill_actions(self, actions: list[tuple[str, Callable[[], object]]]) -> None:
         for child in self.action_bar.winfo_children():
             child.destroy()
         self.buttons = {}
@@ -231,7 +231,7 @@ class RecordWindow(tk.Toplevel):
 
     # -- steps ---------------------------------------------------------------------------
 
-    def ask(self, dialog: Callable[..., tk.Toplevel], then: Callable[[dict[str, Any]], None], *args: Any) -> None:
+    def ask(self, dialog: Callable[..., tk.Toplevel], then: Callable[[dict[str, Any]], object], *args: Any) -> None:
         """Open a step dialog; ``then(result)`` carries the step out when it is confirmed."""
         self.dialog = dialog(self, *args, _utest=self._utest, on_result=then)
 
@@ -248,7 +248,8 @@ class RecordWindow(tk.Toplevel):
             show_error(self, exc.line())
             return False
         except Exception as exc:
-            self.report_callback_exception(type(exc), exc, exc.__traceback__)
+            self._root().report_callback_exception(  # type: ignore[attr-defined]  # Misc._root is untyped
+                type(exc), exc, exc.__traceback__)
             return False
         self.reload()
         self.ctx.nav.changed(self.kind)
@@ -322,9 +323,10 @@ class ComplaintWindow(RecordWindow):
 
     # -- what this user may do now ---------------------------------------------------------
 
-    def actions(self, d: dict[str, Any]) -> list[tuple[str, Callable[[], None]]]:
+    def actions(self, d: dict[str, Any]) -> list[tuple[str, Callable[[], object]]]:
         handle, answer = self.ctx.can("complaint.handle"), self.ctx.can("complaint.answer")
-        status, acts = d["status"], []
+        status = d["status"]
+        acts: list[tuple[str, Callable[[], object]]] = []
         if status == "登记" and handle:
             acts += [("改派" if d.get("assigned_at") else "交办", self.ask_assign), ("不予受理", self.ask_refuse),
                      ("并单", self.ask_merge)]

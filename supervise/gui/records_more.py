@@ -89,7 +89,7 @@ class RatingWindow(RecordWindow):
         else:
             self.unmask_button.pack(side="right")
 
-    def actions(self, d: dict[str, Any]) -> list[tuple[str, Callable[[], None]]]:
+    def actions(self, d: dict[str, Any]) -> list[tuple[str, Callable[[], object]]]:
         handle = self.ctx.can("rating.handle")
         status = d["status"]
         if status == "待核实" and handle:
@@ -206,8 +206,8 @@ class ReviewWindow(RecordWindow):
         self._fill_timeline(d["timeline"])
         self._fill_actions(self.actions(d))
 
-    def actions(self, d: dict[str, Any]) -> list[tuple[str, Callable[[], None]]]:
-        acts: list[tuple[str, Callable[[], None]]] = []
+    def actions(self, d: dict[str, Any]) -> list[tuple[str, Callable[[], object]]]:
+        acts: list[tuple[str, Callable[[], object]]] = []
         if d["status"] == "待审核" and self.ctx.can("review.decide"):
             acts += [("采纳", self.ask_adopt), ("不予采纳", self.ask_reject)]
         own = self.ctx.actor.name == d.get("reviewer")
@@ -333,7 +333,7 @@ class AccountabilityWindow(RecordWindow):
             events.append({"at": d["decided_at"], "action": "决定" if d["status"] == "已决定" else "不予问责",
                            "status": d["status"], "actor": d["decided_by"] or "", "note": note})
         self._fill_timeline(events)
-        acts: list[tuple[str, Callable[[], None]]] = []
+        acts: list[tuple[str, Callable[[], object]]] = []
         if d["status"] == "待决定" and self.ctx.can("accountability.decide") and _accountability_service():
             acts += [("作出决定", self.ask_decide), ("不予问责", self.ask_dismiss)]
         self._fill_actions(acts)
@@ -394,8 +394,8 @@ class EscalationWindow(RecordWindow):
         self._fill_timeline(events)
         self._fill_actions(self.actions(d))
 
-    def actions(self, d: dict[str, Any]) -> list[tuple[str, Callable[[], None]]]:
-        acts: list[tuple[str, Callable[[], None]]] = []
+    def actions(self, d: dict[str, Any]) -> list[tuple[str, Callable[[], object]]]:
+        acts: list[tuple[str, Callable[[], object]]] = []
         if d["target_link"]:
             acts.append(("打开督办对象", self.open_target))
         if self.ctx.can("escalate"):

@@ -20,6 +20,7 @@ import tempfile
 import time
 import tkinter as tk
 from pathlib import Path
+from typing import Any
 
 from .xdisplay import start_xvfb, stop_xvfb
 
@@ -77,7 +78,7 @@ def _demo_database(folder: Path) -> str:
     return url
 
 
-def _login(root: tk.Tk, url: str, user: str, password: str) -> object:
+def _login(root: tk.Tk, url: str, user: str, password: str) -> Any:
     from .app import SuperviseApp
 
     app = SuperviseApp(root, url, user, testing=True)
@@ -90,11 +91,11 @@ def _login(root: tk.Tk, url: str, user: str, password: str) -> object:
     return app
 
 
-def _clear(root: tk.Tk, app: object) -> None:
-    app.worker.close()  # type: ignore[attr-defined]
+def _clear(root: tk.Tk, app: Any) -> None:
+    app.worker.close()
     for child in root.winfo_children():
         child.destroy()
-    root.configure(menu="")
+    root.configure({"menu": ""})
     for sequence in root.bind():
         root.unbind(sequence)
 
@@ -110,16 +111,16 @@ def take(out: Path, url: str, password: str = "demo-2026") -> list[Path]:
     root.geometry(f"{SIZE[0]}x{SIZE[1]}+0+0")
     files = []
     try:
-        app = SuperviseApp(root, url, "jiwei01", testing=True)
+        app: Any = SuperviseApp(root, url, "jiwei01", testing=True)
         settle(root)
         files.append(grab(root, out / "login.png"))
         _clear(root, app)
 
         app = _login(root, url, "jiwei01", password)
-        main = app.main  # type: ignore[attr-defined]
+        main: Any = app.main
         files.append(grab(root, out / "dashboard.png"))
         view = main.show_view("complaints")
-        settle(root, app.worker)  # type: ignore[attr-defined]
+        settle(root, app.worker)
         files.append(grab(root, out / "complaints.png"))
         number = next((i["number"] for i in view.items if i["status"] == "已反馈"), view.items[0]["number"])
         window = main.open_record("complaint", number)
@@ -135,7 +136,7 @@ def take(out: Path, url: str, password: str = "demo-2026") -> list[Path]:
         dialog.file_var.set(str(sample))
         dialog.preview()
         dialog.geometry("+120+60")
-        settle(root, app.worker)  # type: ignore[attr-defined]
+        settle(root, app.worker)
         files.append(grab(dialog, out / "import.png"))
         dialog.destroy()
         sample.unlink()
@@ -146,7 +147,7 @@ def take(out: Path, url: str, password: str = "demo-2026") -> list[Path]:
         _clear(root, app)
 
         app = _login(root, url, "jdy01", password)
-        submit = app.main.views["submit"]  # type: ignore[attr-defined]
+        submit = app.main.views["submit"]
         submit.unit.set(submit.unit.cget("values")[0])
         submit.method.set("暗访")
         submit.description.insert("1.0", "窗口工作人员午休时段提前离岗，群众等候二十分钟无人受理")

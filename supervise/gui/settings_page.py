@@ -15,6 +15,7 @@ import logging
 import os
 import tkinter as tk
 from collections.abc import Callable
+from functools import partial
 from tkinter import filedialog, ttk
 from typing import Any
 
@@ -214,7 +215,7 @@ class SettingsView(ttk.Frame):
             row = ttk.Frame(form)
             var = tk.StringVar(value=paths.get(role, ""))
             ttk.Entry(row, textvariable=var, width=48).pack(side="left")
-            ttk.Button(row, text="浏览…", command=lambda v=var: self._browse_font(v)).pack(side="left", padx=4)
+            ttk.Button(row, text="浏览…", command=partial(self._browse_font, var)).pack(side="left", padx=4)
             self.vars[f"font.{role}"] = var
             form.add(f"font.{role}", f"通报{role}字体文件", row, sticky="w")
 

@@ -91,9 +91,9 @@ class Job:
 @dataclass
 class _Handlers:
     on_done: Callable[[Any], None] | None
-    on_error: Callable[[BaseException], None] | None
+    on_error: Callable[[BaseException], object] | None
     on_progress: Callable[[float, float | None, str], None] | None
-    on_cancelled: Callable[[], None] | None
+    on_cancelled: Callable[[], object] | None
     fn: Callable[[Job], Any] | None = None  # kept so that it is released on the Tk thread
 
 
@@ -201,9 +201,9 @@ class Worker:
         *,
         name: str = "job",
         on_done: Callable[[Any], None] | None = None,
-        on_error: Callable[[BaseException], None] | None = None,
+        on_error: Callable[[BaseException], object] | None = None,
         on_progress: Callable[[float, float | None, str], None] | None = None,
-        on_cancelled: Callable[[], None] | None = None,
+        on_cancelled: Callable[[], object] | None = None,
         use_database: bool = True,
     ) -> Job:
         """Run ``fn(job)`` in a worker thread; handlers are called on the Tk thread.
@@ -288,7 +288,8 @@ class Worker:
         try:
             handler(*args)
         except Exception as exc:  # a handler's bug must not stop the polling
-            self.widget.report_callback_exception(type(exc), exc, exc.__traceback__)
+            self.widget._root().report_callback_exception(  # type: ignore[attr-defined]  # Misc._root is untyped
+                type(exc), exc, exc.__traceback__)
 
     def _default_error(self, exc: BaseException) -> None:
         from .common import report_error

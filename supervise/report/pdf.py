@@ -222,7 +222,7 @@ def _hotspots(s: Styles, f: dict[str, Any]) -> list[Any]:
             if not items:
                 continue
             out.append(Paragraph(f"{words}{label}", s.body))
-            rows = [["名次", "名称", "受理量", "上月", "增长量", "增长率"]]
+            rows: list[list[Any]] = [["名次", "名称", "受理量", "上月", "增长量", "增长率"]]
             rows += [[i, item["名称"] + ("（承诺时限未达标）" if item.get("未达压缩目标") else ""), num(item["受理量"]),
                       num(item["上月受理量"]), signed(item["增长量"]), pct(item["增长率"])]
                      for i, item in enumerate(items, 1)]

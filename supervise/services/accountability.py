@@ -20,6 +20,7 @@ Escalations and cases are read by the roles with ``accountability.read``.
 
 from __future__ import annotations
 
+import builtins
 import calendar
 import datetime as dt
 import logging
@@ -76,7 +77,7 @@ def _page(limit: int, offset: int) -> None:
 
 
 def _choice(value: str | None, allowed: tuple[str, ...] | list[str], zh: str, en: str) -> str:
-    if value not in allowed:
+    if value is None or value not in allowed:
         raise InvalidInput(f"{zh}无效：{value}（可选：{'/'.join(allowed)}）", f"unknown {en}: {value}")
     return value
 
@@ -166,7 +167,7 @@ class AccountabilityService(Service):
         ids = [rid for (rid,) in q.order_by(AccountabilityCase.id.desc()).limit(limit).offset(offset).tuples()]
         return {"total": total, "items": describe_cases(ids)}
 
-    def for_circular(self, case_ids: list[int]) -> list[dict[str, Any]]:
+    def for_circular(self, case_ids: builtins.list[int]) -> builtins.list[dict[str, Any]]:
         """The decided cases a circular (通报) cites, in the order given.
 
         Only 已决定 cases qualify; the items carry what a circular prints
@@ -188,7 +189,7 @@ class AccountabilityService(Service):
             items.append(item)
         return items
 
-    def circulated_between(self, start: dt.datetime, end: dt.datetime, forms: tuple[str, ...]) -> list[int]:
+    def circulated_between(self, start: dt.datetime, end: dt.datetime, forms: tuple[str, ...]) -> builtins.list[int]:
         """Ids of the cases decided in [start, end) with one of ``forms``, in decision order."""
         self.require("accountability.read")
         case = AccountabilityCase

@@ -10,6 +10,7 @@ content (and for a 举报 not even the unit).
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import datetime as dt
 import logging
@@ -168,7 +169,7 @@ class ComplaintQueries(Service):
                 return counted
         return self.query(f).count()
 
-    def page(self, f: ComplaintFilter) -> list[Complaint]:
+    def page(self, f: ComplaintFilter) -> builtins.list[Complaint]:
         """One page of ``f``, newest first, holding only the fields :func:`summary` shows.
 
         The page's ids come first, from the indexes alone where they cover the
@@ -185,7 +186,7 @@ class ComplaintQueries(Service):
         rows = {c.id: c for c in Complaint.select(*SUMMARY_FIELDS).where(Complaint.id.in_(ids))}
         return [rows[i] for i in ids if i in rows]
 
-    def _newest_matching(self, f: ComplaintFilter) -> list[int] | None:
+    def _newest_matching(self, f: ComplaintFilter) -> builtins.list[int] | None:
         """The page's ids for a keyword, looking at the newest complaints first.
 
         Take the newest ``size`` ids that the other filters select, ask the

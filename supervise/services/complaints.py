@@ -55,7 +55,7 @@ def format_receipt(code: str) -> str:
 
 def normalise_receipt(text: str) -> str:
     cleaned = text.strip().upper().replace("-", "").replace(" ", "")
-    return cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    return cleaned.translate(str.maketrans("OIL", "011"))
 
 
 def format_number(month: dt.date, sequence: int) -> str:

@@ -137,3 +137,24 @@ def test_a_finished_jobs_thread_takes_the_next_job_and_ends_at_close(root, worke
     worker.close()
     ran[0].join(timeout=5)
     assert not ran[0].is_alive()  # the waiting thread ended with the worker
+
+
+def test_a_failing_handler_is_reported_through_the_root_and_polling_goes_on(root, monkeypatch):
+    """A handler's bug on a worker bound to a frame (not the root) reaches Tk's error report."""
+    import tkinter as tk
+
+    reported: list[BaseException] = []
+    monkeypatch.setattr(root, "report_callback_exception", lambda _t, exc, _tb: reported.append(exc), raising=False)
+    frame = tk.Frame(root)
+    worker = Worker(frame)
+    try:
+        first = worker.submit(lambda _job: 1, on_done=lambda _v: 1 / 0)
+        pump(root, lambda: first.done and bool(reported))
+        assert len(reported) == 1 and isinstance(reported[0], ZeroDivisionError)
+        second = worker.submit(lambda _job: 2)
+        pump(root, lambda: second.done)
+        assert second.done and len(reported) == 1
+    finally:
+        pump(root, lambda: not worker.busy)
+        worker.close()
+        frame.destroy()
