@@ -188,7 +188,7 @@ def hotline_rows(spec: Spec, count: int) -> Iterator[list[Any]]:
         yield row
 
 
-def _xlsx(
+def write_xlsx(
     path: Path, title: str, sheet_name: str, header: list[str], rows: Iterator[list[Any]]
 ) -> None:
     book = Workbook(write_only=True)
@@ -227,7 +227,7 @@ def ensure_files(spec: Spec) -> dict[str, Path]:
     where.mkdir(parents=True, exist_ok=True)
     sizes = spec.import_rows
     writers = {
-        "ratings.xlsx": lambda p: _xlsx(
+        "ratings.xlsx": lambda p: write_xlsx(
             p,
             "政务服务好差评评价明细（导出）",
             "评价明细",
@@ -237,7 +237,7 @@ def ensure_files(spec: Spec) -> dict[str, Path]:
         "ratings.csv": lambda p: _csv(
             p, RATING_HEADER, rating_rows(spec, sizes["ratings.csv"], "PC")
         ),
-        "hotline.xlsx": lambda p: _xlsx(
+        "hotline.xlsx": lambda p: write_xlsx(
             p,
             "12345热线工单明细",
             "工单",

@@ -34,11 +34,9 @@ the screen has been handled and the idle tasks (drawing) are done.
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
 import logging
 import os
-import random
 import statistics
 import tempfile
 import time
@@ -52,7 +50,7 @@ from supervise.errors import UserError
 from supervise.models import Rating, User
 
 from . import Context
-from .bench_import import BAD, CHANNELS, GOOD, HEADER, LEVEL_WORDS
+from .gen_files import RATING_HEADER, rating_rows, write_xlsx
 from .records import TERMS, captured, replay
 from .report import Figure
 
@@ -272,26 +270,9 @@ def import_rows(ctx: Context) -> int:
 
 
 def ratings_workbook(ctx: Context, rows: int, folder: Path) -> Path:
-    """A 好差评 workbook of the office's units (title row, Excel dates, levels as words and digits)."""
-    from openpyxl import Workbook
-
-    rnd = random.Random(ctx.spec.seed + 7)
-    units = [code for code, _ in ctx.office.units]
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("评价明细")
-    sheet.append(["政务服务好差评评价明细（导出）"])
-    sheet.append(HEADER)
-    base = dt.datetime.fromisoformat(ctx.spec.month + "-01 08:30")
-    for i in range(rows):
-        level = rnd.choice((5, 5, 5, 5, 5, 4, 4, 3, 2, 1))
-        unit = units[min(len(units) - 1, int(rnd.paretovariate(1.0)) - 1)]
-        real = rnd.random() < 0.3
-        sheet.append([f"GUI{i:09d}", base + dt.timedelta(seconds=i * 20), unit, None, f"{i % 7 + 1}号窗口",
-                      None, None, None, None, rnd.choice(CHANNELS), LEVEL_WORDS[level] if i % 2 else level,
-                      rnd.choice(BAD) if level <= 2 else None, rnd.choice(BAD if level <= 2 else GOOD),
-                      "张三" if real else None, 13800000000 + i if real else None, "是" if real else "否"])
+    """A 好差评 workbook of the office's units, as the bench's import files are written."""
     path = folder / "好差评导入.xlsx"
-    book.save(path)
+    write_xlsx(path, "政务服务好差评评价明细（导出）", "评价明细", RATING_HEADER, rating_rows(ctx.spec, rows, "GUI"))
     return path
 
 

@@ -38,7 +38,7 @@ def test_desktop_figures_within_ratio_budgets(db_url: str, xdisplay: str) -> Non
     by_key = {f.key: f for f in figures}
     assert {"gui.login", "gui.list.page[complaints]", "gui.search.page", "gui.gap.import",
             "gui.gap.report"} <= set(by_key)
-    assert by_key["gui.list.page[complaints]"].detail["total"] == COMPLAINTS
+    assert by_key["gui.list.page[complaints]"].detail["total"] == COMPLAINTS + office.history
     assert by_key["gui.gap.import"].detail["imported"] == gui.import_rows(Context(db_url, engine, spec, office))
     assert len(by_key["gui.gap.report"].detail["files"]) == 2  # the xlsx and the PDF
     for f in figures:
