@@ -9,6 +9,7 @@ import hashlib
 import logging
 from typing import Any
 
+from .. import search
 from ..models import RATING_LEVELS, Finding, ImportBatch, Rating, Review, SurveyResult
 from ..workdays import END_OF_DAY
 from . import names, words
@@ -206,9 +207,13 @@ class Evaluations(Complaints):
         )
         for i, row in enumerate(imported, 1):
             row.update(batch=batch.id, external_id=f"PJ{month:%Y%m}{i:06d}")
-        for rating_id, row in zip(insert(Rating, columns(rows), ids=True), rows, strict=True):
+        rating_ids = insert(Rating, columns(rows), ids=True)
+        for rating_id, row in zip(rating_ids, rows, strict=True):
             for at, actor, action, status, note in row["_events"]:
                 self._event("rating", rating_id, at, actor, action, status, note)
+        search.index_ratings(
+            (rid, row["comment"], row["reasons"], row["window"]) for rid, row in zip(rating_ids, rows, strict=True)
+        )
         self.counts["ratings"] += len(rows)
 
     def _rating(self, u: DemoUnit, days: list[dt.date], workdays: list[dt.date]) -> dict[str, Any]:

@@ -187,6 +187,9 @@ class RatingService(Service):
             if bad:
                 note += f"，差评，{contact_due:%Y-%m-%d} 前核实联系"
             self._event(r, "评价", rated, note)
+            from .. import search
+
+            search.index_ratings([(r.id, r.comment, r.reasons, r.window)])
             return r
 
     # -- the 差评 loop ----------------------------------------------------------------
