@@ -13,6 +13,7 @@ opened (one Chinese-and-English line on stderr).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import platform
@@ -27,15 +28,15 @@ import peewee
 from supervise.db import close_database, open_database
 from supervise.errors import EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, UserError
 
-from . import Context, documents, records, rules
+from . import Context, documents, ratings, records, rules
 from .generate import DEFAULT_PG_URL, Spec, cached, discard_work_copy, ensure, work_copy
 from .report import Figure, as_json, table
 
 logger = logging.getLogger(__name__)
 
 # rules runs last: it rewrites every complaint's state and writes millions of rows
-SUITES: dict[str, Callable[[Context], list[Figure]]] = {"records": records.run, "report": documents.run,
-                                                         "rules": rules.run}
+SUITES: dict[str, Callable[[Context], list[Figure]]] = {"records": records.run, "ratings": ratings.run,
+                                                         "report": documents.run, "rules": rules.run}
 SCALES = (0.01, 0.1, 0.3, 1.0)
 
 
@@ -69,6 +70,11 @@ def parser() -> argparse.ArgumentParser:
         help="share of 1,000,000 complaints (default 0.1)",
     )
     p.add_argument("--complaints", type=int, help="exact number of complaints (overrides --scale)")
+    p.add_argument(
+        "--ratings",
+        type=int,
+        help="number of 好差评 ratings (default: 10 per complaint when the ratings suite runs, else none)",
+    )
     p.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
     p.add_argument(
         "--only", choices=sorted(SUITES), action="append", help="run only this suite (repeatable)"
@@ -97,6 +103,8 @@ def _generate(spec: Spec, engine: str, pg_url: str) -> None:
         str(spec.complaints),
         "--seed",
         str(spec.seed),
+        "--ratings",
+        str(spec.ratings),
         "--engine",
         engine,
         "--pg-url",
@@ -123,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.complaints
         else Spec.at_scale(args.scale, args.seed)
     )
+    suites = args.only or list(SUITES)
+    ratings = args.ratings if args.ratings is not None else (10 * spec.complaints if "ratings" in suites else 0)
+    spec = dataclasses.replace(spec, ratings=ratings)
     if spec.complaints < 1000 or args.repeats < 1:
         print(
             "bench: 至少 1000 件工单、每例至少计时 1 次 / at least 1000 complaints and 1 repeat",
@@ -146,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         ctx = Context(url, args.engine, spec, office, repeats=args.repeats)
         figures: list[Figure] = []
         try:
-            for name in args.only or list(SUITES):
+            for name in suites:
                 figures += SUITES[name](ctx)
         finally:
             close_database()
@@ -157,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {
         "scale": spec.complaints / 1_000_000,
         "complaints": spec.complaints,
+        "ratings": spec.ratings,
         "engine": args.engine,
         "seed": spec.seed,
         "generation_s": {k: round(v, 1) for k, v in office.timings.items()},
@@ -171,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
             table(
                 figures,
                 [
-                    f"supervise bench — {spec.complaints:,} complaints, {args.engine}, seed {spec.seed}",
+                    f"supervise bench — {spec.complaints:,} complaints, {spec.ratings:,} ratings, "
+                    f"{args.engine}, seed {spec.seed}",
                     f"machine: {meta['machine']}; generation (s): {gen}; this run: {meta['run_s']} s",
                     "",
                 ],

@@ -124,6 +124,7 @@ class Spec:
 
     complaints: int
     seed: int = 2026
+    ratings: int = 0  # 好差评 rated over the same month (the ratings suite: 10 per complaint)
     month: str = "2026-10"  # the month the complaints are received in
     as_of: str = "2026-11-05 18:00:00"  # statuses are as of this moment
 
@@ -134,7 +135,8 @@ class Spec:
     @property
     def key(self) -> str:
         month = self.month.replace("-", "")
-        return f"c{self.complaints}_s{self.seed}_m{month}_v{GENERATOR_VERSION}_db{schema_tag()}"
+        ratings = f"_r{self.ratings}" if self.ratings else ""
+        return f"c{self.complaints}{ratings}_s{self.seed}_m{month}_v{GENERATOR_VERSION}_db{schema_tag()}"
 
 
 def schema_tag() -> str:
@@ -161,6 +163,8 @@ class Office:
     complaints: int
     month: str
     timings: dict[str, float] = field(default_factory=dict)
+    ratings: int = 0
+    rating_units: list[tuple[str, int]] = field(default_factory=list)  # (code, ratings) busiest first
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -169,6 +173,7 @@ class Office:
     def from_json(cls, text: str) -> Office:
         data = json.loads(text)
         data["units"] = [tuple(u) for u in data["units"]]
+        data["rating_units"] = [tuple(u) for u in data.get("rating_units", [])]
         return cls(**data)
 
 
@@ -453,6 +458,106 @@ class _Complaints:
         )
 
 
+RATING_COLUMNS = (
+    "id",
+    "version",
+    "unit_id",
+    "window",
+    "staff_id",
+    "matter_id",
+    "channel",
+    "level",
+    "bad",
+    "reasons",
+    "comment",
+    "rater_name",
+    "rater_phone",
+    "real_name",
+    "rated_at",
+    "status",
+    "contact_due_at",
+    "source",
+    "external_id",
+)
+# where a 差评 stands at the as-of moment (most handled, some still in the loop)
+BAD_STATUS_WEIGHTS = {"已办结": 70, "待核实": 10, "待整改": 10, "待回访": 10}
+
+
+class _Ratings:
+    """Makes 好差评 rows over the month, in rated order, chunk by chunk: units with the
+    complaints' skew, levels, channels, reasons and comments with the demo's weights
+    (a third of the comments name the matter)."""
+
+    def __init__(self, spec: Spec, units: list[_Unit], rng: random.Random, unit_cum: list[float]) -> None:
+        self.spec, self.units, self.rng, self.unit_cum = spec, units, rng, unit_cum
+        self.calendar = WorkCalendar()
+        self.channels = list(words.RATING_CHANNEL_WEIGHTS)
+        self.channel_cum = _cumulative(list(words.RATING_CHANNEL_WEIGHTS.values()))
+        self.levels = list(words.RATING_LEVEL_WEIGHTS)
+        self.level_cum = _cumulative(list(words.RATING_LEVEL_WEIGHTS.values()))
+        self.bad_statuses = list(BAD_STATUS_WEIGHTS)
+        self.bad_cum = _cumulative(list(BAD_STATUS_WEIGHTS.values()))
+        self.unit_counts = [0] * len(units)
+        self._due: dict[dt.date, dt.datetime] = {}
+
+    def _pick(self, cum: list[float]) -> int:
+        return bisect.bisect(cum, self.rng.random() * cum[-1])
+
+    def rows(self) -> Iterator[list[tuple[Any, ...]]]:
+        times = _received_times(self.rng, self.spec.ratings, self.spec.month, self.calendar)
+        for start in range(0, len(times), CHUNK):
+            yield [self._row(start + k + 1, at) for k, at in enumerate(times[start : start + CHUNK])]
+
+    def _row(self, rid: int, rated: dt.datetime) -> tuple[Any, ...]:
+        rng, w = self.rng, words
+        ui = self._pick(self.unit_cum)
+        unit = self.units[ui]
+        self.unit_counts[ui] += 1
+        channel = self.channels[self._pick(self.channel_cum)]
+        level = self.levels[self._pick(self.level_cum)]
+        bad = level <= 2
+        mid, matter = unit.matters[rng.randrange(len(unit.matters))]
+        sid = unit.staff[rng.randrange(len(unit.staff))][0] if channel == "窗口" else None
+        if bad:
+            reasons = "；".join(rng.sample(w.BAD_REASONS, rng.randint(1, 2)))
+            comment = rng.choice(w.BAD_COMMENTS)
+        else:
+            reasons = rng.choice(w.GOOD_REASONS) if level >= 4 and rng.random() < 0.5 else ""
+            comment = rng.choice(w.GOOD_COMMENTS) if level >= 4 and rng.random() < 0.35 else ""
+        if comment and rng.random() < 0.33:
+            comment = f"办理{matter}，{comment}"
+        real = rng.random() < 0.4
+        status, due = "无需处理", None
+        if bad:
+            status = self.bad_statuses[self._pick(self.bad_cum)]
+            day = rated.date()
+            if day not in self._due:
+                self._due[day] = self.calendar.due_at(day, 1)
+            due = self._due[day]
+        entered = channel in ("窗口", "热线")
+        return (
+            rid,
+            1,
+            unit.id,
+            f"{rng.randint(1, 12)}号窗口" if unit.kind == "窗口" else "",
+            sid,
+            mid if rng.random() < 0.6 else None,
+            channel,
+            level,
+            bad,
+            reasons,
+            comment,
+            names.person(rng) if real else None,
+            names.phone(rng) if real else None,
+            real,
+            _ts(rated),
+            status,
+            _ts(due),
+            "entered" if entered else "ratings",
+            None if entered else f"PJ{rid:09d}",
+        )
+
+
 # -- writing ----------------------------------------------------------------------
 
 
@@ -534,9 +639,13 @@ def build(url: str, spec: Spec, progress: bool = False) -> Office:
             for index in database.get_indexes("complaint"):
                 if not index.name.endswith("_pkey"):
                     database.execute_sql(f'DROP INDEX "{index.name}"')
+        columns = COLUMNS if is_sqlite() else (*COLUMNS, "tsv")
+        title, content, reply = (COLUMNS.index(c) for c in ("title", "content", "reply_text"))
         for chunk in maker.rows():
+            if not is_sqlite():  # the keyword index is a column: written with the row
+                chunk = [(*r, search.tsvector(r[title], r[content], r[reply])) for r in chunk]
             with write_transaction():
-                _write("complaint", COLUMNS, chunk)
+                _write("complaint", columns, chunk)
             made += len(chunk)
             if progress:
                 print(f"  complaints {made:,}/{spec.complaints:,}", flush=True)
@@ -549,16 +658,29 @@ def build(url: str, spec: Spec, progress: bool = False) -> Office:
             )
         timings["rows_s"] = time.perf_counter() - start
         t = time.perf_counter()
-        search.rebuild(batch_size=20_000)
+        if is_sqlite():
+            search.rebuild(batch_size=20_000)
+        else:  # the tsv column came with the rows: build the GIN index once
+            with write_transaction():
+                database.execute_sql("SET LOCAL maintenance_work_mem = '256MB'")
+                search.create_schema()
         timings["index_s"] = time.perf_counter() - t
+        rater = _Ratings(spec, units, rng, maker.unit_cum)
+        if spec.ratings:
+            t = time.perf_counter()
+            _load_ratings(rater, progress)
+            timings["ratings_s"] = time.perf_counter() - t
         if is_sqlite():
             database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         else:
-            database.execute_sql("ANALYZE")  # what autovacuum does after a bulk load
+            database.execute_sql("VACUUM ANALYZE")  # what autovacuum does after a bulk load
         by_count = sorted(
             zip(maker.unit_counts, units, strict=True), key=lambda p: (-p[0], p[1].id)
         )
+        by_ratings = sorted(zip(rater.unit_counts, units, strict=True), key=lambda p: (-p[0], p[1].id))
         return Office(
+            ratings=spec.ratings,
+            rating_units=[(u.code, n) for n, u in by_ratings] if spec.ratings else [],
             units=[(u.code, n) for n, u in by_count],
             matters=len(matter_rows),
             staff=len(staff_rows),
@@ -568,6 +690,36 @@ def build(url: str, spec: Spec, progress: bool = False) -> Office:
         )
     finally:
         close_database()
+
+
+def _load_ratings(rater: _Ratings, progress: bool) -> None:
+    """Write the ratings with their indexes dropped, then the indexes and the keyword index."""
+    from supervise.models import Rating
+
+    with write_transaction():
+        for index in database.get_indexes("rating"):
+            if not index.name.endswith("_pkey"):
+                database.execute_sql(f'DROP INDEX "{index.name}"')
+    columns = RATING_COLUMNS if is_sqlite() else (*RATING_COLUMNS, "tsv")
+    comment, reasons, window = (RATING_COLUMNS.index(c) for c in ("comment", "reasons", "window"))
+    made = 0
+    for chunk in rater.rows():
+        if not is_sqlite():
+            chunk = [(*r, search.tsvector(r[comment], r[reasons], r[window])) for r in chunk]
+        with write_transaction():
+            _write("rating", columns, chunk)
+        made += len(chunk)
+        if progress:
+            print(f"  ratings {made:,}/{rater.spec.ratings:,}", flush=True)
+    with write_transaction():
+        if not is_sqlite():
+            database.execute_sql("SET LOCAL maintenance_work_mem = '256MB'")
+        Rating._schema.create_indexes(safe=True)
+        _reset_sequence("rating")
+        if not is_sqlite():
+            search.create_schema()
+    if is_sqlite():
+        search.rebuild(batch_size=20_000, ix=search.RATINGS)
 
 
 # -- the cache ---------------------------------------------------------------------
@@ -678,6 +830,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m bench.generate", description="build a cached bench database"
     )
     parser.add_argument("--complaints", type=int, required=True)
+    parser.add_argument("--ratings", type=int, default=0)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument(
@@ -685,7 +838,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        office = ensure(Spec(args.complaints, args.seed), args.engine, args.pg_url, progress=True)
+        spec = Spec(args.complaints, args.seed, ratings=args.ratings)
+        office = ensure(spec, args.engine, args.pg_url, progress=True)
     except Exception as exc:  # one line for the person, the traceback for the log
         logger.debug("generation failed", exc_info=True)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
