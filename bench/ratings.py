@@ -46,9 +46,9 @@ TERMS = ("窗口", "态度", "材料", "系统", "排队", "耐心", "服务", "
 # replaying its own statements on the raw driver, from runs at 2,000–1,000,000
 # ratings on SQLite and PostgreSQL, rounded up.  CI fails at 3× these.
 BUDGETS = {
-    "ratings.list.page": 30.0,
+    "ratings.list.page": 40.0,  # ~1 ms against ~0.1 ms raw at small scale: load spikes show
     "ratings.search.page": 20.0,
-    "ratings.search.count": 10.0,
+    "ratings.search.count": 15.0,
     "ratings.list.deep": 30.0,
 }
 

@@ -70,3 +70,31 @@ def test_generation_is_deterministic(tmp_path) -> None:
     statuses = {r[4] for r in a}
     assert {"已办结", "已交办"} <= statuses  # most closed, some still open
     assert sum(r[4] == "已办结" for r in a) > len(a) / 2
+
+
+def test_ratings_figures_within_ratio_budgets(db_url: str) -> None:
+    """The ratings suite (issue #7) at 2,000 complaints and 20,000 ratings, as a CI tripwire."""
+    from bench import ratings
+
+    spec = Spec(2000, seed=13, ratings=20_000)
+    office = build(db_url, spec)
+    assert office.ratings == 20_000 and sum(n for _, n in office.rating_units) == 20_000
+    engine = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    open_database(db_url)
+    try:
+        figures = ratings.run(Context(db_url, engine, spec, office, repeats=5))
+    finally:
+        close_database()
+    keys = {f.key for f in figures}
+    assert {"ratings.list.page", "ratings.search.page", "ratings.search.count", "ratings.list.deep"} <= keys
+    for f in figures:
+        assert f.value_ms > 0 and f.baseline_ms > 0
+    searched = next(f for f in figures if f.key == "ratings.search.page").detail["cases"]
+    assert all(rows > 0 for case, (_, rows) in searched.items() if "+" not in case), searched  # every term is found
+    regressed = [f for f in figures if f.regressed]
+    assert not regressed, (
+        f"ratio above {REGRESSION_FACTOR:g}× budget: "
+        + ", ".join(f"{f.key} {f.ratio:.1f}× (budget {f.ratio_budget:g}×)" for f in regressed)
+        + "\n"
+        + table(figures)
+    )

@@ -155,10 +155,15 @@ RATING_SORT = {
 }
 
 
+#: what a rating row of the list shows (ratings_mod.summary): a page builds no other column
+RATING_FIELDS = (Rating.id, Rating.unit, Rating.window, Rating.channel, Rating.level, Rating.bad, Rating.status,
+                 Rating.rated_at, Rating.contact_due_at, Rating.rectify_due_at)
+
+
 def rating_query(actor: Actor, f: ListFilter, keyword: bool = True) -> pw.ModelSelect:
     """The scoped, filtered rating query; ``keyword=False`` leaves the search text out."""
     require(actor.role, "rating.read", actor.name)
-    q = Rating.select()
+    q = Rating.select(*RATING_FIELDS)
     if actor.role == LIAISON:  # the scope rule of RatingQueries.list
         q = q.where(Rating.unit == actor.unit_id)
     if f.unit:
@@ -195,7 +200,7 @@ def rating_page(actor: Actor, f: ListFilter, sort: str = "rated_at", desc: bool 
         if ids is None:
             _, rows = _page(rating_query(actor, f), order, limit, offset, False)
         else:
-            found = {r.id: r for r in Rating.select().where(Rating.id.in_(ids))} if ids else {}
+            found = {r.id: r for r in Rating.select(*RATING_FIELDS).where(Rating.id.in_(ids))} if ids else {}
             rows = [found[i] for i in ids if i in found]
         total = None
         if count:
