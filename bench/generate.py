@@ -52,6 +52,7 @@ from urllib.parse import urlparse
 from supervise import migrations, search
 from supervise.db import close_database, database, is_sqlite, open_database, write_transaction
 from supervise.demo import catalogue, names, words
+from supervise.demo.evaluations import rating_texts
 from supervise.models import ALL_MODELS, CARDS, CHANNELS, Complaint
 from supervise.services.complaints import RECEIPT_ALPHABET
 from supervise.settings import CORE_DEFAULTS
@@ -509,7 +510,7 @@ class _Ratings:
             yield [self._row(start + k + 1, at) for k, at in enumerate(times[start : start + CHUNK])]
 
     def _row(self, rid: int, rated: dt.datetime) -> tuple[Any, ...]:
-        rng, w = self.rng, words
+        rng = self.rng
         ui = self._pick(self.unit_cum)
         unit = self.units[ui]
         self.unit_counts[ui] += 1
@@ -518,12 +519,7 @@ class _Ratings:
         bad = level <= 2
         mid, matter = unit.matters[rng.randrange(len(unit.matters))]
         sid = unit.staff[rng.randrange(len(unit.staff))][0] if channel == "窗口" else None
-        if bad:
-            reasons = "；".join(rng.sample(w.BAD_REASONS, rng.randint(1, 2)))
-            comment = rng.choice(w.BAD_COMMENTS)
-        else:
-            reasons = rng.choice(w.GOOD_REASONS) if level >= 4 and rng.random() < 0.5 else ""
-            comment = rng.choice(w.GOOD_COMMENTS) if level >= 4 and rng.random() < 0.35 else ""
+        reasons, comment = rating_texts(rng, level)
         if comment and rng.random() < 0.33:
             comment = f"办理{matter}，{comment}"
         real = rng.random() < 0.4
@@ -582,6 +578,23 @@ def _write(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) ->
         cur.copy_expert(f"COPY \"{table}\" ({cols}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buf)
 
 
+def _load(ix: search.Index, columns: Sequence[str], chunks: Iterable[list[tuple[Any, ...]]], total: int,
+          progress: bool) -> None:
+    """Write generated rows of kind ``ix``, one transaction per chunk.  On PostgreSQL each
+    row carries its keyword index (the ``tsv`` column), so no pass over the table follows."""
+    texts = [columns.index(f) for f in ix.fields]
+    written = columns if is_sqlite() else (*columns, "tsv")
+    made = 0
+    for chunk in chunks:
+        if not is_sqlite():
+            chunk = [(*r, search.tsvector(*(r[i] for i in texts))) for r in chunk]
+        with write_transaction():
+            _write(ix.table, written, chunk)
+        made += len(chunk)
+        if progress:
+            print(f"  {ix.table} {made:,}/{total:,}", flush=True)
+
+
 def _reset_sequence(table: str) -> None:
     if not is_sqlite():
         database.execute_sql(
@@ -634,21 +647,11 @@ def build(url: str, spec: Spec, progress: bool = False) -> Office:
             for table in ("unit", "matter", "staff"):
                 _reset_sequence(table)
         maker = _Complaints(spec, units, rng)
-        made = 0
         with write_transaction():  # indexes are built once after the load, not row by row
             for index in database.get_indexes("complaint"):
                 if not index.name.endswith("_pkey"):
                     database.execute_sql(f'DROP INDEX "{index.name}"')
-        columns = COLUMNS if is_sqlite() else (*COLUMNS, "tsv")
-        title, content, reply = (COLUMNS.index(c) for c in ("title", "content", "reply_text"))
-        for chunk in maker.rows():
-            if not is_sqlite():  # the keyword index is a column: written with the row
-                chunk = [(*r, search.tsvector(r[title], r[content], r[reply])) for r in chunk]
-            with write_transaction():
-                _write("complaint", columns, chunk)
-            made += len(chunk)
-            if progress:
-                print(f"  complaints {made:,}/{spec.complaints:,}", flush=True)
+        _load(search.COMPLAINTS, COLUMNS, maker.rows(), spec.complaints, progress)
         with write_transaction():
             Complaint._schema.create_indexes(safe=True)  # exactly the model's indexes
             _reset_sequence("complaint")
@@ -700,17 +703,7 @@ def _load_ratings(rater: _Ratings, progress: bool) -> None:
         for index in database.get_indexes("rating"):
             if not index.name.endswith("_pkey"):
                 database.execute_sql(f'DROP INDEX "{index.name}"')
-    columns = RATING_COLUMNS if is_sqlite() else (*RATING_COLUMNS, "tsv")
-    comment, reasons, window = (RATING_COLUMNS.index(c) for c in ("comment", "reasons", "window"))
-    made = 0
-    for chunk in rater.rows():
-        if not is_sqlite():
-            chunk = [(*r, search.tsvector(r[comment], r[reasons], r[window])) for r in chunk]
-        with write_transaction():
-            _write("rating", columns, chunk)
-        made += len(chunk)
-        if progress:
-            print(f"  ratings {made:,}/{rater.spec.ratings:,}", flush=True)
+    _load(search.RATINGS, RATING_COLUMNS, rater.rows(), rater.spec.ratings, progress)
     with write_transaction():
         if not is_sqlite():
             database.execute_sql("SET LOCAL maintenance_work_mem = '256MB'")

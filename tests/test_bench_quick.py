@@ -14,7 +14,7 @@ import pytest
 
 from bench import Context, records
 from bench.generate import Spec, build
-from bench.report import REGRESSION_FACTOR, table
+from bench.report import regressions
 from supervise.db import close_database, open_database
 
 pytestmark = pytest.mark.storage
@@ -42,13 +42,7 @@ def test_records_figures_within_ratio_budgets(db_url: str) -> None:
     } <= keys
     for f in figures:
         assert f.value_ms > 0 and f.baseline_ms > 0 and f.peak_mib > 0
-    regressed = [f for f in figures if f.regressed]
-    assert not regressed, (
-        f"ratio above {REGRESSION_FACTOR:g}× budget: "
-        + ", ".join(f"{f.key} {f.ratio:.1f}× (budget {f.ratio_budget:g}×)" for f in regressed)
-        + "\n"
-        + table(figures)
-    )
+    assert not (message := regressions(figures)), message
 
 
 def test_generation_is_deterministic(tmp_path) -> None:
@@ -91,10 +85,4 @@ def test_ratings_figures_within_ratio_budgets(db_url: str) -> None:
         assert f.value_ms > 0 and f.baseline_ms > 0
     searched = next(f for f in figures if f.key == "ratings.search.page").detail["cases"]
     assert all(rows > 0 for case, (_, rows) in searched.items() if "+" not in case), searched  # every term is found
-    regressed = [f for f in figures if f.regressed]
-    assert not regressed, (
-        f"ratio above {REGRESSION_FACTOR:g}× budget: "
-        + ", ".join(f"{f.key} {f.ratio:.1f}× (budget {f.ratio_budget:g}×)" for f in regressed)
-        + "\n"
-        + table(figures)
-    )
+    assert not (message := regressions(figures)), message

@@ -28,6 +28,16 @@ _NEW_RATING: dict[str, Any] = {
 }
 
 
+
+def rating_texts(rng: Any, level: int) -> tuple[str, str]:
+    """(reasons, comment) of a rating of ``level``: every 差评 has both, half the praise a
+    reason and a third a comment."""
+    if level <= 2:
+        return "；".join(rng.sample(words.BAD_REASONS, rng.randint(1, 2))), rng.choice(words.BAD_COMMENTS)
+    reasons = rng.choice(words.GOOD_REASONS) if level >= 4 and rng.random() < 0.5 else ""
+    comment = rng.choice(words.GOOD_COMMENTS) if level >= 4 and rng.random() < 0.35 else ""
+    return reasons, comment
+
 class Evaluations(Complaints):
     """Makes and stores reviews, ratings and surveys; builds on
     :class:`~.complaints.Complaints` because adopted findings are assigned as
@@ -231,12 +241,7 @@ class Evaluations(Complaints):
         staff = self._pick_staff(u, 0.75 if channel == "窗口" else 0.3)
         matter = self._pick_matter(u, 0.6)
         real = rng.random() < 0.4
-        if bad:
-            reasons = "；".join(rng.sample(words.BAD_REASONS, rng.randint(1, 2)))
-            comment = rng.choice(words.BAD_COMMENTS)
-        else:
-            reasons = rng.choice(words.GOOD_REASONS) if level >= 4 and rng.random() < 0.5 else ""
-            comment = rng.choice(words.GOOD_COMMENTS) if level >= 4 and rng.random() < 0.35 else ""
+        reasons, comment = rating_texts(rng, level)
         row: dict[str, Any] = {
             "unit": u.id,
             "window": f"{rng.randint(1, 12)}号窗口" if u.kind == "窗口" else "",
