@@ -48,6 +48,7 @@ SEPARATOR = "\ufdd0"  # between groups in the SQLite index; never a token
 PG_MAX_POS = 16383
 BATCH = 1000
 FEW_MATCHES = 5000  # see _id_condition
+SPARSE_FEW_MATCHES = 100_000  # see _id_condition: when the caller knows the matches are sparse among its rows
 DENSE_SPAN = 50  # see matching_among: a range read beats look-ups while ids are this close
 WINDOW, MAX_WINDOW = 512, 4096  # see first_matches: newest ids looked at first, and at most
 # Checked over every character tokens() can emit: each token stays one FTS5
@@ -372,11 +373,12 @@ def first_matches(ordered: pw.ModelSelect, query: str, offset: int, limit: int,
     order (newest first), without the keyword.  Take its first ``WINDOW``
     ids, ask the index which of them match (:func:`matching_among`), and stop
     once the page is full or the filters have no more rows: those are then
-    exactly the page.  Otherwise look 8× further.  A common word (most
-    searches) fills the page from the first few hundred rows, where the plain
-    query gathers and sorts every match first.  None when the index alone
-    cannot answer (lone characters) or the matches are sparse among the
-    filtered rows: the plain query then takes over.
+    exactly the page.  Otherwise look 8× further, unless at this density
+    8× would not fill the page either.  A common word (most searches) fills
+    the page from the first few hundred rows, where the plain query gathers
+    and sorts every match first.  None when the index alone cannot answer
+    (lone characters) or the matches are sparse among the filtered rows: the
+    plain query then takes over (``search_condition(…, sparse=True)``).
     """
     need, size = offset + limit, WINDOW
     while size <= MAX_WINDOW:
@@ -387,6 +389,8 @@ def first_matches(ordered: pw.ModelSelect, query: str, offset: int, limit: int,
         found = [i for i in window if i in hits]
         if len(found) >= need or len(window) < size:
             return found[offset:need]
+        if 8 * len(found) < need:  # too sparse: asking 8× as many ids would cost more than the plain query
+            return None
         size *= 8
     return None
 
@@ -417,7 +421,7 @@ def _subquery(phrases: list[list[str]], ix: Index) -> pw.NodeList:
     return pw.NodeList((head, pw.Value(_match_expression(phrases))), parens=True)
 
 
-def _id_condition(phrases: list[list[str]], ix: Index) -> pw.Expression:
+def _id_condition(phrases: list[list[str]], ix: Index, sparse: bool = False) -> pw.Expression:
     """The index part of the condition.
 
     SQLite: ``id IN (matches)``, shaped for a planner that cannot tell how
@@ -426,30 +430,37 @@ def _id_condition(phrases: list[list[str]], ix: Index) -> pw.Expression:
     the ids, so a first page newest-first stops early.  PostgreSQL:
     ``tsv @@ query`` on the row itself, so the planner can AND the GIN index
     with the other filters' indexes (a bitmap AND) before it reads a row.
+
+    ``sparse``: the caller found the matches sparse among its newest rows
+    (:func:`first_matches` gave up), so walking those rows would read most
+    of them; start from the matches unless there are more than
+    ``SPARSE_FEW_MATCHES``.
     """
     if not is_sqlite():
         return _tsv_match(phrases, ix)
     key = ix.model._meta.primary_key
     subquery = _subquery(phrases, ix)
+    few = SPARSE_FEW_MATCHES if sparse else FEW_MATCHES
     found = database.execute_sql(
         f"SELECT count(*) FROM (SELECT rowid FROM {ix.fts} WHERE {ix.fts} MATCH ? LIMIT ?)",
-        (_match_expression(phrases), FEW_MATCHES + 1),
+        (_match_expression(phrases), few + 1),
     ).fetchone()[0]
-    if found > FEW_MATCHES:
+    if found > few:
         return pw.NodeList((pw.SQL("+"), key), glue="").in_(subquery)
     return key.in_(subquery)
 
 
-def search_condition(query: str, ix: Index = COMPLAINTS) -> pw.Expression:
+def search_condition(query: str, ix: Index = COMPLAINTS, sparse: bool = False) -> pw.Expression:
     """The WHERE condition for records of kind ``ix`` matching every term of ``query``.
 
     Terms are separated by spaces or punctuation; a term of two or more CJK
     characters is looked up in the index, a lone character by substring.
+    ``sparse``: see :func:`_id_condition`.
     """
     plan = _plan(query)
     condition: pw.Expression | None = None
     if plan.phrases:
-        condition = _id_condition(plan.phrases, ix)
+        condition = _id_condition(plan.phrases, ix, sparse)
     fields = [getattr(ix.model, f) for f in ix.fields]
     for text in dict.fromkeys(plan.substrings):
         found = reduce(operator.or_, (f.contains(text) for f in fields))

@@ -160,8 +160,9 @@ RATING_FIELDS = (Rating.id, Rating.unit, Rating.window, Rating.channel, Rating.l
                  Rating.rated_at, Rating.contact_due_at, Rating.rectify_due_at)
 
 
-def rating_query(actor: Actor, f: ListFilter, keyword: bool = True) -> pw.ModelSelect:
-    """The scoped, filtered rating query; ``keyword=False`` leaves the search text out."""
+def rating_query(actor: Actor, f: ListFilter, keyword: bool = True, sparse: bool = False) -> pw.ModelSelect:
+    """The scoped, filtered rating query; ``keyword=False`` leaves the search text out
+    (``sparse``: see :func:`search.search_condition`)."""
     require(actor.role, "rating.read", actor.name)
     q = Rating.select(*RATING_FIELDS)
     if actor.role == LIAISON:  # the scope rule of RatingQueries.list
@@ -179,7 +180,7 @@ def rating_query(actor: Actor, f: ListFilter, keyword: bool = True) -> pw.ModelS
     if f.date_to:
         q = q.where(Rating.rated_at < dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time()))
     if keyword and f.search and f.search.strip():  # comment, reasons, window: the bigram index
-        q = q.where(search.search_condition(f.search, search.RATINGS))
+        q = q.where(search.search_condition(f.search, search.RATINGS, sparse))
     return q
 
 
@@ -193,12 +194,12 @@ def rating_page(actor: Actor, f: ListFilter, sort: str = "rated_at", desc: bool 
     if not text:
         total, rows = _page(rating_query(actor, f), order, limit, offset, count)
     else:
-        ids = None
-        if sort == "rated_at" and desc and 1 <= limit <= MAX_PAGE and offset >= 0:
+        ids, newest = None, sort == "rated_at" and desc and 1 <= limit <= MAX_PAGE and offset >= 0
+        if newest:
             rest = rating_query(actor, f, keyword=False).select(Rating.id).order_by(*order)
             ids = search.first_matches(rest, text, offset, limit, search.RATINGS)
-        if ids is None:
-            _, rows = _page(rating_query(actor, f), order, limit, offset, False)
+        if ids is None:  # another order, a lone character, or matches sparse among the newest ratings
+            _, rows = _page(rating_query(actor, f, sparse=newest), order, limit, offset, False)
         else:
             found = {r.id: r for r in Rating.select(*RATING_FIELDS).where(Rating.id.in_(ids))} if ids else {}
             rows = [found[i] for i in ids if i in found]
