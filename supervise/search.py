@@ -176,24 +176,30 @@ def _chunks(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
         yield chunk
 
 
-def index_records(ix: Index, rows: Iterable[Row]) -> None:
+def index_records(ix: Index, rows: Iterable[Row], fresh: bool = False) -> None:
     """Index or re-index ``(id, *texts)`` rows of kind ``ix``.
 
     Call inside the caller's transaction, after the rows are written.
+    ``fresh``: the rows were just inserted and never indexed, so a row
+    without any text needs no entry (most ratings have no comment).
     """
     if is_sqlite():
         cursor = database.cursor()
         for chunk in _chunks(rows):
-            cursor.executemany(
-                f"INSERT OR REPLACE INTO {ix.fts} (rowid, tokens) VALUES (?, ?)",
-                [(row[0], document(*row[1:])) for row in chunk],
-            )
+            docs = [(row[0], document(*row[1:])) for row in chunk]
+            if fresh:
+                docs = [d for d in docs if d[1]]
+            cursor.executemany(f"INSERT OR REPLACE INTO {ix.fts} (rowid, tokens) VALUES (?, ?)", docs)
         return
     for chunk in _chunks(rows):
-        latest = {row[0]: row for row in chunk}  # one row per id per statement
+        latest = {row[0]: tsvector(*row[1:]) for row in chunk}  # one row per id per statement
+        if fresh:
+            latest = {key: tsv for key, tsv in latest.items() if tsv}
+        if not latest:
+            continue
         params: list[object] = []
-        for row in latest.values():
-            params += [row[0], tsvector(*row[1:])]
+        for key, tsv in latest.items():
+            params += [key, tsv]
         database.execute_sql(
             f'UPDATE "{ix.table}" AS r SET tsv = v.tsv FROM (VALUES '
             + ", ".join(["(%s::integer, %s::tsvector)"] * len(latest))
@@ -207,15 +213,17 @@ def index_complaints(rows: Iterable[Row]) -> None:
     index_records(COMPLAINTS, rows)
 
 
-def index_ratings(rows: Iterable[Row]) -> None:
+def index_ratings(rows: Iterable[Row], fresh: bool = False) -> None:
     """Index or re-index ``(id, comment, reasons, window)`` rows (see :func:`index_records`)."""
-    index_records(RATINGS, rows)
+    index_records(RATINGS, rows, fresh)
 
 
 def index_ratings_where(condition: pw.Expression) -> None:
-    """Index the ratings that ``condition`` selects (an import batch, the demo's rows)."""
+    """Index the new ratings that ``condition`` selects (an import batch)."""
     fields = [getattr(Rating, f) for f in RATINGS.fields]
-    index_ratings(Rating.select(Rating.id, *fields).where(condition).order_by(Rating.id).tuples().iterator())
+    has_text = reduce(operator.or_, (f != "" for f in fields))
+    query = Rating.select(Rating.id, *fields).where(condition & has_text).order_by(Rating.id)
+    index_ratings(query.tuples().iterator(), fresh=True)
 
 
 def _remove(ix: Index, ids: Iterable[int]) -> None:
@@ -257,7 +265,7 @@ def rebuild(batch_size: int = 5000, ix: Index = COMPLAINTS) -> int:
         query = ix.model.select(key, *fields).order_by(key).limit(batch_size).tuples()
         last = 0
         while rows := list(query.where(key > last)):
-            index_records(ix, rows)
+            index_records(ix, rows, fresh=is_sqlite())  # the SQLite table starts empty
             count += len(rows)
             last = rows[-1][0]
         if is_sqlite():

@@ -222,7 +222,8 @@ class Evaluations(Complaints):
             for at, actor, action, status, note in row["_events"]:
                 self._event("rating", rating_id, at, actor, action, status, note)
         search.index_ratings(
-            (rid, row["comment"], row["reasons"], row["window"]) for rid, row in zip(rating_ids, rows, strict=True)
+            ((rid, row["comment"], row["reasons"], row["window"]) for rid, row in zip(rating_ids, rows, strict=True)),
+            fresh=True,
         )
         self.counts["ratings"] += len(rows)
 

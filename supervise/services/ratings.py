@@ -189,7 +189,7 @@ class RatingService(Service):
             self._event(r, "评价", rated, note)
             from .. import search
 
-            search.index_ratings([(r.id, r.comment, r.reasons, r.window)])
+            search.index_ratings([(r.id, r.comment, r.reasons, r.window)], fresh=True)
             return r
 
     # -- the 差评 loop ----------------------------------------------------------------
