@@ -30,7 +30,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import reduce
+from functools import lru_cache, reduce
 from itertools import islice
 from typing import TypeVar
 
@@ -80,8 +80,12 @@ _TOKEN = re.compile(
 )
 
 
+@lru_cache(maxsize=8192)
 def _document(text: str | None) -> str:
-    """The tokens of ``text`` joined by spaces, groups divided by SEPARATOR."""
+    """The tokens of ``text`` joined by spaces, groups divided by SEPARATOR.
+
+    Cached: ratings repeat their reasons (a fixed list of 差评原因) and
+    windows (3号窗口), and imports tokenise thousands of them at once."""
     if not text:
         return ""
     text = _PUNCT.sub(SEPARATOR, text)
