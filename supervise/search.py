@@ -48,7 +48,7 @@ SEPARATOR = "\ufdd0"  # between groups in the SQLite index; never a token
 PG_MAX_POS = 16383
 BATCH = 1000
 FEW_MATCHES = 5000  # see _id_condition
-SPARSE_FEW_MATCHES = 100_000  # see _id_condition: when the caller knows the matches are sparse among its rows
+SPARSE_FEW_MATCHES = 20_000  # see _id_condition: when the caller knows the matches are sparse among its rows
 DENSE_SPAN = 50  # see matching_among: a range read beats look-ups while ids are this close
 WINDOW, MAX_WINDOW = 512, 4096  # see first_matches: newest ids looked at first, and at most
 # Checked over every character tokens() can emit: each token stays one FTS5
