@@ -195,11 +195,13 @@ def test_long_text(index: None) -> None:
     assert found("开头") == {c.id}
 
 
-@pytest.mark.parametrize("few_matches", [0, 5000])  # both shapes of the SQLite condition
-def test_combined_with_filters(
-    index: None, few_matches: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(search, "FEW_MATCHES", few_matches)
+@pytest.fixture(params=[0, 5000], ids=["many", "few"])
+def both_shapes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both shapes of the SQLite condition: ``+id IN`` (many matches) and ``id IN`` (few)."""
+    monkeypatch.setattr(search, "FEW_MATCHES", request.param)
+
+
+def test_combined_with_filters(index: None, both_shapes: None) -> None:
     east = Unit.create(code="E01", name="东区人社局")
     west = Unit.create(code="W01", name="西区人社局")
     ours = [
@@ -328,11 +330,7 @@ def rated(query: str) -> set[int]:
     return {r.id for r in Rating.select(Rating.id).where(condition)}
 
 
-@pytest.mark.parametrize("few_matches", [0, 5000])  # both shapes of the SQLite condition
-def test_ratings_two_character_terms_in_each_field(
-    index: None, few_matches: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(search, "FEW_MATCHES", few_matches)
+def test_ratings_two_character_terms_in_each_field(index: None, both_shapes: None) -> None:
     unit = Unit.create(code="R01", name="市政务服务中心")
     a = rate(unit, comment="排队两个小时，态度也差", reasons="等候时间长", level=1)
     b = rate(unit, comment="服务态度好", window="3号窗口")
