@@ -1,7 +1,7 @@
 """``python -m bench``: build or reuse the generated office, measure, print the table.
 
     python -m bench [--scale 0.1 | --scale 0.1,0.3,1.0 | --scaling] [--engine sqlite|postgresql]
-                    [--only records|report|gui|imports|rules] [--json] [--save FILE]
+                    [--only records|ratings|report|gui|imports|rules] [--json] [--save FILE]
                     [--seed N] [--pg-url URL] [--check]
 
 A missing cache entry is generated first, in a child process (so that the
@@ -33,17 +33,19 @@ import peewee
 from supervise.db import close_database, open_database
 from supervise.errors import EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, UserError
 
-from . import Context, documents, gui, imports, records, rules, scaling
+from . import Context, documents, gui, imports, ratings, records, rules, scaling
 from .cache import cached, discard_work_copy, ensure, work_copy
 from .generate import DEFAULT_PG_URL, Spec
 from .report import Figure, table
 
 logger = logging.getLogger(__name__)
 
-# gui after report (whose ratings its rating list then shows); rules runs last: it
-# rewrites every complaint's state and writes millions of rows
+# ratings reads the generated ratings before imports adds to them; gui after report
+# (whose ratings its rating list then shows); rules runs last: it rewrites every
+# complaint's state and writes millions of rows
 SUITES: dict[str, Callable[[Context], list[Figure]]] = {
     "records": records.run,
+    "ratings": ratings.run,
     "report": documents.run,
     "gui": gui.run,
     "imports": imports.run,

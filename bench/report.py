@@ -147,3 +147,17 @@ def table(figures: list[Figure], header: list[str] | None = None) -> str:
 
 def as_json(figures: list[Figure], meta: dict[str, Any]) -> str:
     return json.dumps({**meta, "figures": [f.as_dict() for f in figures]}, ensure_ascii=False)
+
+
+def regressions(figures: list[Figure]) -> str:
+    """"" when every ratio is within ``REGRESSION_FACTOR`` × its budget, else what regressed
+    and the table (the message of the CI tripwires)."""
+    regressed = [f for f in figures if f.regressed]
+    if not regressed:
+        return ""
+    return (
+        f"ratio above {REGRESSION_FACTOR:g}× budget: "
+        + ", ".join(f"{f.key} {f.ratio:.1f}× (budget {f.ratio_budget:g}×)" for f in regressed)
+        + "\n"
+        + table(figures)
+    )

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from supervise import hookimpl, settings
+from supervise import hookimpl, search, settings
 from supervise.bulk import ids_by_key
 from supervise.db import database
 from supervise.extension import Column, ImporterSpec
@@ -172,6 +172,7 @@ def import_ratings(ctx: ImportContext, rows: Iterable[Row], **_: object) -> None
     ctx.duplicates += out.attempted - out.inserted
     if out.inserted and not ctx.stopped:
         _rating_timeline(ctx)
+        search.index_ratings_where(Rating.batch == ctx.batch.id)
 
 
 def _rating_timeline(ctx: ImportContext) -> None:

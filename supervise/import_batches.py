@@ -137,6 +137,9 @@ class ImportBatches(Service):
         complaint_ids = [cid for (cid,) in Complaint.select(Complaint.id).where(Complaint.batch == batch.id).tuples()]
         if complaint_ids:
             search.remove_complaints(complaint_ids)
+        rating_ids = [rid for (rid,) in Rating.select(Rating.id).where(Rating.batch == batch.id).tuples()]
+        if rating_ids:
+            search.remove_ratings(rating_ids)
         for model, kind in BATCHED:
             ids = model.select(model.id).where(model.batch == batch.id)
             if kind is not None:

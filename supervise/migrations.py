@@ -101,6 +101,46 @@ def _report_summaries(_: SchemaMigrator) -> None:
     summary.create_schema()
 
 
+RATING_INDEXES = (("status", "rated_at"), ("bad", "rated_at"))
+
+
+def _search_and_rating_indexes(m: SchemaMigrator) -> None:
+    """Keyword index on the record's own row (PostgreSQL), a keyword index for ratings,
+    and the rating list indexes (issues #3 and #7).
+
+    PostgreSQL: ``complaint_search`` (a table joined to complaint) becomes a
+    ``complaint.tsv`` column, copied over in one statement before its GIN index
+    is built, and the table is dropped.  Both engines: ratings get their index
+    (``rating_fts`` / ``rating.tsv``) built from every rating, and indexes on
+    ``rating (status, rated_at)`` and ``(bad, rated_at)`` (skipped where the
+    database already has them, any name).  The report's change triggers are
+    paused meanwhile on PostgreSQL: no column they watch changes.
+    """
+    from . import search
+
+    if not is_sqlite():
+        database.execute_sql("SET LOCAL maintenance_work_mem = '256MB'")
+        for ix in search.INDEXES:
+            database.execute_sql(f'ALTER TABLE "{ix.table}" ADD COLUMN IF NOT EXISTS tsv tsvector')
+        if "complaint_search" in database.get_tables():
+            database.execute_sql(f"DROP INDEX IF EXISTS {search.COMPLAINTS.gin}")
+            database.execute_sql('ALTER TABLE "complaint" DISABLE TRIGGER USER')
+            database.execute_sql(
+                'UPDATE "complaint" AS c SET tsv = s.tsv FROM complaint_search AS s WHERE s.complaint_id = c.id'
+            )
+            database.execute_sql('ALTER TABLE "complaint" ENABLE TRIGGER USER')
+            database.execute_sql("DROP TABLE complaint_search")
+        database.execute_sql('ALTER TABLE "rating" DISABLE TRIGGER USER')
+    search.create_schema()
+    search.rebuild(ix=search.RATINGS)
+    if not is_sqlite():
+        database.execute_sql('ALTER TABLE "rating" ENABLE TRIGGER USER')
+    present = {tuple(ix.columns) for ix in database.get_indexes("rating")}
+    wanted = [m.add_index("rating", cols, False) for cols in RATING_INDEXES if cols not in present]
+    if wanted:
+        migrate(*wanted)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "baseline", _baseline),
     Migration(2, "account lockout (user.failed_logins, user.locked_until)", _account_lockout),
@@ -108,6 +148,7 @@ MIGRATIONS: list[Migration] = [
     Migration(4, "rule indexes (escalation by rule and target, complaint deadlines)", _rule_indexes),
     Migration(5, "complaint list indexes (unit, status, category, channel by received_at)", _list_indexes),
     Migration(6, "monthly report summaries and their change triggers", _report_summaries),
+    Migration(7, "search and rating indexes", _search_and_rating_indexes),
 ]
 LATEST = MIGRATIONS[-1].version
 

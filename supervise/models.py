@@ -298,6 +298,8 @@ class Rating(Versioned):
         indexes = (
             (("source", "external_id"), True),
             (("unit", "rated_at"), False),
+            (("status", "rated_at"), False),  # 待处理 and each status, newest first (migration 7)
+            (("bad", "rated_at"), False),  # 仅差评, newest first (migration 7)
         )
 
 

@@ -1,4 +1,4 @@
-"""Keyword search over complaints: an index of overlapping CJK bigrams.
+"""Keyword search over complaints and ratings: an index of overlapping CJK bigrams.
 
 :func:`tokens` NFKC-normalises and lower-cases text and splits it into runs
 of CJK characters and runs of other letters/digits: a CJK run gives its
@@ -9,12 +9,16 @@ consecutive tokens within one group of the title, content or reply (for CJK
 exactly "is a substring"; letters and digits match whole words).  A group
 with a lone CJK character (社, 3号) becomes a substring test instead.
 
-SQLite keeps a *regular* FTS5 table ``complaint_fts`` (rowid = complaint id)
-of the space-joined tokens, groups divided by U+FDD0: a contentless one
-could not replace rows without ``contentless_delete`` (SQLite 3.43; these
-machines have 3.40).  PostgreSQL keeps ``complaint_search(complaint_id, tsv)``
-with a GIN index, tsvector and tsquery typed in as literals, never through
-the locale-dependent parser.  docs/SEARCH.md has the reasons and the limits.
+Two kinds of record are indexed (:data:`COMPLAINTS`: title, content, reply;
+:data:`RATINGS` 好差评: comment, reasons, window).  SQLite keeps a *regular*
+FTS5 table per kind (``complaint_fts``, ``rating_fts``; rowid = record id) of
+the space-joined tokens, groups divided by U+FDD0: a contentless one could not
+replace rows without ``contentless_delete`` (SQLite 3.43; these machines have
+3.40).  PostgreSQL keeps a ``tsv tsvector`` column on the record's own row
+with a GIN index (migration 7; it was a joined table before), so that a
+keyword and the other filters meet in one table; tsvector and tsquery are
+typed in as literals, never through the locale-dependent parser.
+docs/SEARCH.md has the reasons, the limits and the figures.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import reduce
+from functools import lru_cache, reduce
 from itertools import islice
 from typing import TypeVar
 
@@ -34,7 +38,7 @@ import peewee as pw
 
 from .db import database, is_sqlite, write_transaction
 from .errors import InvalidInput
-from .models import Complaint
+from .models import Complaint, Rating
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -44,7 +48,9 @@ SEPARATOR = "\ufdd0"  # between groups in the SQLite index; never a token
 PG_MAX_POS = 16383
 BATCH = 1000
 FEW_MATCHES = 5000  # see _id_condition
+SPARSE_FEW_MATCHES = 20_000  # see _id_condition: when the caller knows the matches are sparse among its rows
 DENSE_SPAN = 50  # see matching_among: a range read beats look-ups while ids are this close
+WINDOW, MAX_WINDOW = 512, 4096  # see first_matches: newest ids looked at first, and at most
 # Checked over every character tokens() can emit: each token stays one FTS5
 # token (plain unicode61, on Unicode 6.1 tables, drops 21 newer letters).
 FTS_TOKENIZER = "unicode61 remove_diacritics 0 categories 'L* N* M* Co Cn'"
@@ -74,8 +80,12 @@ _TOKEN = re.compile(
 )
 
 
+@lru_cache(maxsize=8192)
 def _document(text: str | None) -> str:
-    """The tokens of ``text`` joined by spaces, groups divided by SEPARATOR."""
+    """The tokens of ``text`` joined by spaces, groups divided by SEPARATOR.
+
+    Cached: ratings repeat their reasons (a fixed list of 差评原因) and
+    windows (3号窗口), and imports tokenise thousands of them at once."""
     if not text:
         return ""
     text = _PUNCT.sub(SEPARATOR, text)
@@ -90,36 +100,58 @@ def tokens(text: str | None) -> list[str]:
     return [t for t in _document(text).split(" ") if t and t != SEPARATOR]
 
 
+# -- what is indexed -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Index:
+    """One kind of indexed record: its model, its text fields (each its own group) and
+    the SQLite FTS5 table; on PostgreSQL the model's table holds the ``tsv`` column."""
+
+    model: type[pw.Model]
+    fields: tuple[str, ...]
+    fts: str
+
+    @property
+    def table(self) -> str:
+        return self.model._meta.table_name
+
+    @property
+    def gin(self) -> str:
+        return f"{self.table}_tsv"
+
+
+COMPLAINTS = Index(Complaint, ("title", "content", "reply_text"), "complaint_fts")
+RATINGS = Index(Rating, ("comment", "reasons", "window"), "rating_fts")
+INDEXES = (COMPLAINTS, RATINGS)
+
+
 # -- writing -------------------------------------------------------------------
 
 
 def create_schema() -> None:
-    """Create the index table (and its GIN index on PostgreSQL) if missing."""
-    if is_sqlite():
-        database.execute_sql(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS complaint_fts USING fts5("
-            f'tokens, tokenize="{FTS_TOKENIZER}", columnsize=0)'
-        )
-        database.execute_sql(
-            "INSERT INTO complaint_fts (complaint_fts, rank) VALUES ('hashsize', ?)",
-            (FTS_HASHSIZE,),
-        )
-    else:
-        database.execute_sql(
-            "CREATE TABLE IF NOT EXISTS complaint_search ("
-            "complaint_id integer PRIMARY KEY REFERENCES complaint(id) ON DELETE CASCADE,"
-            " tsv tsvector NOT NULL)"
-        )
-        database.execute_sql(
-            "CREATE INDEX IF NOT EXISTS complaint_search_tsv ON complaint_search USING gin (tsv)"
-        )
+    """Create the FTS5 tables (SQLite) or the ``tsv`` columns and GIN indexes (PostgreSQL)
+    of every kind, where missing."""
+    for ix in INDEXES:
+        if is_sqlite():
+            database.execute_sql(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {ix.fts} USING fts5("
+                f'tokens, tokenize="{FTS_TOKENIZER}", columnsize=0)'
+            )
+            database.execute_sql(
+                f"INSERT INTO {ix.fts} ({ix.fts}, rank) VALUES ('hashsize', ?)", (FTS_HASHSIZE,)
+            )
+        else:
+            database.execute_sql(f'ALTER TABLE "{ix.table}" ADD COLUMN IF NOT EXISTS tsv tsvector')
+            database.execute_sql(f'CREATE INDEX IF NOT EXISTS {ix.gin} ON "{ix.table}" USING gin (tsv)')
 
 
-Row = tuple[int, str | None, str | None, str | None]
+Row = tuple  # (id, *texts) in the order of Index.fields
 
 
-def _row_document(row: Row) -> str:
-    return f" {SEPARATOR} ".join(filter(None, map(_document, row[1:])))
+def document(*texts: str | None) -> str:
+    """The index document of a record's texts: each text its own group."""
+    return f" {SEPARATOR} ".join(filter(None, map(_document, texts)))
 
 
 def _tsvector(document: str) -> str:
@@ -136,70 +168,115 @@ def _tsvector(document: str) -> str:
     return head + " " + " ".join(map("'{}'".format, toks[PG_MAX_POS:]))
 
 
+def tsvector(*texts: str | None) -> str:
+    """The PostgreSQL ``tsv`` value (a tsvector literal) of a record's texts, for bulk
+    writers that fill the column themselves (``COPY``)."""
+    return _tsvector(document(*texts))
+
+
 def _chunks(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
     it = iter(items)
     while chunk := list(islice(it, size)):
         yield chunk
 
 
-def index_complaints(rows: Iterable[Row]) -> None:
-    """Index or re-index ``(id, title, content, reply_text)`` rows.
+def index_records(ix: Index, rows: Iterable[Row], fresh: bool = False) -> None:
+    """Index or re-index ``(id, *texts)`` rows of kind ``ix``.
 
-    Call inside the caller's transaction, after the complaint rows are written.
+    Call inside the caller's transaction, after the rows are written.
+    ``fresh``: the rows were just inserted and never indexed, so a row
+    without any text needs no entry (most ratings have no comment).
     """
     if is_sqlite():
         cursor = database.cursor()
         for chunk in _chunks(rows):
-            cursor.executemany(
-                "INSERT OR REPLACE INTO complaint_fts (rowid, tokens) VALUES (?, ?)",
-                [(row[0], _row_document(row)) for row in chunk],
-            )
+            docs = [(row[0], document(*row[1:])) for row in chunk]
+            if fresh:
+                docs = [d for d in docs if d[1]]
+            cursor.executemany(f"INSERT OR REPLACE INTO {ix.fts} (rowid, tokens) VALUES (?, ?)", docs)
         return
     for chunk in _chunks(rows):
-        latest = {row[0]: row for row in chunk}  # one row per id per statement
+        latest = {row[0]: tsvector(*row[1:]) for row in chunk}  # one row per id per statement
+        if fresh:
+            latest = {key: tsv for key, tsv in latest.items() if tsv}
+        if not latest:
+            continue
         params: list[object] = []
-        for row in latest.values():
-            params += [row[0], _tsvector(_row_document(row))]
+        for key, tsv in latest.items():
+            params += [key, tsv]
         database.execute_sql(
-            "INSERT INTO complaint_search (complaint_id, tsv) VALUES "
-            + ", ".join(["(%s, %s::tsvector)"] * len(latest))
-            + " ON CONFLICT (complaint_id) DO UPDATE SET tsv = EXCLUDED.tsv",
+            f'UPDATE "{ix.table}" AS r SET tsv = v.tsv FROM (VALUES '
+            + ", ".join(["(%s::integer, %s::tsvector)"] * len(latest))
+            + ") AS v (id, tsv) WHERE r.id = v.id",
             params,
         )
 
 
-def remove_complaints(ids: Iterable[int]) -> None:
-    """Drop the index entries of these complaints."""
-    table, key = ("complaint_fts", "rowid") if is_sqlite() else ("complaint_search", "complaint_id")
+def index_complaints(rows: Iterable[Row]) -> None:
+    """Index or re-index ``(id, title, content, reply_text)`` rows (see :func:`index_records`)."""
+    index_records(COMPLAINTS, rows)
+
+
+def index_ratings(rows: Iterable[Row], fresh: bool = False) -> None:
+    """Index or re-index ``(id, comment, reasons, window)`` rows (see :func:`index_records`)."""
+    index_records(RATINGS, rows, fresh)
+
+
+def index_ratings_where(condition: pw.Expression) -> None:
+    """Index the new ratings that ``condition`` selects (an import batch)."""
+    fields = [getattr(Rating, f) for f in RATINGS.fields]
+    has_text = reduce(operator.or_, (f != "" for f in fields))
+    query = Rating.select(Rating.id, *fields).where(condition & has_text).order_by(Rating.id)
+    index_ratings(query.tuples().iterator(), fresh=True)
+
+
+def _remove(ix: Index, ids: Iterable[int]) -> None:
+    """Drop the index entries of these records (PostgreSQL: clear their ``tsv``)."""
     for chunk in _chunks(ids, 500):
         marks = ", ".join([database.param] * len(chunk))
-        database.execute_sql(f"DELETE FROM {table} WHERE {key} IN ({marks})", chunk)
+        if is_sqlite():
+            database.execute_sql(f"DELETE FROM {ix.fts} WHERE rowid IN ({marks})", chunk)
+        else:
+            database.execute_sql(f'UPDATE "{ix.table}" SET tsv = NULL WHERE id IN ({marks}) AND tsv IS NOT NULL', chunk)
 
 
-def rebuild(batch_size: int = 5000) -> int:
-    """Re-index every complaint from scratch; return how many were indexed."""
+def remove_complaints(ids: Iterable[int]) -> None:
+    """Drop the index entries of these complaints (before deleting them)."""
+    _remove(COMPLAINTS, ids)
+
+
+def remove_ratings(ids: Iterable[int]) -> None:
+    """Drop the index entries of these ratings (before deleting them)."""
+    _remove(RATINGS, ids)
+
+
+def rebuild(batch_size: int = 5000, ix: Index = COMPLAINTS) -> int:
+    """Re-index every record of kind ``ix`` from scratch; return how many were indexed.
+
+    On PostgreSQL the GIN index is dropped first and built once at the end.
+    """
     count = 0
     with write_transaction():
         if is_sqlite():
-            database.execute_sql("DROP TABLE IF EXISTS complaint_fts")
+            database.execute_sql(f"DROP TABLE IF EXISTS {ix.fts}")
             create_schema()
         else:
             create_schema()
             database.execute_sql("SET LOCAL maintenance_work_mem = '256MB'")  # for the GIN build
-            database.execute_sql("TRUNCATE complaint_search")
-            database.execute_sql("DROP INDEX IF EXISTS complaint_search_tsv")
-        fields = (Complaint.id, Complaint.title, Complaint.content, Complaint.reply_text)
-        query = Complaint.select(*fields).order_by(Complaint.id).limit(batch_size).tuples()
+            database.execute_sql(f"DROP INDEX IF EXISTS {ix.gin}")
+        fields = [getattr(ix.model, f) for f in ix.fields]
+        key = ix.model._meta.primary_key
+        query = ix.model.select(key, *fields).order_by(key).limit(batch_size).tuples()
         last = 0
-        while rows := list(query.where(Complaint.id > last)):
-            index_complaints(rows)
+        while rows := list(query.where(key > last)):
+            index_records(ix, rows, fresh=is_sqlite())  # the SQLite table starts empty
             count += len(rows)
             last = rows[-1][0]
         if is_sqlite():
-            database.execute_sql("INSERT INTO complaint_fts (complaint_fts) VALUES ('optimize')")
+            database.execute_sql(f"INSERT INTO {ix.fts} ({ix.fts}) VALUES ('optimize')")
         else:
             create_schema()  # builds the GIN index in one pass
-    logger.info("search index rebuilt: %d complaints", count)
+    logger.info("search index rebuilt: %d %s records", count, ix.table)
     return count
 
 
@@ -248,17 +325,27 @@ def _match_expression(phrases: list[list[str]]) -> str:
     return " & ".join("(" + " <-> ".join(f"'{t}'" for t in p) + ")" for p in unique)
 
 
-def matching_ids(query: str) -> pw.NodeList | None:
-    """The ids the index matches, for ``Complaint.id.in_(matching_ids(q))``.
+def _tsv_match(phrases: list[list[str]], ix: Index) -> pw.Expression:
+    """PostgreSQL: ``<table>.tsv @@ '<query>'::tsquery`` on the record's own row."""
+    expression = pw.Cast(pw.Value(_match_expression(phrases)), "tsquery")
+    return pw.Expression(pw.Column(ix.model, "tsv"), "@@", expression)
+
+
+def matching_ids(query: str, ix: Index = COMPLAINTS) -> pw.Node | None:
+    """The ids the index matches, for ``Model.id.in_(matching_ids(q))``.
 
     None when the query has only lone CJK characters, which the index cannot
     answer (:func:`search_condition` handles every query).
     """
     plan = _plan(query)
-    return _subquery(plan.phrases) if plan.phrases else None
+    if not plan.phrases:
+        return None
+    if is_sqlite():
+        return _subquery(plan.phrases, ix)
+    return ix.model.select(ix.model._meta.primary_key).where(_tsv_match(plan.phrases, ix))
 
 
-def matching_among(query: str, ids: list[int]) -> set[int] | None:
+def matching_among(query: str, ids: list[int], ix: Index = COMPLAINTS) -> set[int] | None:
     """Which of ``ids`` match ``query``, asked of the index alone.
 
     Costs what the ids cost, not what the query matches overall, so a
@@ -275,23 +362,54 @@ def matching_among(query: str, ids: list[int]) -> set[int] | None:
         return set()
     expression = _match_expression(plan.phrases)
     if not is_sqlite():
-        sql = "SELECT complaint_id FROM complaint_search WHERE tsv @@ %s::tsquery AND complaint_id = ANY(%s)"
+        sql = f'SELECT id FROM "{ix.table}" WHERE tsv @@ %s::tsquery AND id = ANY(%s)'
         return {i for (i,) in database.execute_sql(sql, (expression, list(ids))).fetchall()}
     low, high = min(ids), max(ids)
     if high - low < DENSE_SPAN * len(ids):  # a range read; '+rowid' keeps the ids a filter
         sql = (
-            "SELECT rowid FROM complaint_fts WHERE complaint_fts MATCH ? AND rowid BETWEEN ? AND ?"
+            f"SELECT rowid FROM {ix.fts} WHERE {ix.fts} MATCH ? AND rowid BETWEEN ? AND ?"
             " AND +rowid IN (SELECT value FROM json_each(?))"
         )
         params: tuple[object, ...] = (expression, low, high, json.dumps(ids))
     else:  # one look-up per id
-        sql = "SELECT rowid FROM complaint_fts WHERE complaint_fts MATCH ? AND rowid IN (SELECT value FROM json_each(?))"
+        sql = f"SELECT rowid FROM {ix.fts} WHERE {ix.fts} MATCH ? AND rowid IN (SELECT value FROM json_each(?))"
         params = (expression, json.dumps(ids))
     return {i for (i,) in database.execute_sql(sql, params).fetchall()}
 
 
-def count_matching(query: str) -> int | None:
-    """How many complaints match ``query``, counted in the index alone.
+def first_matches(ordered: pw.ModelSelect, query: str, offset: int, limit: int,
+                  ix: Index = COMPLAINTS) -> list[int] | None:
+    """The ids of one page of ``query``'s matches, in the order of ``ordered``.
+
+    ``ordered`` selects the ids that the other filters select, in the page's
+    order (newest first), without the keyword.  Take its first ``WINDOW``
+    ids, ask the index which of them match (:func:`matching_among`), and stop
+    once the page is full or the filters have no more rows: those are then
+    exactly the page.  Otherwise look 8× further, unless at this density
+    8× would not fill the page either.  A common word (most searches) fills
+    the page from the first few hundred rows, where the plain query gathers
+    and sorts every match first.  None when the index alone cannot answer
+    (lone characters) or the matches are sparse among the filtered rows: the
+    plain query then takes over (``search_condition(…, sparse=True)``).
+    """
+    need, size = offset + limit, WINDOW
+    while size <= MAX_WINDOW:
+        window = [i for (i,) in ordered.limit(size).tuples()]
+        hits = matching_among(query, window, ix)
+        if hits is None:
+            return None
+        found = [i for i in window if i in hits]
+        if len(found) >= need or len(window) < size:
+            return found[offset:need]
+        if 8 * len(found) < need:  # too sparse: asking 8× as many ids would cost more than the plain query
+            return None
+        size *= 8
+    return None
+
+
+def count_matching(query: str, ix: Index = COMPLAINTS, cap: int | None = None) -> int | None:
+    """How many records match ``query``, counted in the index alone (at most ``cap + 1``
+    when a cap is given).
 
     None when the query has a lone CJK character (see :func:`matching_among`).
     """
@@ -299,50 +417,64 @@ def count_matching(query: str) -> int | None:
     if plan.substrings or not plan.phrases:
         return None
     if is_sqlite():
-        sql = "SELECT count(*) FROM complaint_fts WHERE complaint_fts MATCH ?"
+        inner = f"SELECT 1 FROM {ix.fts} WHERE {ix.fts} MATCH ?"
     else:
-        sql = "SELECT count(*) FROM complaint_search WHERE tsv @@ %s::tsquery"
-    return int(database.execute_sql(sql, (_match_expression(plan.phrases),)).fetchone()[0])
+        inner = f'SELECT 1 FROM "{ix.table}" WHERE tsv @@ %s::tsquery'
+    params: tuple[object, ...] = (_match_expression(plan.phrases),)
+    if cap is not None:
+        inner += f" LIMIT {database.param}"
+        params += (cap + 1,)
+    return int(database.execute_sql(f"SELECT count(*) FROM ({inner}) AS m", params).fetchone()[0])
 
 
-def _subquery(phrases: list[list[str]]) -> pw.NodeList:
-    expression = pw.Value(_match_expression(phrases))
-    if is_sqlite():
-        head = pw.SQL("SELECT rowid FROM complaint_fts WHERE complaint_fts MATCH")
-        return pw.NodeList((head, expression), parens=True)
-    head = pw.SQL("SELECT complaint_id FROM complaint_search WHERE tsv @@")
-    return pw.NodeList((head, pw.Cast(expression, "tsquery")), parens=True)
+def _subquery(phrases: list[list[str]], ix: Index) -> pw.NodeList:
+    """SQLite: ``(SELECT rowid FROM <fts> WHERE <fts> MATCH '<query>')``."""
+    head = pw.SQL(f"SELECT rowid FROM {ix.fts} WHERE {ix.fts} MATCH")
+    return pw.NodeList((head, pw.Value(_match_expression(phrases))), parens=True)
 
 
-def _id_condition(phrases: list[list[str]]) -> pw.Expression:
-    """``id IN (matches)``, shaped for SQLite's planner, which cannot tell how
-    many rows an FTS query yields.  Few: start from them, by id.  Many: ``+id``
-    keeps the planner on another index (unit, received_at), probing the ids,
-    so a first page newest-first stops early.  PostgreSQL estimates itself.
+def _id_condition(phrases: list[list[str]], ix: Index, sparse: bool = False) -> pw.Expression:
+    """The index part of the condition.
+
+    SQLite: ``id IN (matches)``, shaped for a planner that cannot tell how
+    many rows an FTS query yields.  Few: start from them, by id.  Many:
+    ``+id`` keeps the planner on another index (unit, received_at), probing
+    the ids, so a first page newest-first stops early.  PostgreSQL:
+    ``tsv @@ query`` on the row itself, so the planner can AND the GIN index
+    with the other filters' indexes (a bitmap AND) before it reads a row.
+
+    ``sparse``: the caller found the matches sparse among its newest rows
+    (:func:`first_matches` gave up), so walking those rows would read most
+    of them; start from the matches unless there are more than
+    ``SPARSE_FEW_MATCHES``.
     """
-    subquery = _subquery(phrases)
-    if is_sqlite():
-        found = database.execute_sql(
-            "SELECT count(*) FROM (SELECT rowid FROM complaint_fts WHERE complaint_fts MATCH ? LIMIT ?)",
-            (_match_expression(phrases), FEW_MATCHES + 1),
-        ).fetchone()[0]
-        if found > FEW_MATCHES:
-            return pw.NodeList((pw.SQL("+"), Complaint.id), glue="").in_(subquery)
-    return Complaint.id.in_(subquery)
+    if not is_sqlite():
+        return _tsv_match(phrases, ix)
+    key = ix.model._meta.primary_key
+    subquery = _subquery(phrases, ix)
+    few = SPARSE_FEW_MATCHES if sparse else FEW_MATCHES
+    found = database.execute_sql(
+        f"SELECT count(*) FROM (SELECT rowid FROM {ix.fts} WHERE {ix.fts} MATCH ? LIMIT ?)",
+        (_match_expression(phrases), few + 1),
+    ).fetchone()[0]
+    if found > few:
+        return pw.NodeList((pw.SQL("+"), key), glue="").in_(subquery)
+    return key.in_(subquery)
 
 
-def search_condition(query: str) -> pw.Expression:
-    """The WHERE condition for complaints matching every term of ``query``.
+def search_condition(query: str, ix: Index = COMPLAINTS, sparse: bool = False) -> pw.Expression:
+    """The WHERE condition for records of kind ``ix`` matching every term of ``query``.
 
     Terms are separated by spaces or punctuation; a term of two or more CJK
     characters is looked up in the index, a lone character by substring.
+    ``sparse``: see :func:`_id_condition`.
     """
     plan = _plan(query)
     condition: pw.Expression | None = None
     if plan.phrases:
-        condition = _id_condition(plan.phrases)
+        condition = _id_condition(plan.phrases, ix, sparse)
+    fields = [getattr(ix.model, f) for f in ix.fields]
     for text in dict.fromkeys(plan.substrings):
-        fields = (Complaint.title, Complaint.content, Complaint.reply_text)
         found = reduce(operator.or_, (f.contains(text) for f in fields))
         condition = found if condition is None else condition & found
     assert condition is not None  # _plan raises when there is nothing to search

@@ -1,6 +1,6 @@
 """The bench at about 1 % of the city (10,000 complaints), as a CI tripwire.
 
-Every suite of ``python -m bench`` (records, report, imports, rules) runs on
+Every suite of ``python -m bench`` (records, ratings, report, imports, rules) runs on
 a generated office in a temporary database, each figure beside its raw
 baseline measured in the same run on the same rows.  The test fails only
 when a figure's ratio (supervise ÷ baseline) exceeds ``REGRESSION_FACTOR``
@@ -21,7 +21,7 @@ import pytest
 from bench import Context, imports, rules
 from bench.__main__ import SUITES, main
 from bench.generate import Spec, build
-from bench.report import REGRESSION_FACTOR, table
+from bench.report import regressions
 from supervise.db import close_database, open_database
 
 pytestmark = pytest.mark.storage
@@ -36,6 +36,7 @@ KEYS = {
         "records.register",
         "records.list.page",
     },
+    "ratings": {"ratings.list.page", "ratings.search.page", "ratings.search.count", "ratings.list.deep"},
     "report": {"report.ledger", "report.ledger.memory", "report.figures", "report.files"},
     "imports": set(imports.BUDGETS),
     "rules": set(rules.BUDGETS),
@@ -58,7 +59,7 @@ def test_every_suite_within_ratio_budgets(db_url: str, bench_cache: Path) -> Non
     assert sum(n for _, n in office.units) == COMPLAINTS
     assert office.ratings == 10 * COMPLAINTS and office.history > 0
     engine = "sqlite" if db_url.startswith("sqlite") else "postgresql"
-    assert list(SUITES) == ["records", "report", "gui", "imports", "rules"]  # rules last: it rewrites
+    assert list(SUITES) == ["records", "ratings", "report", "gui", "imports", "rules"]  # rules last: it rewrites
     open_database(db_url)
     figures = []
     try:
@@ -77,13 +78,9 @@ def test_every_suite_within_ratio_budgets(db_url: str, bench_cache: Path) -> Non
     imported = {f.key: f.detail for f in figures if f.key.startswith("imports.")}
     assert imported["imports.ratings.xlsx"]["rows"] == spec.import_rows["ratings.xlsx"]
     assert imported["imports.hotline.xlsx"]["rows"] == spec.import_rows["hotline.xlsx"]
-    regressed = [f for f in figures if f.regressed]
-    assert not regressed, (
-        f"ratio above {REGRESSION_FACTOR:g}× budget: "
-        + ", ".join(f"{f.key} {f.ratio:.1f}× (budget {f.ratio_budget:g}×)" for f in regressed)
-        + "\n"
-        + table(figures)
-    )
+    searched = next(f for f in figures if f.key == "ratings.search.page").detail["cases"]
+    assert all(rows > 0 for case, (_, rows) in searched.items() if "+" not in case), searched  # every term is found
+    assert not (message := regressions(figures)), message
 
 
 def test_generation_is_deterministic(tmp_path: Path) -> None:
@@ -102,10 +99,16 @@ def test_generation_is_deterministic(tmp_path: Path) -> None:
         "SELECT id, number, receipt_code, unit_id, matter_id, status, content, received_at, due_at"
         " FROM complaint ORDER BY id"
     )
-    ratings = "SELECT unit_id, level, rated_at, status, closed_at FROM rating ORDER BY id"
+    ratings = "SELECT id, unit_id, level, rated_at, status, closed_at, reasons, comment FROM rating ORDER BY id"
     a, b = rows(f"{tmp_path}/a.db", complaints), rows(f"{tmp_path}/b.db", complaints)
     assert a == b and len(a) == 1200 + first.history
-    assert rows(f"{tmp_path}/a.db", ratings) == rows(f"{tmp_path}/b.db", ratings)
+    rated = rows(f"{tmp_path}/a.db", ratings)
+    assert rated == rows(f"{tmp_path}/b.db", ratings)
+    assert [r[0] for r in rated] == list(range(1, len(rated) + 1))
+    assert all(r[6] and r[7] for r in rated if r[2] <= 2)  # every 差评 has reasons and a comment
+    with_text = sum(bool(r[6] or r[7]) for r in rated)
+    assert 0 < with_text < len(rated)
+    assert rows(f"{tmp_path}/a.db", "SELECT COUNT(*) FROM rating_fts")[0][0] == with_text  # indexed
     month = [r for r in a if r[0] <= 1200]
     assert all(r[7].startswith("2026-10") for r in month)
     assert all("2025-10" <= r[7] < "2026-10" for r in a[1200:])  # the twelve months before

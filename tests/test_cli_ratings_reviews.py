@@ -73,6 +73,19 @@ def test_rating_words_misjudged_and_list(cli):
         assert cli("jw", *argv)[0] == 0
 
 
+def test_rating_list_search(cli):
+    for unit, level, comment in (("U01", 1, "排队两个小时，态度差"), ("U02", 5, "服务态度好"), ("U01", 4, "一次办好")):
+        assert cli("jw", "rating", "add", "--unit", unit, "--level", str(level), "--comment", comment, "--json")[0] == 0
+    code, data, _ = cli("jw", "rating", "list", "--search", "态度", "--json")
+    assert code == 0 and data["total"] == 2
+    code, data, _ = cli("jw", "rating", "list", "--search", "态度", "--unit", "U01", "--bad", "--json")
+    assert data["total"] == 1 and data["items"][0]["level"] == 1
+    code, data, _ = cli("lly1", "rating", "list", "--search", "态度", "--json")  # a liaison: their unit only
+    assert data["total"] == 1
+    code, _, err = cli("jw", "rating", "list", "--search", "，。")
+    assert code == 3 and "search" in err and len(err.strip().splitlines()) == 1
+
+
 RATING_ERRORS = [
     ("jw", ["rating", "add", "--unit", "U01", "--level", "7"], 3),
     ("jw", ["rating", "add", "--unit", "U01", "--level", "3", "--channel", "微信"], 3),

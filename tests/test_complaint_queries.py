@@ -17,7 +17,6 @@ import pytest
 from supervise import search
 from supervise.auth import actor_of
 from supervise.models import Complaint, Unit, User, now
-from supervise.services import complaint_queries
 from supervise.services.complaint_queries import ComplaintFilter, ComplaintQueries
 
 from .conftest import make_user
@@ -102,8 +101,8 @@ CASES = [
 @pytest.mark.parametrize("window", [(4, 32), (512, 4096)])  # tiny windows: every branch runs
 @pytest.mark.parametrize("case", CASES, ids=lambda c: "+".join(f"{k}={v}" for k, v in c.items()))
 def test_page_and_total_match_brute_force(office, case, window, monkeypatch) -> None:
-    monkeypatch.setattr(complaint_queries, "WINDOW", window[0])
-    monkeypatch.setattr(complaint_queries, "MAX_WINDOW", window[1])
+    monkeypatch.setattr(search, "WINDOW", window[0])
+    monkeypatch.setattr(search, "MAX_WINDOW", window[1])
     unit_id = Unit.get(Unit.code == case["unit"]).id if "unit" in case else None
     for limit, offset in ((20, 0), (7, 5), (50, 30)):
         f = ComplaintFilter(**case, limit=limit, offset=offset)

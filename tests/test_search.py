@@ -10,7 +10,7 @@ import pytest
 
 from supervise import search
 from supervise.errors import InvalidInput
-from supervise.models import Complaint, Unit
+from supervise.models import Complaint, Rating, Unit
 
 pytestmark = pytest.mark.storage
 
@@ -195,11 +195,13 @@ def test_long_text(index: None) -> None:
     assert found("开头") == {c.id}
 
 
-@pytest.mark.parametrize("few_matches", [0, 5000])  # both shapes of the SQLite condition
-def test_combined_with_filters(
-    index: None, few_matches: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(search, "FEW_MATCHES", few_matches)
+@pytest.fixture(params=[0, 5000], ids=["many", "few"])
+def both_shapes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both shapes of the SQLite condition: ``+id IN`` (many matches) and ``id IN`` (few)."""
+    monkeypatch.setattr(search, "FEW_MATCHES", request.param)
+
+
+def test_combined_with_filters(index: None, both_shapes: None) -> None:
     east = Unit.create(code="E01", name="东区人社局")
     west = Unit.create(code="W01", name="西区人社局")
     ours = [
@@ -309,3 +311,56 @@ def test_tokens_match_reference() -> None:
     for _ in range(3000):
         text = "".join(rng.choices(pool, k=rng.randint(0, 12)))
         assert search.tokens(text) == _reference_tokens(text), repr(text)
+
+
+# -- ratings 好差评: comment, reasons and window -------------------------------------------
+
+
+def rate(unit: Unit, comment: str = "", reasons: str = "", window: str = "", level: int = 5,
+         indexed: bool = True) -> Rating:
+    r = Rating.create(unit=unit, level=level, bad=level <= 2, comment=comment, reasons=reasons, window=window,
+                      rated_at=START + dt.timedelta(minutes=next(_numbers)))
+    if indexed:
+        search.index_ratings([(r.id, r.comment, r.reasons, r.window)])
+    return r
+
+
+def rated(query: str) -> set[int]:
+    condition = search.search_condition(query, search.RATINGS)
+    return {r.id for r in Rating.select(Rating.id).where(condition)}
+
+
+def test_ratings_two_character_terms_in_each_field(index: None, both_shapes: None) -> None:
+    unit = Unit.create(code="R01", name="市政务服务中心")
+    a = rate(unit, comment="排队两个小时，态度也差", reasons="等候时间长", level=1)
+    b = rate(unit, comment="服务态度好", window="3号窗口")
+    c = rate(unit, reasons="一次办好", window="12号窗口")
+    complaint = add("排队太久")  # a complaint is not a rating
+    assert rated("排队") == {a.id} and found("排队") == {complaint.id}
+    assert rated("态度") == {a.id, b.id}
+    assert rated("等候") == {a.id}  # reasons only
+    assert rated("窗口") == {b.id, c.id}  # window only
+    assert rated("3号") == {b.id}  # a digit beside a lone character: substring
+    assert rated("态度 排队") == {a.id}
+    assert rated("小时态度") == set()  # a comma lies between them
+    assert rated("窗") == {b.id, c.id}
+    assert search.count_matching("态度", search.RATINGS) == 2
+    assert search.count_matching("态度", search.RATINGS, cap=0) == 1  # at most cap + 1
+    assert search.matching_among("态度", [a.id, c.id], search.RATINGS) == {a.id}
+
+
+def test_ratings_reindex_remove_and_rebuild(index: None) -> None:
+    unit = Unit.create(code="R02", name="区行政服务中心")
+    a = rate(unit, comment="材料准备不清楚")
+    b = rate(unit, comment="材料一次告知", indexed=False)
+    assert rated("材料") == {a.id}
+    assert search.rebuild(ix=search.RATINGS) == 2
+    assert rated("材料") == {a.id, b.id}
+    a.comment = "办理很快"
+    a.save()
+    search.index_ratings([(a.id, a.comment, a.reasons, a.window)])
+    assert rated("材料") == {b.id} and rated("很快") == {a.id}
+    search.remove_ratings([b.id])
+    assert rated("材料") == set()
+    assert rated("很快") == {a.id}  # the complaints' index is another one
+    assert found("很快") == set()

@@ -104,6 +104,7 @@ def cmd_rating_list(args: argparse.Namespace, app: App) -> int:
         unit=args.unit, status=args.status, bad_only=args.bad,
         date_from=parse_date(args.date_from) if args.date_from else None,
         date_to=parse_date(args.date_to) if args.date_to else None, limit=args.limit, offset=args.offset,
+        search=args.search,
     )
     lines = [f"共 {data['total']} 条 total"]
     lines += [f"#{i['id']:<6} {i['level_name']:<5} {i['status']:<4} {i['unit'] or '—'}  {i['rated_at']}"
@@ -238,6 +239,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = group.add_parser("list", help="列表 list with filters")
     _list_flags(p)
     p.add_argument("--bad", action="store_true", help="仅差评 bad ratings only")
+    p.add_argument("--search", help="关键词（评价内容、差评原因、窗口） keyword in comment, reasons, window")
     p.set_defaults(run=cmd_rating_list)
 
     for parser in group.choices.values():

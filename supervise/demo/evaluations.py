@@ -9,6 +9,7 @@ import hashlib
 import logging
 from typing import Any
 
+from .. import search
 from ..models import RATING_LEVELS, Finding, ImportBatch, Rating, Review, SurveyResult
 from ..workdays import END_OF_DAY
 from . import names, words
@@ -26,6 +27,16 @@ _NEW_RATING: dict[str, Any] = {
     ),
 }
 
+
+
+def rating_texts(rng: Any, level: int) -> tuple[str, str]:
+    """(reasons, comment) of a rating of ``level``: every 差评 has both, half the praise a
+    reason and a third a comment."""
+    if level <= 2:
+        return "；".join(rng.sample(words.BAD_REASONS, rng.randint(1, 2))), rng.choice(words.BAD_COMMENTS)
+    reasons = rng.choice(words.GOOD_REASONS) if level >= 4 and rng.random() < 0.5 else ""
+    comment = rng.choice(words.GOOD_COMMENTS) if level >= 4 and rng.random() < 0.35 else ""
+    return reasons, comment
 
 class Evaluations(Complaints):
     """Makes and stores reviews, ratings and surveys; builds on
@@ -206,9 +217,14 @@ class Evaluations(Complaints):
         )
         for i, row in enumerate(imported, 1):
             row.update(batch=batch.id, external_id=f"PJ{month:%Y%m}{i:06d}")
-        for rating_id, row in zip(insert(Rating, columns(rows), ids=True), rows, strict=True):
+        rating_ids = insert(Rating, columns(rows), ids=True)
+        for rating_id, row in zip(rating_ids, rows, strict=True):
             for at, actor, action, status, note in row["_events"]:
                 self._event("rating", rating_id, at, actor, action, status, note)
+        search.index_ratings(
+            ((rid, row["comment"], row["reasons"], row["window"]) for rid, row in zip(rating_ids, rows, strict=True)),
+            fresh=True,
+        )
         self.counts["ratings"] += len(rows)
 
     def _rating(self, u: DemoUnit, days: list[dt.date], workdays: list[dt.date]) -> dict[str, Any]:
@@ -226,12 +242,7 @@ class Evaluations(Complaints):
         staff = self._pick_staff(u, 0.75 if channel == "窗口" else 0.3)
         matter = self._pick_matter(u, 0.6)
         real = rng.random() < 0.4
-        if bad:
-            reasons = "；".join(rng.sample(words.BAD_REASONS, rng.randint(1, 2)))
-            comment = rng.choice(words.BAD_COMMENTS)
-        else:
-            reasons = rng.choice(words.GOOD_REASONS) if level >= 4 and rng.random() < 0.5 else ""
-            comment = rng.choice(words.GOOD_COMMENTS) if level >= 4 and rng.random() < 0.35 else ""
+        reasons, comment = rating_texts(rng, level)
         row: dict[str, Any] = {
             "unit": u.id,
             "window": f"{rng.randint(1, 12)}号窗口" if u.kind == "窗口" else "",

@@ -14,6 +14,7 @@ The functions run in worker threads (see :mod:`supervise.gui.worker`).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -22,6 +23,7 @@ from typing import Any
 
 import peewee as pw
 
+from .. import search
 from ..auth import Actor
 from ..errors import InvalidInput, NotFound
 from ..models import (
@@ -48,7 +50,7 @@ from ..workdays import END_OF_DAY
 logger = logging.getLogger(__name__)
 
 MAX_PAGE = 500
-#: a text search without an index counts at most this many matches (+1): the pager then says "10,000+"
+#: a rating keyword search counts at most this many matches (+1): the pager then says "10,000+"
 COUNT_CAP = 10_000
 OPEN = "未办结"  # the pseudo-status of the complaint filter: every open status
 
@@ -204,9 +206,16 @@ RATING_SORT = {
 }
 
 
-def rating_query(actor: Actor, f: ListFilter) -> pw.ModelSelect:
+#: what a rating row of the list shows (ratings_mod.summary): a page builds no other column
+RATING_FIELDS = (Rating.id, Rating.unit, Rating.window, Rating.channel, Rating.level, Rating.bad, Rating.status,
+                 Rating.rated_at, Rating.contact_due_at, Rating.rectify_due_at)
+
+
+def rating_query(actor: Actor, f: ListFilter, keyword: bool = True, sparse: bool = False) -> pw.ModelSelect:
+    """The scoped, filtered rating query; ``keyword=False`` leaves the search text out
+    (``sparse``: see :func:`search.search_condition`)."""
     require(actor.role, "rating.read", actor.name)
-    q = Rating.select()
+    q = Rating.select(*RATING_FIELDS)
     if actor.role == LIAISON:  # the scope rule of RatingQueries.list
         q = q.where(Rating.unit == actor.unit_id)
     if f.unit:
@@ -221,18 +230,37 @@ def rating_query(actor: Actor, f: ListFilter) -> pw.ModelSelect:
         q = q.where(Rating.rated_at >= dt.datetime.combine(f.date_from, dt.time()))
     if f.date_to:
         q = q.where(Rating.rated_at < dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time()))
-    if f.search and f.search.strip():
-        text = f.search.strip()
-        q = q.where(Rating.comment.contains(text) | Rating.reasons.contains(text) | Rating.window.contains(text))
+    if keyword and f.search and f.search.strip():  # comment, reasons, window: the bigram index
+        q = q.where(search.search_condition(f.search, search.RATINGS, sparse))
     return q
 
 
 def rating_page(actor: Actor, f: ListFilter, sort: str = "rated_at", desc: bool = True,
                 limit: int = 50, offset: int = 0, count: bool = True) -> dict[str, Any]:
-    q = rating_query(actor, f)
-    cap = COUNT_CAP if f.search and f.search.strip() else None  # a text scan: never count a million rows
+    """One page of ratings.  A keyword's total is counted up to ``COUNT_CAP`` (+1), in the
+    index alone when no other filter applies; its newest-first page tests the newest
+    ratings of the other filters against the index (:func:`search.first_matches`)."""
+    text = (f.search or "").strip()
     order = _order(RATING_SORT.get(sort, Rating.rated_at), desc, Rating.id)
-    total, rows = _page(q, order, limit, offset, count, cap)
+    if not text:
+        total, rows = _page(rating_query(actor, f), order, limit, offset, count)
+    else:
+        ids, newest = None, sort == "rated_at" and desc and 1 <= limit <= MAX_PAGE and offset >= 0
+        if newest:
+            rest = rating_query(actor, f, keyword=False).select(Rating.id).order_by(*order)
+            ids = search.first_matches(rest, text, offset, limit, search.RATINGS)
+        if ids is None:  # another order, a lone character, or matches sparse among the newest ratings
+            _, rows = _page(rating_query(actor, f, sparse=newest), order, limit, offset, False)
+        else:
+            found = {r.id: r for r in Rating.select(*RATING_FIELDS).where(Rating.id.in_(ids))} if ids else {}
+            rows = [found[i] for i in ids if i in found]
+        total = None
+        if count:
+            plain = ListFilter(search=text) == dataclasses.replace(f, search=text, extra={})
+            if plain and not f.extra.get("bad_only") and actor.role != LIAISON:
+                total = search.count_matching(text, search.RATINGS, COUNT_CAP)
+            if total is None:
+                total = rating_query(actor, f).select(pw.SQL("1")).order_by().limit(COUNT_CAP + 1).count()
     names = _unit_names({r.unit_id for r in rows})
     at = now()
     return {"total": total, "items": [ratings_mod.summary(r, names.get(r.unit_id), at) for r in rows]}

@@ -37,7 +37,6 @@ SUMMARY_FIELDS = (
     Complaint.id, Complaint.number, Complaint.status, Complaint.channel, Complaint.category, Complaint.title,
     Complaint.unit, Complaint.received_at, Complaint.due_at, Complaint.reopen_count,
 )
-WINDOW, MAX_WINDOW = 512, 4096  # newest ids a keyword page looks at first, and at most
 
 
 @dataclass
@@ -187,30 +186,10 @@ class ComplaintQueries(Service):
         return [rows[i] for i in ids if i in rows]
 
     def _newest_matching(self, f: ComplaintFilter) -> builtins.list[int] | None:
-        """The page's ids for a keyword, looking at the newest complaints first.
-
-        Take the newest ``size`` ids that the other filters select, ask the
-        index which of them match (:func:`search.matching_among`), and stop
-        once the page is full or the filters have no more rows: those are then
-        exactly the newest matches.  Otherwise look 8× further back.  A common
-        word (most searches) fills the page from the first few hundred rows,
-        where the plain query gathers and sorts every match first.  None when
-        the index alone cannot answer (lone characters) or the matches are
-        sparse among the filtered rows: the plain query then takes over.
-        """
-        rest = dataclasses.replace(f, search=None)
-        need, size = f.offset + f.limit, WINDOW
-        while size <= MAX_WINDOW:
-            query = self.query(rest).select(Complaint.id).order_by(*NEWEST).limit(size)
-            window = [i for (i,) in query.tuples()]
-            hits = search.matching_among(f.search or "", window)
-            if hits is None:
-                return None
-            found = [i for i in window if i in hits]
-            if len(found) >= need or len(window) < size:
-                return found[f.offset : need]
-            size *= 8
-        return None
+        """The page's ids for a keyword, looking at the newest complaints first
+        (:func:`search.first_matches`); None when the plain query must answer."""
+        rest = self.query(dataclasses.replace(f, search=None)).select(Complaint.id).order_by(*NEWEST)
+        return search.first_matches(rest, f.search or "", f.offset, f.limit)
 
 
 def track(code: str) -> dict[str, Any]:

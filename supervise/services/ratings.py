@@ -187,6 +187,9 @@ class RatingService(Service):
             if bad:
                 note += f"，差评，{contact_due:%Y-%m-%d} 前核实联系"
             self._event(r, "评价", rated, note)
+            from .. import search
+
+            search.index_ratings([(r.id, r.comment, r.reasons, r.window)], fresh=True)
             return r
 
     # -- the 差评 loop ----------------------------------------------------------------
@@ -289,7 +292,9 @@ class RatingQueries(Service):
 
     def list(self, unit: str | None = None, status: str | None = None, bad_only: bool = False,
              date_from: dt.date | None = None, date_to: dt.date | None = None,
-             limit: int = 20, offset: int = 0) -> dict[str, Any]:
+             limit: int = 20, offset: int = 0, search: str | None = None) -> dict[str, Any]:
+        """Ratings newest first; ``search`` finds words of the comment, reasons and window
+        (the bigram index of :mod:`supervise.search`, as for complaints)."""
         self.require("rating.read")
         if not 1 <= limit <= MAX_PAGE or offset < 0:
             raise InvalidInput(f"每页条数应在 1–{MAX_PAGE} 之间", f"--limit must be 1–{MAX_PAGE}")
@@ -309,6 +314,10 @@ class RatingQueries(Service):
             q = q.where(Rating.rated_at >= dt.datetime.combine(date_from, dt.time()))
         if date_to:
             q = q.where(Rating.rated_at < dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time()))
+        if search and search.strip():
+            from .. import search as keyword
+
+            q = q.where(keyword.search_condition(search, keyword.RATINGS))
         total = q.count()
         page = list(q.order_by(Rating.rated_at.desc(), Rating.id.desc()).limit(limit).offset(offset))
         ids = {r.unit_id for r in page}

@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from supervise import search
 from supervise.auth import actor_of
 from supervise.gui.records import ComplaintWindow
 from supervise.gui.records_more import RatingWindow
@@ -178,9 +179,35 @@ def test_a_search_that_fits_on_one_page_is_not_counted_again(login):
     view.query = watched
     r = Rating.select().first()
     Rating.update(comment="独一无二的评价内容").where(Rating.id == r.id).execute()
+    search.index_ratings([(r.id, "独一无二的评价内容", r.reasons, r.window)])  # the services keep the index
     view.search_var.set("独一无二")
     view.refresh()
     settle(app)
     assert [item["id"] for item in view.items] == [r.id] and view.total == 1
     assert counts == [False]  # one read of the page, no second scan to count
     assert view.page_label.cget("text") == "第 1/1 页，共 1 条"
+
+
+def test_rating_keyword_search_with_filters(login, shown):
+    """A two-character word of the comments (the ratings' bigram index) with the 仅差评 and unit filters."""
+    app = login("jiwei01")
+    view = app.main.show_view("ratings")
+    settle(app)
+    bad = Rating.select().where(Rating.bad == True).order_by(Rating.rated_at.desc(), Rating.id.desc()).first()  # noqa: E712
+    unit = Unit.get_by_id(bad.unit_id)
+    word = "等候"
+    Rating.update(reasons="等候时间长").where(Rating.id == bad.id).execute()
+    search.index_ratings([(bad.id, bad.comment, "等候时间长", bad.window)])
+    expected = [r.id for r in Rating.select(Rating.id).where(
+        (Rating.comment.contains(word) | Rating.reasons.contains(word) | Rating.window.contains(word))
+        & (Rating.bad == True) & (Rating.unit == unit.id)  # noqa: E712
+    ).order_by(Rating.rated_at.desc(), Rating.id.desc())]
+    assert bad.id in expected
+    view.bad_var.set(True)
+    view.set_unit(unit.code)
+    view.search_var.set(word)
+    view.refresh()
+    settle(app)
+    assert [item["id"] for item in view.items] == expected[: view.page_size]
+    assert view.total == len(expected) and all(item["bad"] for item in view.items)
+

@@ -154,3 +154,26 @@ def test_escalation_record_and_links(office):
         queries.escalation_record(office["liaison"], e.id)
     links = queries.record_links([("unit", Unit.get(Unit.code == "U02").id), ("ranking", "2026-09")])
     assert [(link["kind"], link["open"]) for link in links] == [("单位", None), ("月度排名", None)]
+
+
+def test_rating_keyword_search_with_filters(office):
+    """Two-character words of comment, reasons and window (the bigram index), with filters."""
+    staff, liaison = office["staff"], office["liaison"]
+    ratings = RatingService(staff)
+    a = ratings.add("U01", 1, comment="排队两个小时，态度差", reasons="等候时间长")
+    b = ratings.add("U02", 5, comment="服务态度好", window="3号窗口")
+    c = ratings.add("U01", 4, reasons="一次办好", window="12号窗口")
+
+    def ids(**kw):
+        return [r["id"] for r in queries.rating_page(staff, ListFilter(**kw))["items"]]
+
+    assert ids(search="态度") == [b.id, a.id]  # newest first
+    assert ids(search="等候") == [a.id] and ids(search="窗口") == [c.id, b.id]
+    assert ids(search="态度", unit="U01") == [a.id]
+    assert ids(search="态度", status="待处理") == [a.id]
+    assert ids(search="窗口", extra={"bad_only": True}) == []
+    assert ids(search="态度 排队") == [a.id]
+    assert ids(search="号窗") == [c.id, b.id]
+    page = queries.rating_page(liaison, ListFilter(search="态度"))
+    assert [r["id"] for r in page["items"]] == [a.id] and page["total"] == 1  # a liaison: their unit only
+    assert queries.rating_page(staff, ListFilter(search="态度", unit="U02"))["total"] == 1
