@@ -152,12 +152,13 @@ def _generate(spec: Spec, engine: str, pg_url: str) -> None:
 def measure(spec: Spec, args: argparse.Namespace) -> tuple[dict[str, Any], list[Figure]]:
     """Build or reuse ``spec``'s office, run the chosen suites on a fresh copy."""
     started = time.perf_counter()
+    failures: tuple[type[Exception], ...] = (OSError, ImportError, *_database_errors())
     try:
         if cached(spec, args.engine, args.pg_url) is None:
             _generate(spec, args.engine, args.pg_url)
         office = ensure(spec, args.engine, args.pg_url)
         url = work_copy(spec, args.engine, args.pg_url)
-    except (OSError, ImportError, *_database_errors()) as exc:  # no server, no driver, no disk
+    except failures as exc:  # no server, no driver, no disk
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(
             f"无法准备测试库：{first}", f"cannot prepare the bench database: {first}"

@@ -28,7 +28,7 @@ import datetime as dt
 import itertools
 import logging
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +109,7 @@ class _Office:
         return self.start + dt.timedelta(days=day, hours=hour, seconds=self.rng.randrange(3600))
 
 
-def _pick(rng: random.Random, weights: dict[Any, float]) -> Any:
+def _pick(rng: random.Random, weights: Mapping[Any, float]) -> Any:
     return rng.choices(list(weights), list(weights.values()))[0]
 
 

@@ -441,7 +441,14 @@ class _Complaints:
             status, end_reason = "已并单", f"并入 TS{self.month.replace('-', '')}{seq:05d}"
         elif r > done:
             status = rng.choices(("登记", "已交办", "已反馈", "已回访"), (10, 55, 25, 10))[0]
-        assigned = due = replied = reply = visited = result = resolved = closed = None
+        assigned: dt.datetime | None = None
+        due: dt.datetime | None = None
+        replied: dt.datetime | None = None
+        visited: dt.datetime | None = None
+        closed: dt.datetime | None = None
+        reply: str | None = None
+        result: str | None = None
+        resolved: bool | None = None
         reopen = 0
         if status not in ("登记", "不予受理"):
             assigned = min(self.as_of, received + dt.timedelta(minutes=rng.randint(10, 240)))
@@ -449,16 +456,18 @@ class _Complaints:
         if status == "已并单":
             closed = assigned
         if status in ("已反馈", "已回访", "已办结"):
-            span = max(600, int((due - assigned).total_seconds()))  # type: ignore[operator]
+            assert assigned is not None and due is not None  # every answered complaint was assigned
+            span = max(600, int((due - assigned).total_seconds()))
             late = rng.random() < 0.08  # replied after the due time
             replied = assigned + dt.timedelta(
                 seconds=span + rng.randrange(span) if late else rng.randrange(span)
-            )  # type: ignore[operator]
+            )
             reply = rng.choice(w.REPLIES).format(**fill)
             if replied > self.as_of:  # not yet replied as of the snapshot: still with the unit
                 status, replied, reply = "已交办", None, None
         if status in ("已回访", "已办结") and not anonymous and category not in ("咨询", "表扬"):
-            visited = replied + dt.timedelta(hours=rng.randint(4, 72))  # type: ignore[operator]
+            assert replied is not None  # 已回访 and 已办结 were replied
+            visited = replied + dt.timedelta(hours=rng.randint(4, 72))
             if visited > self.as_of:
                 status, visited = "已反馈", None
             else:
@@ -467,7 +476,9 @@ class _Complaints:
                 if not resolved:  # 重办: back with the unit, as ComplaintService.visit() does
                     status, reopen, replied = "已交办", 1, None
         if status == "已办结":
-            closed = (visited or replied) + dt.timedelta(hours=rng.randint(1, 24))  # type: ignore[operator]
+            ended = visited or replied
+            assert ended is not None
+            closed = ended + dt.timedelta(hours=rng.randint(1, 24))
             if closed > self.as_of:
                 status, closed = ("已回访" if visited else "已反馈"), None
         if status == "不予受理":

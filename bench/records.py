@@ -27,6 +27,7 @@ import statistics
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from supervise.auth import Actor
@@ -377,8 +378,8 @@ def register_figure(ctx: Context, raw: Any) -> Figure:
     orm, bare = [], []
     for i in range(-5, ctx.registrations):  # the first five warm up
         fields = _registration(rng, ctx, i)
-        t_orm = timed(lambda fields=fields: service.register(**fields))
-        t_raw = timed(lambda i=i, fields=fields: raw_insert(i + 5, fields))
+        t_orm = timed(partial(service.register, **fields))
+        t_raw = timed(partial(raw_insert, i + 5, fields))
         if i >= 0:
             orm.append(t_orm)
             bare.append(t_raw)
