@@ -28,6 +28,7 @@ from ..db import database
 from ..errors import InvalidInput
 from ..extension import RuleSpec
 from ..models import FAILURE_KINDS, AccountabilityCase, Staff, Unit
+from ..report.summary import marked_once
 from .context import CaseProposal, RuleContext
 from .engine import (
     RuleEngine,
@@ -96,8 +97,8 @@ def _source(answer: Any) -> tuple[pw.Node, Any]:
 
     A SELECT is used as it is (a CTE); a list goes into the scratch table first.
     """
-    if is_query(answer):  # materialised in key order, so that the key look-ups below go in index order
-        flagged = answer.order_by(pw.SQL("1")).cte("rule_proposed", columns=_PROPOSAL_COLUMNS, materialized=True)
+    if is_query(answer):  # read once, sorted once (by key, for the insert): no materialised copy
+        flagged = answer.cte("rule_proposed", columns=_PROPOSAL_COLUMNS)
         return flagged, flagged.c
     if not isinstance(answer, list | tuple):
         raise TypeError(f"returned {type(answer).__name__}, expected a SELECT query or a list of CaseProposal")
@@ -131,7 +132,8 @@ def propose_rule(rule: RuleSpec, ctx: RuleContext) -> tuple[int, int]:
     fresh = query.where(~pw.fn.EXISTS(existing.select(pw.SQL("1")).where(existing.evidence_key == key))).order_by(c.key)
     before = case.select(pw.fn.MAX(case.id)).scalar() or 0
     try:
-        with database.atomic():
+        # an undecided proposal counts in no month of the report: no change mark for its rows
+        with database.atomic(), marked_once("accountability_case"):
             count = case.insert_from(fresh, [case.rule, case.target_kind, case.unit, case.staff, case.failure_kind,
                                              case.evidence, case.evidence_key, case.reason, case.proposed_at,
                                              case.status, case.version]).as_rowcount().execute()

@@ -40,6 +40,7 @@ from ..errors import InvalidInput
 from ..extension import RuleSpec
 from ..models import ESCALATION_LEVELS, AccountabilityCase, Escalation
 from ..registry import get_registry
+from ..report.summary import marked_once
 from ..workdays import WorkCalendar
 from . import targets
 from .context import EscalationHit, RuleContext, level_rank
@@ -258,7 +259,7 @@ def merge(name: str, as_of: dt.datetime, room: int | None) -> Merged:
         new_rows = (_D.select(pw.Value(name), _D.target_kind, _D.target_id, _D.level, _D.reason,
                               pw.Value(as_of), pw.Value(as_of), pw.Value("open"), pw.Value(1))
                     .where(_D.action == "new"))
-        _insert(new_rows)
+        _insert(new_rows, as_of)
     resolved = 0
     if open_current > flagged_open:  # some open record's target is no longer flagged
         match = (_C.target_kind == e.target_kind) & (_C.target_id == e.target_id)
@@ -270,11 +271,17 @@ def merge(name: str, as_of: dt.datetime, room: int | None) -> Merged:
     return Merged(counts, listed, int(resolved), open_all + int(opened) - int(resolved))
 
 
-def _insert(rows: pw.SelectBase) -> None:
-    """``INSERT … SELECT`` new escalation records: (rule, kind, id, level, reason, as_of, as_of, 'open', 1)."""
+def _insert(rows: pw.SelectBase, as_of: dt.datetime) -> None:
+    """``INSERT … SELECT`` new escalation records: (rule, kind, id, level, reason, as_of, as_of, 'open', 1).
+
+    The report's change mark for the rows (their ``raised_at`` month, ``as_of``'s)
+    is written once for the statement, not once per row (:func:`marked_once`).
+    """
     e = Escalation
-    e.insert_from(rows, [e.rule, e.target_kind, e.target_id, e.level, e.reason, e.raised_at, e.updated_at,
-                         e.state, e.version]).as_rowcount().execute()
+    with marked_once("escalation") as months:
+        if e.insert_from(rows, [e.rule, e.target_kind, e.target_id, e.level, e.reason, e.raised_at, e.updated_at,
+                                e.state, e.version]).as_rowcount().execute():
+            months.add(f"{as_of:%Y-%m}")
 
 
 def first_run(name: str, query: pw.SelectBase, as_of: dt.datetime, room: int | None) -> Merged | None:
@@ -297,7 +304,7 @@ def first_run(name: str, query: pw.SelectBase, as_of: dt.datetime, room: int | N
             _insert(flagged.select_from(pw.Value(name), pw.fn.NULLIF(c.target_kind, ""), c.target_id, level,
                                         pw.fn.NULLIF(c.reason, ""), pw.Value(as_of), pw.Value(as_of),
                                         pw.Value("open"), pw.Value(1))
-                    .order_by(c.target_kind, c.target_id))  # index order: appends, not random inserts
+                    .order_by(c.target_kind, c.target_id), as_of)  # index order: appends, not random inserts
     except pw.IntegrityError as exc:
         raise InvalidInput(
             f"督办规则“{name}”的结果无效（未知级别、空的对象类型或理由、重复的对象）",
@@ -363,8 +370,9 @@ class EscalationEngine(RuleEngine):
             EscalationChange.drop_table(safe=True)
             self.audit("escalate", "escalation", None, None, {
                 "as_of": as_of,
-                "rules": {name: {"raised": sum(v["raised"].values()), "resolved": v["resolved"]}
-                          for name, v in result.by_rule.items()},
+                # per rule, how many were raised at each level (the threshold that raised them)
+                "rules": {name: {"raised": sum(v["raised"].values()), "levels": v["raised"],
+                                 "resolved": v["resolved"]} for name, v in result.by_rule.items()},
                 "failures": [f.as_dict() for f in result.failures],
             })
         result.raised = _describe(listed)
