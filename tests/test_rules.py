@@ -14,6 +14,7 @@ import datetime as dt
 import itertools
 import json
 
+import peewee as pw
 import pytest
 from supervise_plugins import escalation_rules
 
@@ -417,3 +418,48 @@ def test_migration_4_adds_the_rule_indexes(db):
     applied = migrations.upgrade()
     assert any(name.startswith("v4 ") for name in applied)
     assert {columns for _, columns in migrations.RULE_INDEXES} <= present()
+
+
+def test_bulk_inserts_mark_the_report_month_once_and_keep_the_trigger(office):
+    """The engine's INSERT … SELECT marks the report's month once for the statement
+    (SQLite: the row trigger is dropped for the statement, then restored); other
+    writers still mark through the trigger; a failed insert leaves the trigger as it was."""
+    from supervise.db import database, is_sqlite
+
+    def marks() -> int:
+        if is_sqlite():
+            row = database.execute_sql("SELECT stamp FROM report_change WHERE month = '2026-10'").fetchone()
+        else:
+            row = database.execute_sql("SELECT COUNT(*) FROM report_change WHERE month = '2026-10'").fetchone()
+        return int(row[0]) if row else 0
+
+    def trigger_present() -> bool:
+        if is_sqlite():
+            sql = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'report_escalation_insert'"
+        else:
+            sql = "SELECT COUNT(*) FROM pg_trigger WHERE tgname = 'report_escalation_insert'"
+        return database.execute_sql(sql).fetchone()[0] == 1
+
+    late = [complaint(end_of("2026-09-30")).id for _ in range(3)]
+    before = marks()
+    run = escalate(office, T("2026-10-05T09:00"), ESCALATION[:1])
+    assert run.raised_total == 3 and trigger_present()
+    assert marks() == before + 1  # one mark for the three rows (one statement on PostgreSQL too)
+    escalate(office, T("2026-10-05T09:00"), ESCALATION[:1])  # nothing inserted: no mark
+    assert marks() == before + 1
+    Escalation.create(rule="手工", target_kind="complaint", target_id=late[0], level="催办", reason="x",
+                      raised_at=T("2026-10-06T09:00"), updated_at=T("2026-10-06T09:00"))
+    assert marks() == before + 2  # another writer: the trigger marks it
+
+    def twice(ctx, **_):
+        return [EscalationHit("complaint", late[1], "预警", "x"), EscalationHit("complaint", late[1], "预警", "y")]
+
+    def dup_query(ctx, **_):  # a SELECT answer naming a target twice fails in the insert itself
+        c = Complaint
+        return c.select(pw.Value("complaint"), pw.Value(late[1]), pw.Value("预警"), pw.Value("x")).where(
+            c.id.in_(late))
+
+    run = escalate(office, T("2026-10-06T10:00"), [_spec("twice", twice), _spec("dup_query", dup_query)])
+    assert [f.rule for f in run.failures] == ["twice", "dup_query"]
+    assert trigger_present() and marks() == before + 2
+    assert not Escalation.select().where(Escalation.rule.in_(("twice", "dup_query"))).exists()
