@@ -113,7 +113,8 @@ def propose_rule(rule: RuleSpec, ctx: RuleContext) -> tuple[int, int]:
     """Insert the rule's proposals whose evidence key is new: ``(id before them, how many)``.
 
     One ``INSERT … SELECT`` in key order (the unique evidence key index is
-    appended to, not written at random).  The proposals are checked as they
+    appended to, not written at random); the keys proposed before are
+    looked up only when the rule has proposed before.  The proposals are checked as they
     are inserted, with no second pass: an unknown failure kind or target
     kind, a staff target without its staff member or an empty key becomes
     NULL and breaks its column's NOT NULL constraint (as does a missing unit); a bad proposal fails
@@ -129,7 +130,11 @@ def propose_rule(rule: RuleSpec, ctx: RuleContext) -> tuple[int, int]:
                pw.Case(None, [(c.failure_kind.in_(FAILURE_KINDS), c.failure_kind)], None), c.evidence,
                pw.fn.NULLIF(key, f"{name}:"), c.reason, pw.Value(as_of), pw.Value("待决定"), pw.Value(1))
     query = source.select_from(*columns) if source is not _K else _K.select(*columns)
-    fresh = query.where(~pw.fn.EXISTS(existing.select(pw.SQL("1")).where(existing.evidence_key == key))).order_by(c.key)
+    if existing.select().where(existing.rule == name).exists():  # keys proposed before are skipped
+        query = query.where(~pw.fn.EXISTS(existing.select(pw.SQL("1")).where(existing.evidence_key == key)))
+    # else the rule's first proposals: no key to skip, and no read of the table being written —
+    # which SQLite answers by copying the whole SELECT aside before inserting
+    fresh = query.order_by(c.key)
     before = case.select(pw.fn.MAX(case.id)).scalar() or 0
     try:
         # an undecided proposal counts in no month of the report: no change mark for its rows
