@@ -420,11 +420,14 @@ def test_migration_4_adds_the_rule_indexes(db):
     assert {columns for _, columns in migrations.RULE_INDEXES} <= present()
 
 
-def test_bulk_inserts_mark_the_report_month_once_and_keep_the_trigger(office):
-    """The engine's INSERT … SELECT marks the report's month once for the statement
-    (SQLite: the row trigger is dropped for the statement, then restored); other
-    writers still mark through the trigger; a failed insert leaves the trigger as it was."""
+def test_bulk_inserts_mark_the_report_month_once_and_keep_the_trigger(office, monkeypatch):
+    """Past its first batch, the engine's INSERT … SELECT marks the report's month once for
+    the statement (SQLite: the row trigger is dropped for the statement, then restored);
+    other writers still mark through the trigger; a failed insert leaves the trigger as it was."""
     from supervise.db import database, is_sqlite
+    from supervise.rules import escalation
+
+    monkeypatch.setattr(escalation, "FIRST_BATCH", 1)
 
     def marks() -> int:
         if is_sqlite():
@@ -440,26 +443,29 @@ def test_bulk_inserts_mark_the_report_month_once_and_keep_the_trigger(office):
             sql = "SELECT COUNT(*) FROM pg_trigger WHERE tgname = 'report_escalation_insert'"
         return database.execute_sql(sql).fetchone()[0] == 1
 
-    late = [complaint(end_of("2026-09-30")).id for _ in range(3)]
+    late = [complaint(end_of("2026-09-30")).id for _ in range(5)]
     before = marks()
     run = escalate(office, T("2026-10-05T09:00"), ESCALATION[:1])
-    assert run.raised_total == 3 and trigger_present()
-    assert marks() == before + 1  # one mark for the three rows (one statement on PostgreSQL too)
+    assert run.raised_total == 5 and trigger_present()
+    assert Escalation.select().where(Escalation.state == "open").count() == 5
+    # SQLite: the first row as any writer, the other four with one mark; PostgreSQL: one statement
+    assert marks() == before + (2 if is_sqlite() else 1)
+    after_run = marks()
     escalate(office, T("2026-10-05T09:00"), ESCALATION[:1])  # nothing inserted: no mark
-    assert marks() == before + 1
+    assert marks() == after_run
     Escalation.create(rule="手工", target_kind="complaint", target_id=late[0], level="催办", reason="x",
                       raised_at=T("2026-10-06T09:00"), updated_at=T("2026-10-06T09:00"))
-    assert marks() == before + 2  # another writer: the trigger marks it
+    assert marks() == after_run + 1  # another writer: the trigger marks it
 
     def twice(ctx, **_):
         return [EscalationHit("complaint", late[1], "预警", "x"), EscalationHit("complaint", late[1], "预警", "y")]
 
-    def dup_query(ctx, **_):  # a SELECT answer naming a target twice fails in the insert itself
+    def dup_query(ctx, **_):  # a SELECT naming a target twice, across the first batch: fails in the insert
         c = Complaint
         return c.select(pw.Value("complaint"), pw.Value(late[1]), pw.Value("预警"), pw.Value("x")).where(
-            c.id.in_(late))
+            c.id.in_(late[:2]))
 
     run = escalate(office, T("2026-10-06T10:00"), [_spec("twice", twice), _spec("dup_query", dup_query)])
     assert [f.rule for f in run.failures] == ["twice", "dup_query"]
-    assert trigger_present() and marks() == before + 2
+    assert trigger_present() and marks() == after_run + 1
     assert not Escalation.select().where(Escalation.rule.in_(("twice", "dup_query"))).exists()

@@ -24,7 +24,7 @@ from typing import Any
 
 import peewee as pw
 
-from ..db import database
+from ..db import database, is_sqlite
 from ..errors import InvalidInput
 from ..extension import RuleSpec
 from ..models import FAILURE_KINDS, AccountabilityCase, Staff, Unit
@@ -46,6 +46,9 @@ from .engine import (
 logger = logging.getLogger(__name__)
 
 TARGET_KINDS = ("unit", "staff")
+#: Inserts of more proposals than this run without the report's row trigger (SQLite; see
+#: :func:`supervise.report.summary.marked_once`).
+FIRST_BATCH = 1000
 
 
 class CaseCandidate(pw.Model):
@@ -130,18 +133,30 @@ def propose_rule(rule: RuleSpec, ctx: RuleContext) -> tuple[int, int]:
                pw.Case(None, [(c.failure_kind.in_(FAILURE_KINDS), c.failure_kind)], None), c.evidence,
                pw.fn.NULLIF(key, f"{name}:"), c.reason, pw.Value(as_of), pw.Value("待决定"), pw.Value(1))
     query = source.select_from(*columns) if source is not _K else _K.select(*columns)
-    if existing.select().where(existing.rule == name).exists():  # keys proposed before are skipped
+    prior = existing.select().where(existing.rule == name).exists()
+    if prior:  # keys proposed before are skipped
         query = query.where(~pw.fn.EXISTS(existing.select(pw.SQL("1")).where(existing.evidence_key == key)))
     # else the rule's first proposals: no key to skip, and no read of the table being written —
     # which SQLite answers by copying the whole SELECT aside before inserting
     fresh = query.order_by(c.key)
+    fields = [case.rule, case.target_kind, case.unit, case.staff, case.failure_kind, case.evidence,
+              case.evidence_key, case.reason, case.proposed_at, case.status, case.version]
+
+    def insert(rows: pw.SelectBase, bulk: bool = False) -> int:
+        if not bulk:
+            return int(case.insert_from(rows, fields).as_rowcount().execute())
+        with marked_once("accountability_case"):  # an undecided proposal marks no month of the report
+            return int(case.insert_from(rows, fields).as_rowcount().execute())
+
     before = case.select(pw.fn.MAX(case.id)).scalar() or 0
     try:
-        # an undecided proposal counts in no month of the report: no change mark for its rows
-        with database.atomic(), marked_once("accountability_case"):
-            count = case.insert_from(fresh, [case.rule, case.target_kind, case.unit, case.staff, case.failure_kind,
-                                             case.evidence, case.evidence_key, case.reason, case.proposed_at,
-                                             case.status, case.version]).as_rowcount().execute()
+        with database.atomic():
+            if not is_sqlite():  # PostgreSQL's triggers run once per statement already
+                count = insert(fresh)
+            else:  # the first batch as any writer; a backlog's rest as one bulk statement
+                count = insert(fresh.limit(FIRST_BATCH))
+                if count == FIRST_BATCH:  # with earlier keys skipped, the first batch now is one of them
+                    count += insert(fresh if prior else fresh.limit(-1).offset(FIRST_BATCH), bulk=True)
     except pw.IntegrityError as exc:
         raise InvalidInput(
             f"问责规则“{name}”的建议无效（对象类型须为 {'/'.join(TARGET_KINDS)}，staff 须有人员；"
@@ -149,7 +164,7 @@ def propose_rule(rule: RuleSpec, ctx: RuleContext) -> tuple[int, int]:
             f"rule {name!r} proposed a bad case: target kind not in {TARGET_KINDS} or staff without a staff "
             f"member, failure kind not in {tuple(FAILURE_KINDS)}, no unit, or an empty key",
         ) from exc
-    return before, int(count)
+    return before, count
 
 
 def _proposal(item: Any) -> tuple[Any, ...]:
