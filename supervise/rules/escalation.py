@@ -43,7 +43,7 @@ from ..registry import get_registry
 from ..report.summary import marked_once
 from ..workdays import WorkCalendar
 from . import targets
-from .context import EscalationHit, RuleContext, level_rank
+from .context import LEVEL_RANK, EscalationHit, RuleContext, level_rank
 from .engine import (
     RuleEngine,
     RuleFailure,
@@ -188,13 +188,20 @@ def unchanged(name: str, query: pw.SelectBase, as_of: dt.datetime) -> int | None
 
     Nothing changes when every open record of the rule (none newer than
     ``as_of``) is matched by a flagged target at its level or below, and
-    every flagged target is so matched.  Two passes and no scratch table:
+    every flagged target is so matched.  An answer of at most
+    :data:`FIRST_BATCH` targets is read whole and compared in Python with the
+    rule's open records (one evaluation: 热点预警's GROUP BY no longer runs
+    twice).  A larger one takes two passes and no scratch table:
     the answer counted (and checked), and the rule's open records — read in
     index order — joined to the answer, which the database materialises
     once (a hash or automatic index) instead of probing the records at
     random.
     """
     flagged = query.cte("rule_flagged", columns=_COLUMNS)
+    few = list(flagged.select_from(flagged.c.target_kind, flagged.c.target_id, flagged.c.level)
+               .limit(FIRST_BATCH + 1).tuples())
+    if len(few) <= FIRST_BATCH:  # a small answer (热点预警's GROUP BY): compared here, evaluated once
+        return _unchanged_few(name, few, as_of)
     total, bad = flagged.select_from(pw.fn.COUNT(pw.SQL("*")),
                                      _count(flagged.c.level.not_in(ESCALATION_LEVELS))).tuples().get()
     if bad:
@@ -207,6 +214,21 @@ def unchanged(name: str, query: pw.SelectBase, as_of: dt.datetime) -> int | None
                      .where((e.rule == name) & (e.state == "open"))
                      .with_cte(flagged).tuples().get())
     return int(rows) if rows == matched == total else None
+
+
+def _unchanged_few(name: str, few: list[tuple[str, int, str]], as_of: dt.datetime) -> int | None:
+    """:func:`unchanged` for an answer of at most :data:`FIRST_BATCH` targets, read whole."""
+    e = Escalation
+    records = {(kind, rid): (level, at) for kind, rid, level, at in
+               e.select(e.target_kind, e.target_id, e.level, e.updated_at)
+               .where((e.rule == name) & (e.state == "open")).limit(FIRST_BATCH + 1).tuples()}
+    if len(records) != len(few) or len({(kind, rid) for kind, rid, _ in few}) != len(few):
+        return None
+    for kind, rid, level in few:
+        found = records.get((kind, rid))
+        if level not in LEVEL_RANK or found is None or found[1] > as_of or LEVEL_RANK[found[0]] < LEVEL_RANK[level]:
+            return None
+    return len(records)
 
 
 @dataclass
