@@ -294,19 +294,3 @@ def test_list_show_and_circular_feed(office):
         with pytest.raises(InvalidInput):
             service.for_circular([not_decided])
 
-
-def test_proposals_past_the_first_batch_are_inserted_once(office, monkeypatch):
-    """Past the first batch the rest of a rule's proposals go in as one bulk statement
-    (SQLite), with the keys proposed before still skipped."""
-    from supervise.rules import accountability
-
-    monkeypatch.setattr(accountability, "FIRST_BATCH", 2)
-    chosen = rules("超期慢作为")
-    first = [complaint(end_of("2026-09-30")).id for _ in range(5)]
-    run = propose(office, T("2026-10-14T00:00"), chosen)
-    assert run.proposed_total == 5 and sorted(i["evidence"][0]["id"] for i in run.proposed) == first
-    later = [complaint(end_of("2026-10-02")).id for _ in range(3)]  # 5 working days past due on the 16th
-    run = propose(office, T("2026-10-19T00:00"), chosen)
-    assert sorted(i["evidence"][0]["id"] for i in run.proposed) == later
-    assert AccountabilityCase.select().count() == 8
-    assert propose(office, T("2026-10-19T00:00"), chosen).proposed_total == 0

@@ -24,11 +24,10 @@ from typing import Any
 
 import peewee as pw
 
-from ..db import database, is_sqlite
+from ..db import database
 from ..errors import InvalidInput
 from ..extension import RuleSpec
 from ..models import FAILURE_KINDS, AccountabilityCase, Staff, Unit
-from ..report.summary import marked_once
 from .context import CaseProposal, RuleContext
 from .engine import (
     RuleEngine,
@@ -46,9 +45,6 @@ from .engine import (
 logger = logging.getLogger(__name__)
 
 TARGET_KINDS = ("unit", "staff")
-#: Inserts of more proposals than this run without the report's row trigger (SQLite; see
-#: :func:`supervise.report.summary.marked_once`).
-FIRST_BATCH = 1000
 
 
 class CaseCandidate(pw.Model):
@@ -139,24 +135,16 @@ def propose_rule(rule: RuleSpec, ctx: RuleContext) -> tuple[int, int]:
     # else the rule's first proposals: no key to skip, and no read of the table being written —
     # which SQLite answers by copying the whole SELECT aside before inserting
     fresh = query.order_by(c.key)
-    fields = [case.rule, case.target_kind, case.unit, case.staff, case.failure_kind, case.evidence,
-              case.evidence_key, case.reason, case.proposed_at, case.status, case.version]
-
-    def insert(rows: pw.SelectBase, bulk: bool = False) -> int:
-        if not bulk:
-            return int(case.insert_from(rows, fields).as_rowcount().execute())
-        with marked_once("accountability_case"):  # an undecided proposal marks no month of the report
-            return int(case.insert_from(rows, fields).as_rowcount().execute())
-
     before = case.select(pw.fn.MAX(case.id)).scalar() or 0
     try:
+        # One statement with the report's row trigger: an undecided proposal marks no month, so
+        # the trigger's cost is small, while a statement-level mark (``marked_once``) past a first
+        # batch cost a second evaluation of the rule's SELECT (a million random row reads here).
         with database.atomic():
-            if not is_sqlite():  # PostgreSQL's triggers run once per statement already
-                count = insert(fresh)
-            else:  # the first batch as any writer; a backlog's rest as one bulk statement
-                count = insert(fresh.limit(FIRST_BATCH))
-                if count == FIRST_BATCH:  # with earlier keys skipped, the first batch now is one of them
-                    count += insert(fresh if prior else fresh.limit(-1).offset(FIRST_BATCH), bulk=True)
+            count = int(case.insert_from(fresh, [case.rule, case.target_kind, case.unit, case.staff,
+                                                 case.failure_kind, case.evidence, case.evidence_key,
+                                                 case.reason, case.proposed_at, case.status, case.version]
+                                         ).as_rowcount().execute())
     except pw.IntegrityError as exc:
         raise InvalidInput(
             f"问责规则“{name}”的建议无效（对象类型须为 {'/'.join(TARGET_KINDS)}，staff 须有人员；"
