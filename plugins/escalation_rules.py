@@ -5,13 +5,14 @@ reason)`` over the records as they stand at ``ctx.as_of``; working days
 enter only as cut-off instants computed by the context.  Thresholds are
 settings ``rules.<rule>.<parameter>`` (defaults below).  "N working days
 past a deadline" means the N-th working day after the deadline's day has
-begun (see ``docs/RULES.md``).
+begun (see ``docs/RULES.md``).  The deadline of an unanswered complaint is
+one escalation whose level rises (期限督办); its thresholds keep the names
+of the rules they were — 临期预警, 超期催办, 超期督办, 挂牌督办 — in the
+settings and in the reason.
 
 | rule | target | level | flags |
 |---|---|---|---|
-| 临期预警 | complaint | 预警 | unanswered, due within ``days`` working days, not yet past due |
-| 超期催办 | complaint | 催办 | unanswered and past due |
-| 超期督办 | complaint | 督办 → 挂牌督办 | unanswered ``days`` (``listed_days``) working days past due |
+| 期限督办 | complaint | 预警 → 催办 → 督办 → 挂牌督办 | unanswered and due within ``临期预警.days`` working days (预警), past due (催办), ``超期督办.days`` working days past due (督办), ``超期督办.listed_days`` (挂牌督办): one record whose level rises |
 | 重办督办 | complaint | 督办 | reopened ``times`` times or more and not closed |
 | 差评整改超期 | rating | 催办 → 督办 | a 属实 差评 not rectified by its due time (``days`` working days past it) |
 | 热点预警 | matter | 预警 | ``count`` or more complaints on the matter within ``days`` days |
@@ -31,9 +32,10 @@ from supervise.rules import RuleContext, complaint_unanswered, day_text, rating_
 
 logger = logging.getLogger(__name__)
 
+#: Settings ``rules.<name>.<parameter>``; the deadline ladder's thresholds keep the
+#: names of the rules they were (``rules.临期预警.days`` …).
 PARAMETERS: dict[str, dict[str, int]] = {
     "临期预警": {"days": 1},
-    "超期催办": {},
     "超期督办": {"days": 3, "listed_days": 5},
     "重办督办": {"times": 2},
     "差评整改超期": {"days": 3},
@@ -41,36 +43,29 @@ PARAMETERS: dict[str, dict[str, int]] = {
 }
 
 
-def due_soon(ctx: RuleContext, **context: object) -> pw.ModelSelect:
-    """临期预警: unanswered complaints whose deadline is not past and falls within
-    ``days`` working days of ``as_of``'s day."""
-    days = ctx.int_param("days")
-    c = Complaint
-    return (c.select(pw.Value("complaint"), c.id, pw.Value("预警"),
-                     text("办理期限 ", day_text(c.due_at), f" 将至（{days} 个工作日内），尚未反馈"))
-            .where(complaint_unanswered(ctx.as_of) & (c.due_at >= ctx.as_of) & (c.due_at <= ctx.due_within(days))))
+#: The deadline ladder's thresholds, each named by the rule it was before the ladder
+#: (issue #5): the level of a deadline escalation says which one raised it.
+THRESHOLDS = {"预警": "临期预警", "催办": "超期催办", "督办": "超期督办", "挂牌督办": "挂牌督办"}
 
 
-def overdue_reminder(ctx: RuleContext, **context: object) -> pw.ModelSelect:
-    """超期催办: unanswered complaints past their deadline."""
-    c = Complaint
-    return (c.select(pw.Value("complaint"), c.id, pw.Value("催办"),
-                     text("已超过办理期限 ", day_text(c.due_at), "，尚未反馈"))
-            .where(complaint_unanswered(ctx.as_of) & (c.due_at < ctx.as_of)))
-
-
-def overdue_supervision(ctx: RuleContext, **context: object) -> pw.ModelSelect:
-    """超期督办: unanswered ``days`` working days past due → 督办; ``listed_days`` → 挂牌督办."""
-    days, listed = ctx.int_param("days", 1), ctx.int_param("listed_days", 1)
+def deadline(ctx: RuleContext, **context: object) -> pw.ModelSelect:
+    """期限督办: one escalation per unanswered complaint whose deadline is near or past,
+    its level rising with the lateness — 预警 (临期预警: due within ``临期预警.days``
+    working days), 催办 (超期催办: past due), 督办 (超期督办: ``超期督办.days``
+    working days past due), 挂牌督办 (``超期督办.listed_days``)."""
+    warn = ctx.int_param("临期预警.days")
+    days, listed = ctx.int_param("超期督办.days", 1), ctx.int_param("超期督办.listed_days", 1)
     if listed < days:
-        raise ValueError(f"listed_days ({listed}) must not be below days ({days})")
+        raise ValueError(f"超期督办.listed_days ({listed}) must not be below 超期督办.days ({days})")
     c = Complaint
-    listed_cut = ctx.past_due_cutoff(listed)
-    level = pw.Case(None, [(c.due_at < listed_cut, "挂牌督办")], "督办")
-    reason = pw.Case(None, [(c.due_at < listed_cut, f"超期 {listed} 个工作日以上仍未反馈，挂牌督办")],
-                     f"超期 {days} 个工作日以上仍未反馈，督办")
-    return (c.select(pw.Value("complaint"), c.id, level, text("办理期限 ", day_text(c.due_at), "，", reason))
-            .where(complaint_unanswered(ctx.as_of) & (c.due_at < ctx.past_due_cutoff(days))))
+    steps = ((c.due_at < ctx.past_due_cutoff(listed), "挂牌督办", f"超期 {listed} 个工作日以上仍未反馈"),
+             (c.due_at < ctx.past_due_cutoff(days), "督办", f"超期 {days} 个工作日以上仍未反馈"),
+             (c.due_at < ctx.as_of, "催办", "已超过办理期限，尚未反馈"))
+    level = pw.Case(None, [(when, level) for when, level, _ in steps], "预警")
+    note = pw.Case(None, [(when, f"{THRESHOLDS[level]}：{why}") for when, level, why in steps],
+                   f"临期预警：{warn} 个工作日内到期，尚未反馈")
+    return (c.select(pw.Value("complaint"), c.id, level, text(note, "（办理期限 ", day_text(c.due_at), "）"))
+            .where(complaint_unanswered(ctx.as_of) & (c.due_at <= ctx.due_within(warn))))
 
 
 def reopened(ctx: RuleContext, **context: object) -> pw.ModelSelect:
@@ -110,10 +105,9 @@ def hotspot(ctx: RuleContext, **context: object) -> pw.ModelSelect:
 
 
 RULES = (
-    ("临期预警", "临期预警", due_soon, "已交办未反馈、办理期限在 days 个工作日内到期的工单：预警。"),
-    ("超期催办", "超期催办", overdue_reminder, "已交办未反馈、超过办理期限的工单：催办。"),
-    ("超期督办", "超期督办/挂牌督办", overdue_supervision,
-     "超过办理期限 days 个工作日仍未反馈：督办；listed_days 个工作日：升为挂牌督办。"),
+    ("期限督办", "临期预警/超期催办/超期督办/挂牌督办", deadline,
+     "已交办未反馈的工单，同一督办随超期程度升级：办理期限在 临期预警.days 个工作日内到期：预警；"
+     "超过期限：催办；超过 超期督办.days 个工作日：督办；超过 超期督办.listed_days 个工作日：挂牌督办。"),
     ("重办督办", "重办督办", reopened, "重办 times 次及以上仍未办结的工单：督办。"),
     ("差评整改超期", "差评整改超期", rectification_overdue,
      "核实属实的差评超过整改期限仍未整改：催办；超期 days 个工作日：督办。"),
@@ -121,9 +115,16 @@ RULES = (
 )
 
 
+#: Each rule's parameters; a name with a dot is the setting ``rules.<name>``.
+RULE_PARAMETERS: dict[str, dict[str, int]] = {
+    "期限督办": {"临期预警.days": 1, "超期督办.days": 3, "超期督办.listed_days": 5},
+    **{name: PARAMETERS[name] for name in ("重办督办", "差评整改超期", "热点预警")},
+}
+
+
 @hookimpl
 def supervise_register_escalation_rules() -> list[RuleSpec]:
-    return [RuleSpec(name, title, "escalation", run, dict(PARAMETERS[name]), description)
+    return [RuleSpec(name, title, "escalation", run, dict(RULE_PARAMETERS[name]), description)
             for name, title, run, description in RULES]
 
 

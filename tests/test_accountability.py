@@ -11,7 +11,7 @@ import pytest
 from supervise_plugins import accountability_rules
 
 from supervise.errors import Conflict, InvalidInput, NotFound, NotPermitted
-from supervise.models import AccountabilityCase, AuditEntry, Complaint, Rating, Unit
+from supervise.models import AccountabilityCase, AuditEntry, Complaint, Escalation, Rating, Unit
 from supervise.rules import CaseProposal, ProposalEngine, bottom_units
 from supervise.services.accountability import AccountabilityService, add_months, sanction_end
 from supervise.services.reference import ReferenceService
@@ -78,9 +78,13 @@ def test_slow_handling_after_more_than_five_working_days(office):
 def test_listed_supervision_ignored_for_five_more_working_days(office):
     a = complaint(end_of("2026-09-30")).id
     chosen = rules("督办不力不作为")
+    escalate(office, T("2026-09-29T10:00"))  # 预警: the record is raised here, its level rises below
     escalate(office, T("2026-10-12T09:00"))  # 督办 only
     assert propose(office, T("2026-10-20T09:00"), chosen).proposed == []  # no 挂牌督办 was ever raised
     escalate(office, T("2026-10-13T00:00"))  # 挂牌督办 from 13 October
+    ladder = Escalation.get(Escalation.target_id == a)
+    # counted from when 挂牌督办 was reached (updated_at), not from when the record was raised
+    assert (ladder.raised_at, ladder.updated_at) == (T("2026-09-29T10:00"), T("2026-10-13T00:00"))
     assert propose(office, T("2026-10-19T23:59:59"), chosen).proposed == []  # 14, 15, 16, 19: 4 working days
     run = propose(office, T("2026-10-20T00:00"), chosen)
     assert proposed(run) == {("督办不力不作为", "不作为", "U01 市人社局")}
@@ -289,3 +293,4 @@ def test_list_show_and_circular_feed(office):
     for not_decided in (dismissed, waiting):
         with pytest.raises(InvalidInput):
             service.for_circular([not_decided])
+

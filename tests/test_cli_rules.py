@@ -60,25 +60,27 @@ def test_escalate_json_and_idempotent(cli):
     code, data, _ = cli("jw", "escalate", "--as-of", "2026-10-10T00:00", "--json")
     assert code == 0
     assert {(i["rule"], i["level"], i["target"]) for i in data["raised"]} == {
-        ("超期催办", "催办", a), ("超期督办", "督办", a), ("超期催办", "催办", b)}
-    assert data["raised_total"] == 3 and data["open"] == 3 and data["failures"] == []
+        ("期限督办", "督办", a), ("期限督办", "催办", b)}  # one escalation per late complaint
+    assert data["raised_total"] == 2 and data["open"] == 2 and data["failures"] == []
     assert data["as_of"] == "2026-10-10 00:00:00"
-    assert data["by_rule"]["超期督办"] == {"title": "超期督办/挂牌督办", "raised": {"督办": 1}, "resolved": 0, "open": 1}
+    assert data["by_rule"]["期限督办"] == {"title": "临期预警/超期催办/超期督办/挂牌督办", "raised": {"督办": 1, "催办": 1},
+                                          "resolved": 0, "open": 2}
     assert all(i["unit"] == "市人社局" and i["reason"] for i in data["raised"])
     code, data, _ = cli("jw", "escalate", "--as-of", "2026-10-10T00:00", "--json")
-    assert code == 0 and data["raised"] == [] and data["open"] == 3
+    assert code == 0 and data["raised"] == [] and data["open"] == 2
     code, data, _ = cli("admin", "escalate", "--as-of", "2026-10-13T00:00", "--json")
     # a reaches 5 working days late (挂牌督办, the same record raised), b 3 (督办)
-    assert {(i["rule"], i["level"], i["target"]) for i in data["raised"]} == {("超期督办", "挂牌督办", a),
-                                                                              ("超期督办", "督办", b)}
+    assert {(i["rule"], i["level"], i["target"]) for i in data["raised"]} == {("期限督办", "挂牌督办", a),
+                                                                              ("期限督办", "督办", b)}
     code, data, _ = cli("jw", "escalation", "list", "--level", "挂牌督办", "--json")
     assert code == 0 and data["total"] == 1
     (item,) = data["items"]
     assert (item["rule"], item["target"], item["state"], item["raised_at"], item["updated_at"]) == (
-        "超期督办", a, "open", "2026-10-10 00:00:00", "2026-10-13 00:00:00")
+        "期限督办", a, "open", "2026-10-10 00:00:00", "2026-10-13 00:00:00")
+    assert item["reason"].startswith("挂牌督办：")
     code, data, _ = cli("leader", "escalation", "list", "--state", "open", "--json")
-    assert code == 0 and data["total"] == 4
-    code, text, _ = cli("jw", "escalation", "list", "--rule", "超期催办")
+    assert code == 0 and data["total"] == 2
+    code, text, _ = cli("jw", "escalation", "list", "--rule", "期限督办")
     assert code == 0 and "共 2 条" in text and b in text
 
 
@@ -86,7 +88,7 @@ def test_escalate_text_and_limit(cli):
     numbers = cli.data(*["2026-09-30"] * 3)
     code, text, _ = cli("jw", "escalate", "--as-of", "2026-10-05T09:00", "--limit", "2")
     assert code == 0
-    assert "新增/升级 raised 3" in text and "在办 open 3" in text and "超期催办: 新增/升级 催办 3" in text
+    assert "新增/升级 raised 3" in text and "在办 open 3" in text and "期限督办: 新增/升级 催办 3" in text
     assert sum(number in text for number in numbers) == 2 and "仅列出前 2 条" in text
 
 
@@ -180,4 +182,4 @@ def test_a_failing_plugin_rule_is_reported_not_fatal(cli, monkeypatch, tmp_path)
     code, data, err = cli("jw", "escalate", "--as-of", "2026-10-05T09:00", "--json")
     assert code == 0 and data["failures"] == [{"rule": "坏规则", "error": "RuntimeError: broken on purpose"}]
     assert "规则“坏规则”运行失败，已跳过 / rule '坏规则' failed and was skipped: RuntimeError: broken on purpose" in err
-    assert [(i["rule"], i["target"]) for i in data["raised"]] == [("超期催办", a)]
+    assert [(i["rule"], i["target"]) for i in data["raised"]] == [("期限督办", a)]

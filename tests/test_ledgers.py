@@ -66,7 +66,7 @@ def office(admin):
                    review_date=dt.date(2026, 3, 3))
     reviews.submit("U02", "明察", [], conclusion="好", review_date=dt.date(2026, 4, 3))
     at = dt.datetime(2026, 3, 10, 9, 0)
-    for rule, kind, target, level in (("超期催办", "complaint", a.id, "催办"), ("差评整改超期", "rating", bad.id, "督办"),
+    for rule, kind, target, level in (("期限督办", "complaint", a.id, "催办"), ("差评整改超期", "rating", bad.id, "督办"),
                                       ("排名落后约谈", "unit", ref.add_unit("U04", "市住建委").id, "约谈提醒")):
         Escalation.create(rule=rule, target_kind=kind, target_id=target, level=level, reason="=超期", raised_at=at,
                           updated_at=at)

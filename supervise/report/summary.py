@@ -36,6 +36,8 @@ import datetime as dt
 import json
 import logging
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import peewee as pw
@@ -300,4 +302,43 @@ def store(months: list[MonthCounts]) -> int:
     return len(fresh)
 
 
-__all__ = ["MonthCounts", "WATCHED", "create_schema", "store"]
+# -- one mark per statement for bulk writers (SQLite) ------------------------------------------
+
+
+@contextmanager
+def marked_once(table: str) -> Iterator[set[str]]:
+    """Insert many rows into ``table`` inside the block with their months marked once.
+
+    SQLite fires ``report_<table>_insert`` once per inserted row; a bulk
+    ``INSERT … SELECT`` of a million rows pays a million marks of the same
+    month.  Inside the caller's write transaction the trigger is dropped for
+    the block, the months the block adds to the yielded set — what the
+    trigger would have marked for the rows it inserted (an escalation marks
+    its ``raised_at`` month; an undecided proposal none) — are marked once at
+    its end, and the trigger is created again from its stored text.  DDL is
+    transactional in SQLite and one writer holds the lock: no other writer
+    ever runs without the trigger, and a failure rolls the drop back with
+    the rows.  PostgreSQL's triggers already run once per statement (over
+    the transition table): there the block runs with them.
+    """
+    months: set[str] = set()
+    db = database.obj
+    if not is_sqlite(db):
+        yield months
+        return
+    name = f"report_{table}_insert"
+    row = db.execute_sql("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)).fetchone()
+    if row is None:  # a database without the summaries (before migration 6): nothing to mark
+        yield months
+        return
+    db.execute_sql(f'DROP TRIGGER "{name}"')
+    try:
+        yield months
+        for month in sorted(months):
+            db.execute_sql("INSERT INTO report_change (month, stamp) VALUES (?, 1) "
+                           "ON CONFLICT (month) DO UPDATE SET stamp = stamp + 1", (month,))
+    finally:
+        db.execute_sql(row[0])
+
+
+__all__ = ["MonthCounts", "WATCHED", "create_schema", "marked_once", "store"]

@@ -96,8 +96,8 @@ def _source(answer: Any) -> tuple[pw.Node, Any]:
 
     A SELECT is used as it is (a CTE); a list goes into the scratch table first.
     """
-    if is_query(answer):  # materialised in key order, so that the key look-ups below go in index order
-        flagged = answer.order_by(pw.SQL("1")).cte("rule_proposed", columns=_PROPOSAL_COLUMNS, materialized=True)
+    if is_query(answer):  # read once, sorted once (by key, for the insert): no materialised copy
+        flagged = answer.cte("rule_proposed", columns=_PROPOSAL_COLUMNS)
         return flagged, flagged.c
     if not isinstance(answer, list | tuple):
         raise TypeError(f"returned {type(answer).__name__}, expected a SELECT query or a list of CaseProposal")
@@ -112,7 +112,8 @@ def propose_rule(rule: RuleSpec, ctx: RuleContext) -> tuple[int, int]:
     """Insert the rule's proposals whose evidence key is new: ``(id before them, how many)``.
 
     One ``INSERT … SELECT`` in key order (the unique evidence key index is
-    appended to, not written at random).  The proposals are checked as they
+    appended to, not written at random); the keys proposed before are
+    looked up only when the rule has proposed before.  The proposals are checked as they
     are inserted, with no second pass: an unknown failure kind or target
     kind, a staff target without its staff member or an empty key becomes
     NULL and breaks its column's NOT NULL constraint (as does a missing unit); a bad proposal fails
@@ -128,13 +129,22 @@ def propose_rule(rule: RuleSpec, ctx: RuleContext) -> tuple[int, int]:
                pw.Case(None, [(c.failure_kind.in_(FAILURE_KINDS), c.failure_kind)], None), c.evidence,
                pw.fn.NULLIF(key, f"{name}:"), c.reason, pw.Value(as_of), pw.Value("待决定"), pw.Value(1))
     query = source.select_from(*columns) if source is not _K else _K.select(*columns)
-    fresh = query.where(~pw.fn.EXISTS(existing.select(pw.SQL("1")).where(existing.evidence_key == key))).order_by(c.key)
+    prior = existing.select().where(existing.rule == name).exists()
+    if prior:  # keys proposed before are skipped
+        query = query.where(~pw.fn.EXISTS(existing.select(pw.SQL("1")).where(existing.evidence_key == key)))
+    # else the rule's first proposals: no key to skip, and no read of the table being written —
+    # which SQLite answers by copying the whole SELECT aside before inserting
+    fresh = query.order_by(c.key)
     before = case.select(pw.fn.MAX(case.id)).scalar() or 0
     try:
+        # One statement with the report's row trigger: an undecided proposal marks no month, so
+        # the trigger's cost is small, while a statement-level mark (``marked_once``) past a first
+        # batch cost a second evaluation of the rule's SELECT (a million random row reads here).
         with database.atomic():
-            count = case.insert_from(fresh, [case.rule, case.target_kind, case.unit, case.staff, case.failure_kind,
-                                             case.evidence, case.evidence_key, case.reason, case.proposed_at,
-                                             case.status, case.version]).as_rowcount().execute()
+            count = int(case.insert_from(fresh, [case.rule, case.target_kind, case.unit, case.staff,
+                                                 case.failure_kind, case.evidence, case.evidence_key,
+                                                 case.reason, case.proposed_at, case.status, case.version]
+                                         ).as_rowcount().execute())
     except pw.IntegrityError as exc:
         raise InvalidInput(
             f"问责规则“{name}”的建议无效（对象类型须为 {'/'.join(TARGET_KINDS)}，staff 须有人员；"
@@ -142,7 +152,7 @@ def propose_rule(rule: RuleSpec, ctx: RuleContext) -> tuple[int, int]:
             f"rule {name!r} proposed a bad case: target kind not in {TARGET_KINDS} or staff without a staff "
             f"member, failure kind not in {tuple(FAILURE_KINDS)}, no unit, or an empty key",
         ) from exc
-    return before, int(count)
+    return before, count
 
 
 def _proposal(item: Any) -> tuple[Any, ...]:

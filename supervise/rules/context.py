@@ -62,6 +62,13 @@ class CaseProposal(NamedTuple):
     reason: str
 
 
+def setting_key(rule: str, parameter: str) -> str:
+    """The setting that overrides a rule's parameter: ``rules.<rule>.<parameter>``, or
+    ``rules.<parameter>`` for a name with a dot — a threshold kept under the name of
+    another rule (the deadline ladder's ``临期预警.days``)."""
+    return f"rules.{parameter}" if "." in parameter else f"rules.{rule}.{parameter}"
+
+
 @dataclass(frozen=True)
 class RuleContext:
     """The instant, calendar and parameters one rule runs with."""
@@ -86,8 +93,8 @@ class RuleContext:
         value = self.param(name)
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise InvalidInput(
-                f"设置 rules.{self.rule}.{name} 应为不小于 {minimum} 的整数：{value!r}",
-                f"setting rules.{self.rule}.{name} must be a whole number >= {minimum}: {value!r}",
+                f"设置 {setting_key(self.rule, name)} 应为不小于 {minimum} 的整数：{value!r}",
+                f"setting {setting_key(self.rule, name)} must be a whole number >= {minimum}: {value!r}",
             )
         return value
 
@@ -227,5 +234,6 @@ __all__ = [
     "evidence_json",
     "level_rank",
     "rating_unrectified",
+    "setting_key",
     "text",
 ]

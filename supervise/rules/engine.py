@@ -29,7 +29,7 @@ from ..extension import RuleSpec
 from ..registry import get_registry
 from ..services.base import Service
 from ..workdays import WorkCalendar
-from .context import RuleContext
+from .context import RuleContext, setting_key
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +74,9 @@ def check_as_of(as_of: dt.datetime | None) -> dt.datetime:
 
 
 def rule_parameters(rule: RuleSpec, stored: Mapping[str, Any]) -> dict[str, Any]:
-    """The rule's parameters: ``RuleSpec.parameters`` overridden by ``rules.<name>.<key>`` settings."""
-    return {key: stored.get(f"rules.{rule.name}.{key}", default) for key, default in rule.parameters.items()}
+    """The rule's parameters: ``RuleSpec.parameters`` overridden by the settings
+    ``rules.<name>.<key>`` (``rules.<key>`` for a key with a dot, :func:`setting_key`)."""
+    return {key: stored.get(setting_key(rule.name, key), default) for key, default in rule.parameters.items()}
 
 
 def contexts(rules: Iterable[RuleSpec], as_of: dt.datetime,

@@ -35,14 +35,15 @@ from typing import Any
 
 import peewee as pw
 
-from ..db import database
+from ..db import database, is_sqlite
 from ..errors import InvalidInput
 from ..extension import RuleSpec
 from ..models import ESCALATION_LEVELS, AccountabilityCase, Escalation
 from ..registry import get_registry
+from ..report.summary import marked_once
 from ..workdays import WorkCalendar
 from . import targets
-from .context import EscalationHit, RuleContext, level_rank
+from .context import LEVEL_RANK, EscalationHit, RuleContext, level_rank
 from .engine import (
     RuleEngine,
     RuleFailure,
@@ -57,6 +58,9 @@ from .engine import (
 )
 
 logger = logging.getLogger(__name__)
+
+#: Inserts of more rows than this mark the report's month once per statement (SQLite).
+FIRST_BATCH = 1000
 
 
 class EscalationCandidate(pw.Model):
@@ -184,13 +188,20 @@ def unchanged(name: str, query: pw.SelectBase, as_of: dt.datetime) -> int | None
 
     Nothing changes when every open record of the rule (none newer than
     ``as_of``) is matched by a flagged target at its level or below, and
-    every flagged target is so matched.  Two passes and no scratch table:
+    every flagged target is so matched.  An answer of at most
+    :data:`FIRST_BATCH` targets is read whole and compared in Python with the
+    rule's open records (one evaluation: 热点预警's GROUP BY no longer runs
+    twice).  A larger one takes two passes and no scratch table:
     the answer counted (and checked), and the rule's open records — read in
     index order — joined to the answer, which the database materialises
     once (a hash or automatic index) instead of probing the records at
     random.
     """
     flagged = query.cte("rule_flagged", columns=_COLUMNS)
+    few = list(flagged.select_from(flagged.c.target_kind, flagged.c.target_id, flagged.c.level)
+               .limit(FIRST_BATCH + 1).tuples())
+    if len(few) <= FIRST_BATCH:  # a small answer (热点预警's GROUP BY): compared here, evaluated once
+        return _unchanged_few(name, few, as_of)
     total, bad = flagged.select_from(pw.fn.COUNT(pw.SQL("*")),
                                      _count(flagged.c.level.not_in(ESCALATION_LEVELS))).tuples().get()
     if bad:
@@ -203,6 +214,21 @@ def unchanged(name: str, query: pw.SelectBase, as_of: dt.datetime) -> int | None
                      .where((e.rule == name) & (e.state == "open"))
                      .with_cte(flagged).tuples().get())
     return int(rows) if rows == matched == total else None
+
+
+def _unchanged_few(name: str, few: list[tuple[str, int, str]], as_of: dt.datetime) -> int | None:
+    """:func:`unchanged` for an answer of at most :data:`FIRST_BATCH` targets, read whole."""
+    e = Escalation
+    records = {(kind, rid): (level, at) for kind, rid, level, at in
+               e.select(e.target_kind, e.target_id, e.level, e.updated_at)
+               .where((e.rule == name) & (e.state == "open")).limit(FIRST_BATCH + 1).tuples()}
+    if len(records) != len(few) or len({(kind, rid) for kind, rid, _ in few}) != len(few):
+        return None
+    for kind, rid, level in few:
+        found = records.get((kind, rid))
+        if level not in LEVEL_RANK or found is None or found[1] > as_of or LEVEL_RANK[found[0]] < LEVEL_RANK[level]:
+            return None
+    return len(records)
 
 
 @dataclass
@@ -258,7 +284,7 @@ def merge(name: str, as_of: dt.datetime, room: int | None) -> Merged:
         new_rows = (_D.select(pw.Value(name), _D.target_kind, _D.target_id, _D.level, _D.reason,
                               pw.Value(as_of), pw.Value(as_of), pw.Value("open"), pw.Value(1))
                     .where(_D.action == "new"))
-        _insert(new_rows)
+        _insert(new_rows, as_of, bulk=by_action["new"] > FIRST_BATCH)
     resolved = 0
     if open_current > flagged_open:  # some open record's target is no longer flagged
         match = (_C.target_kind == e.target_kind) & (_C.target_id == e.target_id)
@@ -270,11 +296,39 @@ def merge(name: str, as_of: dt.datetime, room: int | None) -> Merged:
     return Merged(counts, listed, int(resolved), open_all + int(opened) - int(resolved))
 
 
-def _insert(rows: pw.SelectBase) -> None:
-    """``INSERT … SELECT`` new escalation records: (rule, kind, id, level, reason, as_of, as_of, 'open', 1)."""
+def _insert(rows: pw.SelectBase, as_of: dt.datetime, *, bulk: bool = False) -> int:
+    """``INSERT … SELECT`` new escalation records: (rule, kind, id, level, reason, as_of, as_of, 'open', 1).
+
+    ``bulk``: the report's change mark for the rows (their ``raised_at``
+    month, ``as_of``'s) is written once for the statement, not once per row
+    (:func:`marked_once`) — worth its two schema statements only for many rows.
+    """
     e = Escalation
-    e.insert_from(rows, [e.rule, e.target_kind, e.target_id, e.level, e.reason, e.raised_at, e.updated_at,
-                         e.state, e.version]).as_rowcount().execute()
+    fields = [e.rule, e.target_kind, e.target_id, e.level, e.reason, e.raised_at, e.updated_at, e.state, e.version]
+    if not bulk:
+        return int(e.insert_from(rows, fields).as_rowcount().execute())
+    with marked_once("escalation") as months:
+        count = int(e.insert_from(rows, fields).as_rowcount().execute())
+        if count:
+            months.add(f"{as_of:%Y-%m}")
+    return count
+
+
+def insert_ordered(rows: pw.SelectBase, as_of: dt.datetime) -> int:
+    """Insert ``rows`` (ordered): the first :data:`FIRST_BATCH` as any writer
+    would, the rest, if any, as a bulk statement (one change mark).
+
+    Most runs insert a few records or none, and pay no schema statement; a
+    backlog pays one more evaluation of the answer.  The rest is the ordered
+    answer past the first batch (``OFFSET``), so that a target repeated across
+    the boundary still meets its first copy in the unique index.
+    """
+    if not is_sqlite():  # PostgreSQL's triggers already run once per statement
+        return _insert(rows, as_of)
+    head = _insert(rows.limit(FIRST_BATCH), as_of)
+    if head < FIRST_BATCH:
+        return head
+    return head + _insert(rows.limit(-1).offset(FIRST_BATCH), as_of, bulk=True)
 
 
 def first_run(name: str, query: pw.SelectBase, as_of: dt.datetime, room: int | None) -> Merged | None:
@@ -294,10 +348,10 @@ def first_run(name: str, query: pw.SelectBase, as_of: dt.datetime, room: int | N
     level = pw.Case(None, [(c.level.in_(ESCALATION_LEVELS), c.level)], None)
     try:
         with database.atomic():
-            _insert(flagged.select_from(pw.Value(name), pw.fn.NULLIF(c.target_kind, ""), c.target_id, level,
-                                        pw.fn.NULLIF(c.reason, ""), pw.Value(as_of), pw.Value(as_of),
-                                        pw.Value("open"), pw.Value(1))
-                    .order_by(c.target_kind, c.target_id))  # index order: appends, not random inserts
+            insert_ordered(flagged.select_from(pw.Value(name), pw.fn.NULLIF(c.target_kind, ""), c.target_id, level,
+                                               pw.fn.NULLIF(c.reason, ""), pw.Value(as_of), pw.Value(as_of),
+                                               pw.Value("open"), pw.Value(1))
+                           .order_by(c.target_kind, c.target_id), as_of)  # index order: appends, not random inserts
     except pw.IntegrityError as exc:
         raise InvalidInput(
             f"督办规则“{name}”的结果无效（未知级别、空的对象类型或理由、重复的对象）",
@@ -363,8 +417,9 @@ class EscalationEngine(RuleEngine):
             EscalationChange.drop_table(safe=True)
             self.audit("escalate", "escalation", None, None, {
                 "as_of": as_of,
-                "rules": {name: {"raised": sum(v["raised"].values()), "resolved": v["resolved"]}
-                          for name, v in result.by_rule.items()},
+                # per rule, how many were raised at each level (the threshold that raised them)
+                "rules": {name: {"raised": sum(v["raised"].values()), "levels": v["raised"],
+                                 "resolved": v["resolved"]} for name, v in result.by_rule.items()},
                 "failures": [f.as_dict() for f in result.failures],
             })
         result.raised = _describe(listed)
