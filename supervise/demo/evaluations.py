@@ -9,6 +9,7 @@ import hashlib
 import logging
 from typing import Any
 
+from .. import identity
 from ..models import RATING_LEVELS, Finding, ImportBatch, Rating, Review, SurveyResult
 from ..workdays import END_OF_DAY
 from . import names, words
@@ -31,6 +32,12 @@ class Evaluations(Complaints):
     """Makes and stores reviews, ratings and surveys; builds on
     :class:`~.complaints.Complaints` because adopted findings are assigned as
     complaints."""
+
+    def _sealer(self) -> identity.Sealer:
+        """One ephemeral key for the demo's ratings, as an import batch has."""
+        if getattr(self, "_seal", None) is None:
+            self._seal = identity.sealer()
+        return self._seal
 
     # -- reviews 监督评议 (written after the complaints that adopted findings become) ----
 
@@ -133,9 +140,9 @@ class Evaluations(Complaints):
                 )
                 seed.update(
                     title=f"监督评议发现{u.name}{f['category']}问题",
-                    complainant_name=None,
-                    complainant_phone=None,
-                    complainant_id_no=None,
+                    _name=None,
+                    _phone=None,
+                    _id_no=None,
                     anonymous=False,
                     _finding=f,
                     _clerk=decider,
@@ -242,8 +249,8 @@ class Evaluations(Complaints):
             "bad": bad,
             "reasons": reasons,
             "comment": comment,
-            "rater_name": names.person(rng) if real else None,
-            "rater_phone": names.phone(rng) if real else None,
+            **identity.rating_columns(self._sealer(), identity.rating_aad(u.id, rated, "entered" if channel in (
+                "窗口", "热线") else "import", None), *((names.person(rng), names.phone(rng)) if real else (None, None))),
             "real_name": real,
             "rated_at": rated,
             "source": "entered" if channel in ("窗口", "热线") else "import",
