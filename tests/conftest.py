@@ -116,3 +116,15 @@ def admin(db: str) -> Actor:
 def make_user(name: str, role: str, unit: str | None = None) -> Actor:
     ReferenceService(keyed_system()).add_user(name, role, PASSWORD, unit)
     return with_key(actor_of(User.get(User.name == name)))
+
+
+def sealed_complaint(number: str, name: str | None = None, phone: str | None = None,
+                     id_no: str | None = None) -> dict[str, str | None]:
+    """The stored identity columns of a complaint made directly in a test (sealed as the services seal)."""
+    return identity.complaint_columns(identity.sealer(), number, name, phone, id_no)
+
+
+def sealed_rating(unit_id: int, rated, name: str | None = None, phone: str | None = None,
+                  source: str = "entered", external_id: str | None = None) -> dict[str, str | None]:
+    aad = identity.rating_aad(unit_id, rated, source, external_id)
+    return identity.rating_columns(identity.sealer(), aad, name, phone)
