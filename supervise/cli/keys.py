@@ -9,11 +9,10 @@ import logging
 import os
 import sys
 
-from .. import identity, permissions, retention
+from .. import permissions, retention
 from ..auth import change_password
-from ..db import write_transaction
-from ..errors import InvalidInput, NotFound
-from ..models import User
+from ..errors import InvalidInput
+from ..services import keys
 from .main import App, json_flag
 
 logger = logging.getLogger(__name__)
@@ -31,10 +30,7 @@ def _secret(env: str, prompt: str, zh: str, en: str) -> str:
 
 
 def cmd_keys_status(args: argparse.Namespace, app: App) -> int:
-    actor = app.actor()
-    permissions.require(actor.role, "keys.status", actor.name)
-    data = identity.status()
-    data["you_hold_key"] = actor.identity_key is not None
+    data = keys.status(app.actor())
     lines = [f"机构密钥 office key: {data['office_key'] or '无 none'}",
              f"本人持有 you hold it: {'是 yes' if data['you_hold_key'] else '否 no'}",
              "持有人 holders:"] + [f"  {h['name']:<14} {h['role']:<8} 授权人 by {h['granted_by']}" for h in data["holders"]]
@@ -43,17 +39,7 @@ def cmd_keys_status(args: argparse.Namespace, app: App) -> int:
 
 
 def cmd_keys_grant(args: argparse.Namespace, app: App) -> int:
-    actor = app.actor()
-    permissions.require(actor.role, "keys.grant", actor.name)
-    key = identity.require_key(actor)
-    with write_transaction():
-        user = User.get_or_none(User.name == args.name)
-        if user is None:
-            raise NotFound(f"用户不存在：{args.name}", f"no such user: {args.name}")
-        identity.grant(key, user, actor.name)
-        from .. import audit
-
-        audit.append(actor.name, "keys.grant", "user", user.id, None, {"name": user.name})
+    user = keys.grant(app.actor(), args.name)
     app.emit({"granted": user.name}, f"已授权 granted the identity key to {user.name}")
     return 0
 
@@ -62,13 +48,7 @@ def cmd_keys_recover(args: argparse.Namespace, app: App) -> int:
     actor = app.actor()
     permissions.require(actor.role, "keys.recover", actor.name)
     text = _secret("SUPERVISE_RECOVERY_KEY", "恢复密钥 / recovery key: ", "恢复密钥", "recovery key")
-    key = identity.open_with_recovery(text)
-    with write_transaction():
-        user = User.get_by_id(actor.user_id)
-        identity.grant(key, user, f"{actor.name}（恢复密钥 recovery）")
-        from .. import audit
-
-        audit.append(actor.name, "keys.recover", "user", user.id, None, {"name": user.name})
+    keys.recover(actor, text)
     app.emit({"granted": actor.name}, f"已用恢复密钥恢复 {actor.name} 的身份解密权限 access restored with the recovery key")
     return 0
 
