@@ -24,6 +24,7 @@ and the import's peak memory (target < 1.5 GB).
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as dt
 import json
 import logging
@@ -36,6 +37,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+from supervise import identity
 
 logger = logging.getLogger(__name__)
 
@@ -159,10 +163,12 @@ def baseline(path: Path, db_file: Path) -> tuple[int, float]:
     levels = {**{w: lv for lv, w in LEVEL_WORDS.items()}, **{lv: lv for lv in LEVEL_WORDS}}
     sql = (
         "INSERT INTO rating (version, source, external_id, unit_id, window, channel, level, bad, reasons, "
-        "comment, rater_name, rater_phone, real_name, rated_at, status) "
-        "VALUES (1, 'ratings', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "comment, identity_sealed, masked_name, masked_phone, real_name, rated_at, status) "
+        "VALUES (1, 'ratings', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     )
+    public = conn.execute("SELECT public_key FROM identity_key WHERE kind = 'office'").fetchone()[0]
     started = time.monotonic()
+    seal = identity.Sealer(base64.b64decode(public))  # the identities sealed as the importer seals them
     conn.execute("BEGIN IMMEDIATE")
     chunk: list[tuple] = []
     count = 0
@@ -179,8 +185,7 @@ def baseline(path: Path, db_file: Path) -> tuple[int, float]:
                 level <= 2,
                 v["差评原因"] or "",
                 v["评价内容"] or "",
-                v["评价人"],
-                v["联系电话"],
+                *_identity(seal, units[v["单位编码"]], v["评价时间"], v["评价编号"], v["评价人"], v["联系电话"]),
                 v["是否实名"] == "是",
                 str(v["评价时间"]),
                 "待核实" if level <= 2 else "无需处理",
@@ -289,3 +294,11 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _identity(seal: identity.Sealer, unit: int, rated: Any, key: str, rater: str | None,
+              phone: str | None) -> tuple[str | None, str | None, str | None]:
+    if rater is None and phone is None:
+        return None, None, None
+    cols = identity.rating_columns(seal, identity.rating_aad(unit, rated, "ratings", key), rater, phone)
+    return cols["identity_sealed"], cols["masked_name"], cols["masked_phone"]

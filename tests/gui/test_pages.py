@@ -139,6 +139,10 @@ def test_identity_tab_purges_in_a_worker_and_manages_keys(login):
     assert not Complaint.select().where(Complaint.status == "已办结", Complaint.identity_sealed.is_null(False)).exists()
     assert AuditEntry.select().where(AuditEntry.action == "identity.purge").exists()
     assert audit.verify().ok
+    purged = Complaint.select().where(Complaint.identity_purged_at.is_null(False)).first()
+    window = app.main.open_record("complaint", purged.number)
+    assert "已按保存期限清除" in window.identity_label.cget("text")
+    assert not window.unmask_button.winfo_ismapped()
 
     ReferenceService(SYSTEM).add_user("newstaff", "staff", "demo-pass-1")  # no key holder: not granted
     assert log_in("newstaff", "demo-pass-1").identity_key is None
