@@ -18,7 +18,7 @@ from supervise.cli.main import main
 from supervise.db import close_database, open_database
 from supervise.models import AccountabilityCase, Complaint, DocumentNumber, Rating, Unit
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, RECOVERY
 
 pytestmark = pytest.mark.skipif(
     not all(shutil.which(t) for t in ("pdfinfo", "pdffonts", "pdftotext")), reason="poppler-utils not installed")
@@ -40,6 +40,7 @@ def demo(db: str, capsys, monkeypatch: pytest.MonkeyPatch) -> dict:
     """The demo office (two months to 2026-11-20) plus two decided accountability cases."""
     fonts.reset_cache()
     monkeypatch.setenv("SUPERVISE_PASSWORD", "demo-2026")
+    monkeypatch.setenv("SUPERVISE_RECOVERY_KEY", RECOVERY["key"])  # the db fixture made the office key
     code, out, err = run(capsys, "--db", db, "demo", "--seed", "2026", "--months", "2", "--json")
     assert code == 0, err
     open_database(db)

@@ -51,9 +51,11 @@ def _recovery_lines(recovery: str | None) -> list[str]:
 
 
 def _system_with_key(app: App, recovery: str | None) -> Actor:
-    """The system actor, holding the office key just made (so the first users are granted it)."""
+    """The system actor holding the office key (so the first users are granted it): the key
+    just made, or on a database made earlier the one opened by ``SUPERVISE_RECOVERY_KEY``."""
     system = app.system()
-    if recovery is None:
+    recovery = recovery or os.environ.get("SUPERVISE_RECOVERY_KEY")
+    if not recovery:
         return system
     return dataclasses.replace(system, identity_key=identity.open_with_recovery(recovery))
 

@@ -213,6 +213,10 @@ class Evaluations(Complaints):
         )
         for i, row in enumerate(imported, 1):
             row.update(batch=batch.id, external_id=f"PJ{month:%Y%m}{i:06d}")
+        seal = self._sealer()
+        for row in rows:  # bound to the rating's unit, time and source id, as the importer binds them
+            aad = identity.rating_aad(row["unit"], row["rated_at"], row["source"], row["external_id"])
+            row.update(identity.rating_columns(seal, aad, *row["_rater"]))
         for rating_id, row in zip(insert(Rating, columns(rows), ids=True), rows, strict=True):
             for at, actor, action, status, note in row["_events"]:
                 self._event("rating", rating_id, at, actor, action, status, note)
@@ -249,8 +253,7 @@ class Evaluations(Complaints):
             "bad": bad,
             "reasons": reasons,
             "comment": comment,
-            **identity.rating_columns(self._sealer(), identity.rating_aad(u.id, rated, "entered" if channel in (
-                "窗口", "热线") else "import", None), *((names.person(rng), names.phone(rng)) if real else (None, None))),
+            "_rater": (names.person(rng), names.phone(rng)) if real else (None, None),  # sealed once numbered
             "real_name": real,
             "rated_at": rated,
             "source": "entered" if channel in ("窗口", "热线") else "import",
