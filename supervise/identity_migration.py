@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import peewee as pw
@@ -77,49 +78,41 @@ def _update(table: str, updates: list[tuple[int, dict[str, Any]]]) -> None:
         database.execute_sql(f'UPDATE "{table}" SET {sets} WHERE id = {p}', (*cols.values(), rid))
 
 
-def _seal_complaints(seal: identity.Sealer) -> dict[str, dict[str, Any]]:
-    if "complainant_name" not in _columns("complaint"):
+def _seal_table(table: str, keys: str, columns: Callable[[tuple[Any, ...]], dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Seal every clear identity of ``table`` in chunks; ``columns(row)`` gives the new columns
+    of one row ``(id, *keys, *clear values)``.  Returns them by record id (for the audit rewrite)."""
+    old = list(OLD[table])
+    if old[0] not in _columns(table):
         return {}
     done: dict[str, dict[str, Any]] = {}
+    present = " OR ".join(f"{c} IS NOT NULL" for c in old)
     last = 0
     while True:
-        rows = _rows("SELECT id, number, complainant_name, complainant_phone, complainant_id_no FROM complaint"
-                     f" WHERE id > {last} AND (complainant_name IS NOT NULL OR complainant_phone IS NOT NULL"
-                     f" OR complainant_id_no IS NOT NULL) ORDER BY id LIMIT {_CHUNK}")
+        rows = _rows(f"SELECT id, {keys}, {', '.join(old)} FROM {table}"
+                     f" WHERE id > {last} AND ({present}) ORDER BY id LIMIT {_CHUNK}")
         if not rows:
             return done
         updates = []
-        for rid, number, name, phone, id_no in rows:
-            cols = identity.complaint_columns(seal, number, name, phone, id_no)
-            cols.update(complainant_name=None, complainant_phone=None, complainant_id_no=None)
-            updates.append((rid, cols))
-            done[str(rid)] = cols
-        _update("complaint", updates)
+        for row in rows:
+            cols = {**columns(row), **dict.fromkeys(old)}
+            updates.append((row[0], cols))
+            done[str(row[0])] = cols
+        _update(table, updates)
         last = rows[-1][0]
+
+
+def _seal_complaints(seal: identity.Sealer) -> dict[str, dict[str, Any]]:
+    return _seal_table("complaint", "number", lambda r: identity.complaint_columns(seal, *r[1:]))
 
 
 def _seal_ratings(seal: identity.Sealer) -> dict[str, dict[str, Any]]:
-    if "rater_name" not in _columns("rating"):
-        return {}
-    done: dict[str, dict[str, Any]] = {}
-    last = 0
-    while True:
-        rows = _rows("SELECT id, unit_id, rated_at, source, external_id, rater_name, rater_phone FROM rating"
-                     f" WHERE id > {last} AND (rater_name IS NOT NULL OR rater_phone IS NOT NULL)"
-                     f" ORDER BY id LIMIT {_CHUNK}")
-        if not rows:
-            return done
-        updates = []
-        for rid, unit_id, rated_at, source, external_id, name, phone in rows:
-            rated = rated_at if not isinstance(rated_at, str) else pw.format_date_time(
-                rated_at, ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"])
-            aad = identity.rating_aad(unit_id, rated, source, external_id)
-            cols = identity.rating_columns(seal, aad, name, phone)
-            cols.update(rater_name=None, rater_phone=None)
-            updates.append((rid, cols))
-            done[str(rid)] = cols
-        _update("rating", updates)
-        last = rows[-1][0]
+    def columns(row: tuple[Any, ...]) -> dict[str, Any]:
+        _, unit_id, rated_at, source, external_id, name, phone = row
+        rated = rated_at if not isinstance(rated_at, str) else pw.format_date_time(
+            rated_at, ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"])
+        return identity.rating_columns(seal, identity.rating_aad(unit_id, rated, source, external_id), name, phone)
+
+    return _seal_table("rating", "unit_id, rated_at, source, external_id", columns)
 
 
 def _rewrite_payload(table: str, text: str | None, sealed: dict[str, Any] | None) -> str | None:

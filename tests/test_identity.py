@@ -191,6 +191,12 @@ def test_migration_8_seals_an_older_database(admin, db, capsys, monkeypatch):
             audit.append("admin", "complaint.add", "complaint", cid, None,
                          {"number": number, "complainant_name": name, "complainant_phone": phone,
                           "complainant_id_no": id_no})
+    unit_id = database.execute_sql("SELECT id FROM unit WHERE code = 'U01'").fetchone()[0]
+    database.execute_sql(
+        "INSERT INTO rating (unit_id, \"window\", channel, level, bad, reasons, comment, rater_name, rater_phone,"
+        f" real_name, rated_at, status, source, version) VALUES ({', '.join([p] * 14)})",
+        (unit_id, "", "窗口", 1, True, "", "", "上官婉儿", "13655556666", True, dt.datetime(2026, 1, 6, 10, 0),
+         "待核实", "entered", 1))
     assert audit.verify().ok
     close_database()
     monkeypatch.setenv("SUPERVISE_PASSWORD", PASSWORD)
@@ -201,7 +207,7 @@ def test_migration_8_seals_an_older_database(admin, db, capsys, monkeypatch):
     open_database(db)
     assert migrations.current_version() == migrations.LATEST
     raw = _raw_bytes(db)
-    for secret in (v for person in PEOPLE for v in person if v):
+    for secret in SECRETS:
         assert secret.encode("utf-8") not in raw, secret
     assert audit.verify().ok
     monkeypatch.setenv("SUPERVISE_RECOVERY_KEY", recovery)
@@ -209,6 +215,8 @@ def test_migration_8_seals_an_older_database(admin, db, capsys, monkeypatch):
     open_database(db)
     actor = login("admin", PASSWORD)
     assert ComplaintQueries(actor).show("TS20260100002", unmask=True)["complainant"]["phone"] == "13987654321"
+    rating_id = database.execute_sql("SELECT MAX(id) FROM rating").fetchone()[0]
+    assert RatingQueries(actor).show(rating_id, unmask=True)["rater"] == {"name": "上官婉儿", "phone": "13655556666"}
 
 
 def test_retention_purge_at_several_instants(admin, db, capsys, monkeypatch):
