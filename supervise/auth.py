@@ -86,6 +86,7 @@ def actor_of(user: User) -> Actor:
 def login(name: str, password: str) -> Actor:
     """Check the password; count failures and lock after five."""
     denied = NotPermitted("用户名或密码错误", "wrong user name or password")
+    granted: User | None = None
     with write_transaction():
         user = User.get_or_none(User.name == name)
         if user is None or not user.active:
@@ -99,20 +100,23 @@ def login(name: str, password: str) -> Actor:
         if check_password(password, user.password_hash):
             if user.failed_logins or user.locked_until:  # an expired lock is cleared too
                 User.update(failed_logins=0, locked_until=None).where(User.id == user.id).execute()
-            return with_key(actor_of(user), user, password)
-        failures = user.failed_logins + 1
-        locked = moment + dt.timedelta(minutes=LOCK_MINUTES) if failures >= MAX_FAILURES else None
-        User.update(
-            failed_logins=0 if locked else failures, locked_until=locked
-        ).where(User.id == user.id).execute()
-        audit.append(
-            name,
-            "user.lock" if locked else "user.login_failed",
-            "user",
-            user.id,
-            None,
-            {"failures": failures, "locked_until": locked},
-        )
+            granted = user
+        else:
+            failures = user.failed_logins + 1
+            locked = moment + dt.timedelta(minutes=LOCK_MINUTES) if failures >= MAX_FAILURES else None
+            User.update(
+                failed_logins=0 if locked else failures, locked_until=locked
+            ).where(User.id == user.id).execute()
+            audit.append(
+                name,
+                "user.lock" if locked else "user.login_failed",
+                "user",
+                user.id,
+                None,
+                {"failures": failures, "locked_until": locked},
+            )
+    if granted is not None:  # the key is unwrapped (a second scrypt) once the write lock is let go
+        return with_key(actor_of(granted), granted, password)
     # the failure is committed before the error leaves
     raise denied
 

@@ -349,7 +349,7 @@ def unlock(user: User, password: str) -> bytes | None:
         return None
     try:
         private = _unwrap_user_private(user.id, password, row.secret)
-        office = unseal(private, f"grant|{user.id}", row.grant)
+        office = Opener(private).open(f"grant|{user.id}", row.grant)  # not cached: the user key is dropped here
     except (InvalidTag, ValueError):
         logger.error("identity key of user %s does not open", user.name)
         return None
