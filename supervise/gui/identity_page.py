@@ -19,7 +19,7 @@ from .. import retention, settings
 from ..auth import change_password
 from ..errors import UserError
 from ..services import keys
-from .common import Form
+from .common import Dialog, Form
 from .context import ViewContext
 from .worker import Job
 
@@ -182,4 +182,38 @@ class IdentityTab(ttk.Frame):
         self._say("密码已修改，身份解密权限保留")
 
 
-__all__ = ["IdentityTab"]
+
+
+class PasswordDialog(Dialog):
+    """文件 › 修改密码 (every role): the identity key, when held, is rewrapped and kept."""
+
+    ok_text = "修改"
+
+    def __init__(self, parent: tk.Misc, actor: Any, **kw: Any) -> None:
+        self.actor = actor
+        super().__init__(parent, "修改密码", **kw)
+
+    def create_widgets(self, body: ttk.Frame) -> None:
+        self.form = Form(body)
+        self.form.pack(fill="both", expand=True)
+        self.old, self.new, self.again = (ttk.Entry(self.form, show="•", width=24) for _ in range(3))
+        self.form.add("old", "原密码", self.old, required=True)
+        self.form.add("new", "新密码（至少 8 位）", self.new, required=True)
+        self.form.add("again", "再次输入新密码", self.again, required=True)
+
+    def focus_initial(self) -> None:
+        self.old.focus_set()
+
+    def validate(self) -> Any:
+        self.form.clear_errors()
+        if self.new.get() != self.again.get():
+            self.form.error("again", "两次输入的新密码不一致")
+            return None
+        try:
+            return change_password(self.actor, self.old.get(), self.new.get())
+        except UserError as exc:
+            self.show_message(exc.line())
+            return None
+
+
+__all__ = ["IdentityTab", "PasswordDialog"]

@@ -167,3 +167,27 @@ def test_identity_tab_purges_in_a_worker_and_manages_keys(login):
     tab.change_password()
     assert "密码已修改" in tab.key_message.cget("text")
     assert identity.require_key(log_in("admin", "another-pass-2"))
+
+
+def test_password_dialog_from_the_file_menu_keeps_the_key(login):
+    from supervise import identity
+    from supervise.auth import login as log_in
+
+    from .conftest import PASSWORD
+
+    app = login("jiwei01")
+    main = app.main
+    menu = main.menus["文件"]
+    entries = [menu.entrycget(i, "label") if menu.type(i) == "command" else None for i in range(menu.index("end") + 1)]
+    menu.invoke(entries.index("修改密码…"))
+    dialog = main.dialog
+    dialog.old.insert(0, PASSWORD)
+    dialog.new.insert(0, "fresh-pass-9")
+    dialog.again.insert(0, "fresh-pass-8")
+    dialog.ok_button.invoke()
+    assert "不一致" in dialog.form.errors["again"].cget("text")
+    dialog.again.delete(0, "end")
+    dialog.again.insert(0, "fresh-pass-9")
+    dialog.ok_button.invoke()
+    assert not dialog.winfo_exists() and main.status.cget("text") == "密码已修改"
+    assert identity.require_key(log_in("jiwei01", "fresh-pass-9"))
