@@ -2,10 +2,14 @@
 
 :func:`build` fills an empty database (created by
 :func:`supervise.migrations.upgrade`) with 300 units in a two-level tree,
-their staff and matters, and ``Spec.complaints`` complaints received over
-one month, then builds the keyword index through :func:`supervise.search.rebuild`
-(which feeds :func:`supervise.search.index_complaints` in big batches).
-Everything follows from ``Spec.seed``: the same spec always gives the same rows.
+their staff and matters, ``Spec.complaints`` complaints received over
+one month (the measured month), ``Spec.history_months`` months of older
+complaints (together ``Spec.history_share`` of the month's count), ten
+ratings per complaint of the month (:mod:`bench.gen_ratings`), then builds
+the keyword index through :func:`supervise.search.rebuild` (which feeds
+:func:`supervise.search.index_complaints` in big batches).  The import files
+come from the same spec (:mod:`bench.gen_files`).  Everything follows from
+``Spec.seed``: the same spec always gives the same rows.
 
 What makes the rows realistic: content from the sentence templates and word
 lists of :mod:`supervise.demo` filled with the unit, matter and staff
@@ -20,8 +24,8 @@ SQLite connection, ``COPY`` on PostgreSQL.  No timeline events or audit
 entries are written for the generated complaints (the records figures do
 not read them).
 
-:func:`prepare` keeps one generated database per (spec) as a cache: a file
-under ``bench/.cache/`` for SQLite, a database named after the spec for
+:mod:`bench.cache` keeps one generated database per spec: a file under
+``bench/.cache/`` for SQLite, a database named after the spec for
 PostgreSQL.  Each run measures a fresh copy of it, so what a run writes
 (registrations) never leaks into the next.  Run as ``python -m bench.generate``
 to build a cache entry in its own process.
@@ -40,28 +44,29 @@ import json
 import logging
 import os
 import random
-import shutil
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from supervise import identity, migrations, search
 from supervise.db import close_database, database, is_sqlite, open_database, write_transaction
 from supervise.demo import catalogue, names, words
-from supervise.models import ALL_MODELS, CARDS, CHANNELS, Complaint
+from supervise.models import ALL_MODELS, CARDS, CHANNELS, Complaint, Rating
 from supervise.services.complaints import RECEIPT_ALPHABET
 from supervise.settings import CORE_DEFAULTS
 from supervise.workdays import WorkCalendar
 
+from . import gen_ratings
+
 logger = logging.getLogger(__name__)
 
-GENERATOR_VERSION = 2  # bump when the rows change, so that old caches are not reused
+GENERATOR_VERSION = 3  # bump when the rows change, so that old caches are not reused
 FULL_SCALE = 1_000_000
-CACHE_DIR = Path(__file__).resolve().parent / ".cache"
+CACHE_DIR = Path(__file__).resolve().parent / ".cache"  # unless SUPERVISE_BENCH_CACHE names another
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/supervise_bench"
 CHUNK = 50_000
 ZIPF_UNITS = 1.0  # exponent of the unit skew
@@ -126,6 +131,24 @@ class Spec:
     seed: int = 2026
     month: str = "2026-10"  # the month the complaints are received in
     as_of: str = "2026-11-05 18:00:00"  # statuses are as of this moment
+    history_months: int = 12  # months of older complaints before ``month``
+    history_share: float = 0.25  # all those months together hold this share of ``complaints``
+
+    @property
+    def history(self) -> int:
+        """Complaints of each history month."""
+        if not self.history_months:
+            return 0
+        return round(self.complaints * self.history_share / self.history_months)
+
+    @property
+    def import_rows(self) -> dict[str, int]:
+        """Rows of each generated import file (:mod:`bench.gen_files`)."""
+        return {
+            "ratings.xlsx": self.complaints,
+            "ratings.csv": max(200, self.complaints // 5),
+            "hotline.xlsx": max(100, self.complaints // 10),
+        }
 
     @classmethod
     def at_scale(cls, scale: float, seed: int = 2026) -> Spec:
@@ -133,8 +156,10 @@ class Spec:
 
     @property
     def key(self) -> str:
-        month = self.month.replace("-", "")
-        return f"c{self.complaints}_s{self.seed}_m{month}_v{GENERATOR_VERSION}_db{schema_tag()}"
+        # short: it names PostgreSQL databases, whose names stop at 63 bytes
+        shape = (self.month, self.as_of, self.history_months, self.history_share)
+        digest = hashlib.sha256(f"{shape}-{GENERATOR_VERSION}-{schema_tag()}".encode()).hexdigest()
+        return f"c{self.complaints}_s{self.seed}_v{GENERATOR_VERSION}_{digest[:10]}"
 
 
 def schema_tag() -> str:
@@ -158,9 +183,11 @@ class Office:
     units: list[tuple[str, int]]  # (code, complaints) busiest first
     matters: int
     staff: int
-    complaints: int
+    complaints: int  # of the measured month; ``units`` counts these
     month: str
     timings: dict[str, float] = field(default_factory=dict)
+    history: int = 0  # complaints of the months before
+    ratings: int = 0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -236,6 +263,31 @@ def _cumulative(weights: Sequence[float]) -> list[float]:
     return list(itertools.accumulate(weights))
 
 
+def unit_weights(seed: int, n: int) -> list[float]:
+    """Zipf weights of the n units over a shuffled order, the same in every month and file.
+
+    Which unit is busiest does not follow the tree.
+    """
+    order = list(range(n))
+    random.Random(f"units-{seed}").shuffle(order)
+    weights = [0.0] * n
+    for rank, index in enumerate(order, 1):
+        weights[index] = 1.0 / rank**ZIPF_UNITS
+    return weights
+
+
+def template_fill(rng: random.Random, unit: str, matter: str, staff: str) -> dict[str, Any]:
+    """The values that fill the demo's sentence templates (titles, contents, replies)."""
+    return {
+        "unit": unit,
+        "matter": matter,
+        "staff": staff,
+        "n": rng.randint(2, 6),
+        "days": rng.randint(2, 15),
+        "window": unit,
+    }
+
+
 def _receipt(i: int, seed: int) -> str:
     """12 base32 characters, unique per i: an odd multiplier is a bijection mod 2**60."""
     x = (i * 0x9E3779B97F4A7C15 + seed * 0x632BE59BD9B4E019) % (1 << 60)
@@ -302,16 +354,22 @@ COLUMNS = (
 class _Complaints:
     """Makes complaint rows in received order, chunk by chunk."""
 
-    def __init__(self, spec: Spec, units: list[_Unit], rng: random.Random) -> None:
+    def __init__(
+        self,
+        spec: Spec,
+        units: list[_Unit],
+        rng: random.Random,
+        month: str | None = None,
+        count: int | None = None,
+        first_id: int = 1,
+    ) -> None:
         self.spec, self.units, self.rng = spec, units, rng
+        self.month = month or spec.month
+        self.count = spec.complaints if count is None else count
+        self.first_id = first_id
         self.calendar = WorkCalendar()
         self.as_of = dt.datetime.fromisoformat(spec.as_of)
-        order = list(range(len(units)))
-        rng.shuffle(order)  # which unit is busiest does not follow the tree
-        weights = [0.0] * len(units)
-        for rank, index in enumerate(order, 1):
-            weights[index] = 1.0 / rank**ZIPF_UNITS
-        self.unit_cum = _cumulative(weights)
+        self.unit_cum = _cumulative(unit_weights(spec.seed, len(units)))
         self.matter_cum = {
             id(u.matters): _cumulative(_zipf(len(u.matters), ZIPF_MATTERS)) for u in units
         }
@@ -329,7 +387,7 @@ class _Complaints:
         self.card_days = dict(CORE_DEFAULTS["complaint.card_days"])
         self._due: dict[tuple[dt.date, int], dt.datetime] = {}
         self.unit_counts = [0] * len(units)
-        people = max(100, spec.complaints // 5)
+        people = max(100, self.count // 5)
         self.people = [
             (names.person(rng), names.phone(rng), names.id_number(rng)) for _ in range(people)
         ]
@@ -341,10 +399,11 @@ class _Complaints:
         return self._due[key]
 
     def rows(self) -> Iterator[list[tuple[Any, ...]]]:
-        times = _received_times(self.rng, self.spec.complaints, self.spec.month, self.calendar)
+        times = _received_times(self.rng, self.count, self.month, self.calendar)
         for start in range(0, len(times), CHUNK):
             yield [
-                self._row(start + k + 1, at) for k, at in enumerate(times[start : start + CHUNK])
+                self._row(self.first_id + start + k, at)
+                for k, at in enumerate(times[start : start + CHUNK])
             ]
 
     def _identity(self, number: str, name: str | None, phone: str | None, id_no: str | None) -> tuple[Any, ...]:
@@ -368,14 +427,7 @@ class _Complaints:
         sid, staff = unit.staff[rng.randrange(len(unit.staff))]
         channel = self.channels[self._pick(self.channel_cum)]
         category = self.categories[self._pick(self.category_cum)]
-        fill = {
-            "unit": unit.name,
-            "matter": matter,
-            "staff": staff,
-            "n": rng.randint(2, 6),
-            "days": rng.randint(2, 15),
-            "window": unit.name,
-        }
+        fill = template_fill(rng, unit.name, matter, staff)
         title = rng.choice(w.TITLES[category]).format(**fill)
         content = rng.choice(w.CONTENTS[category]).format(**fill)
         anonymous = rng.random() < (0.6 if category == "举报" else 0.08)
@@ -390,9 +442,10 @@ class _Complaints:
         status, end_reason, merged = "已办结", None, None
         if r < 0.02:
             status, end_reason = "不予受理", rng.choice(w.NOT_ACCEPTED)
-        elif r < 0.03 and cid > 1:
-            merged = rng.randrange(max(1, cid - 2000), cid)
-            status, end_reason = "已并单", f"并入 TS{self.spec.month.replace('-', '')}{merged:05d}"
+        elif r < 0.03 and cid > self.first_id:
+            merged = rng.randrange(max(self.first_id, cid - 2000), cid)
+            seq = merged - self.first_id + 1
+            status, end_reason = "已并单", f"并入 TS{self.month.replace('-', '')}{seq:05d}"
         elif r > done:
             status = rng.choices(("登记", "已交办", "已反馈", "已回访"), (10, 55, 25, 10))[0]
         assigned = due = replied = reply = visited = result = resolved = closed = None
@@ -429,7 +482,7 @@ class _Complaints:
         return (
             cid,
             1,
-            f"TS{received:%Y%m}{cid:05d}",
+            f"TS{received:%Y%m}{cid - self.first_id + 1:05d}",
             _receipt(cid, self.spec.seed),
             channel,
             category,
@@ -492,8 +545,91 @@ def _reset_sequence(table: str) -> None:
         )
 
 
+def write_reference(units: list[_Unit], rng: random.Random) -> tuple[int, int]:
+    """Units, matters and staff of the office, one transaction; return (matters, staff)."""
+    with write_transaction():
+        _write(
+            "unit",
+            ("id", "version", "code", "name", "parent_id", "kind", "active"),
+            [(u.id, 1, u.code, u.name, u.parent_id, u.kind, 1) for u in units],
+        )
+        seen: set[int] = set()
+        matter_rows = []
+        for u in units:
+            for mid, name in u.matters:
+                if mid not in seen:
+                    seen.add(mid)
+                    legal = _legal_days(rng)
+                    matter_rows.append(
+                        (mid, 1, f"M{mid:04d}", name, u.id, legal, max(1, legal // 4))
+                    )
+        _write(
+            "matter",
+            ("id", "version", "code", "name", "unit_id", "legal_days", "promised_days"),
+            matter_rows,
+        )
+        staff_rows = [
+            (sid, 1, f"S{sid:05d}", name, u.id, "窗口受理员", 1)
+            for u in units
+            for sid, name in u.staff
+        ]
+        _write(
+            "staff", ("id", "version", "number", "name", "unit_id", "post", "active"), staff_rows
+        )
+        for table in ("unit", "matter", "staff"):
+            _reset_sequence(table)
+    return len(matter_rows), len(staff_rows)
+
+
+def reference_only(url: str, spec: Spec) -> list[str]:
+    """Fill the empty database at ``url`` with ``spec``'s units, matters and staff only.
+
+    The import figures start from this: the same office, no records yet.
+    Returns the unit codes.
+    """
+    open_database(url)
+    try:
+        migrations.upgrade()
+        units = _units(random.Random(spec.seed))
+        write_reference(units, random.Random(spec.seed))
+        return [u.code for u in units]
+    finally:
+        close_database()
+
+
+def history_months(spec: Spec) -> list[str]:
+    """The ``spec.history_months`` months before ``spec.month``, oldest first."""
+    year, month = map(int, spec.month.split("-"))
+    out = []
+    for back in range(spec.history_months, 0, -1):
+        y, m = divmod(year * 12 + month - 1 - back, 12)
+        out.append(f"{y:04d}-{m + 1:02d}")
+    return out
+
+
+@contextmanager
+def _bulk(model: Any) -> Iterator[None]:
+    """Drop ``model``'s own indexes for a bulk load and build each once afterwards."""
+    own = {i._name for i in model._meta.fields_to_index()}
+    table = model._meta.table_name
+    with write_transaction():
+        for index in database.get_indexes(table):
+            if index.name in own:
+                database.execute_sql(f'DROP INDEX "{index.name}"')
+    yield
+    with write_transaction():
+        model._schema.create_indexes(safe=True)  # exactly the model's indexes
+        _reset_sequence(table)
+
+
 def build(url: str, spec: Spec, progress: bool = False) -> Office:
-    """Fill the empty database at ``url`` with ``spec``'s office; return what was made."""
+    """Fill the empty database at ``url`` with ``spec``'s office; return what was made.
+
+    In order: reference data; the measured month's complaints (ids 1..N, so
+    that they are the same rows whatever the history); the history months'
+    complaints (ids after N, same unit skew, most closed long ago); ratings
+    (:mod:`bench.gen_ratings`); then the keyword index of every complaint.
+    """
     timings: dict[str, float] = {}
     start = time.perf_counter()
     open_database(url)
@@ -503,59 +639,39 @@ def build(url: str, spec: Spec, progress: bool = False) -> Office:
         units = _units(rng)
         if is_sqlite():
             database.execute_sql("PRAGMA synchronous = OFF")  # a cache file: rebuilt on failure
-        with write_transaction():
-            _write(
-                "unit",
-                ("id", "version", "code", "name", "parent_id", "kind", "active"),
-                [(u.id, 1, u.code, u.name, u.parent_id, u.kind, 1) for u in units],
-            )
-            seen: set[int] = set()
-            matter_rows = []
-            for u in units:
-                for mid, name in u.matters:
-                    if mid not in seen:
-                        seen.add(mid)
-                        legal = _legal_days(rng)
-                        matter_rows.append(
-                            (mid, 1, f"M{mid:04d}", name, u.id, legal, max(1, legal // 4))
-                        )
-            _write(
-                "matter",
-                ("id", "version", "code", "name", "unit_id", "legal_days", "promised_days"),
-                matter_rows,
-            )
-            staff_rows = [
-                (sid, 1, f"S{sid:05d}", name, u.id, "窗口受理员", 1)
-                for u in units
-                for sid, name in u.staff
-            ]
-            _write(
-                "staff",
-                ("id", "version", "number", "name", "unit_id", "post", "active"),
-                staff_rows,
-            )
-            for table in ("unit", "matter", "staff"):
-                _reset_sequence(table)
+        matters, staff = write_reference(units, rng)
         maker = _Complaints(spec, units, rng)
         made = 0
-        with write_transaction():  # indexes are built once after the load, not row by row
-            for index in database.get_indexes("complaint"):
-                if not index.name.endswith("_pkey"):
-                    database.execute_sql(f'DROP INDEX "{index.name}"')
-        for chunk in maker.rows():
-            with write_transaction():
-                _write("complaint", COLUMNS, chunk)
-            made += len(chunk)
-            if progress:
-                print(f"  complaints {made:,}/{spec.complaints:,}", flush=True)
+        counters = [(spec.month, spec.complaints)]
+        with _bulk(Complaint):
+            for chunk in maker.rows():
+                with write_transaction():
+                    _write("complaint", COLUMNS, chunk)
+                made += len(chunk)
+                if progress:
+                    print(f"  complaints {made:,}/{spec.complaints:,}", flush=True)
+            old = random.Random(f"history-{spec.seed}")
+            for month in history_months(spec) if spec.history else []:
+                past = _Complaints(spec, units, old, month, spec.history, made + 1)
+                for chunk in past.rows():
+                    with write_transaction():
+                        _write("complaint", COLUMNS, chunk)
+                    made += len(chunk)
+                counters.append((month, spec.history))
+                if progress:
+                    print(f"  history {month}: {spec.history:,}", flush=True)
         with write_transaction():
-            Complaint._schema.create_indexes(safe=True)  # exactly the model's indexes
-            _reset_sequence("complaint")
-            database.execute_sql(
+            database.connection().cursor().executemany(
                 "INSERT INTO counter (name, value) VALUES (%s, %s)".replace("%s", database.param),
-                (f"complaint:{spec.month.replace('-', '')}", spec.complaints),
+                [(f"complaint:{m.replace('-', '')}", n) for m, n in counters],
             )
         timings["rows_s"] = time.perf_counter() - start
+        t = time.perf_counter()
+        with _bulk(Rating):
+            ratings = gen_ratings.write(spec)
+        timings["ratings_s"] = time.perf_counter() - t
+        if progress:
+            print(f"  ratings {ratings:,}", flush=True)
         t = time.perf_counter()
         search.rebuild(batch_size=20_000)
         timings["index_s"] = time.perf_counter() - t
@@ -568,117 +684,16 @@ def build(url: str, spec: Spec, progress: bool = False) -> Office:
         )
         return Office(
             units=[(u.code, n) for n, u in by_count],
-            matters=len(matter_rows),
-            staff=len(staff_rows),
+            matters=matters,
+            staff=staff,
             complaints=spec.complaints,
             month=spec.month,
             timings=timings,
+            history=made - spec.complaints,
+            ratings=ratings,
         )
     finally:
         close_database()
-
-
-# -- the cache ---------------------------------------------------------------------
-
-
-def _pg_admin(url: str):  # -> psycopg2 connection to the server's maintenance database
-    import psycopg2
-
-    parts = urlparse(url)
-    conn = psycopg2.connect(url[: -len(parts.path)] + "/postgres" if parts.path else url)
-    conn.autocommit = True
-    return conn
-
-
-def _pg_url(base: str, name: str) -> str:
-    parts = urlparse(base)
-    return base[: -len(parts.path)] + "/" + name if parts.path else base + "/" + name
-
-
-def _pg_exists(cur: Any, name: str) -> bool:
-    cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-    return cur.fetchone() is not None
-
-
-def _pg_create(base: str, name: str, template: str | None = None) -> None:
-    conn = _pg_admin(base)
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cur.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
-    conn.close()
-
-
-def cached(spec: Spec, engine: str, pg_url: str = DEFAULT_PG_URL) -> tuple[str, Path | str] | None:
-    """(url, handle) of the cached database of ``spec`` if it was built, else None."""
-    meta = CACHE_DIR / f"{engine}-{spec.key}.json"
-    if not meta.exists():
-        return None
-    if engine == "sqlite":
-        path = CACHE_DIR / f"{spec.key}.db"
-        return (f"sqlite:///{path}", path) if path.exists() else None
-    name = f"{urlparse(pg_url).path.lstrip('/') or 'supervise_bench'}_{spec.key}".lower()
-    conn = _pg_admin(pg_url)
-    with conn.cursor() as cur:
-        found = _pg_exists(cur, name)
-    conn.close()
-    return (_pg_url(pg_url, name), name) if found else None
-
-
-def ensure(spec: Spec, engine: str, pg_url: str = DEFAULT_PG_URL, progress: bool = False) -> Office:
-    """Build the cache entry of ``spec`` unless it exists; return its description."""
-    meta = CACHE_DIR / f"{engine}-{spec.key}.json"
-    if cached(spec, engine, pg_url) is not None:
-        return Office.from_json(meta.read_text(encoding="utf-8"))
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    if engine == "sqlite":
-        final = CACHE_DIR / f"{spec.key}.db"
-        tmp = final.with_suffix(".tmp.db")
-        for p in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
-            p.unlink(missing_ok=True)
-        office = build(f"sqlite:///{tmp}", spec, progress)
-        tmp.replace(final)
-    else:
-        name = f"{urlparse(pg_url).path.lstrip('/') or 'supervise_bench'}_{spec.key}".lower()
-        _pg_create(pg_url, name + "_tmp")
-        office = build(_pg_url(pg_url, name + "_tmp"), spec, progress)
-        conn = _pg_admin(pg_url)
-        with conn.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            cur.execute(f'ALTER DATABASE "{name}_tmp" RENAME TO "{name}"')
-        conn.close()
-    meta.write_text(office.to_json(), encoding="utf-8")
-    return office
-
-
-def work_copy(spec: Spec, engine: str, pg_url: str = DEFAULT_PG_URL) -> str:
-    """A fresh copy of the cached database to measure on; return its URL."""
-    found = cached(spec, engine, pg_url)
-    if found is None:
-        raise FileNotFoundError(f"no cached database for {spec.key} on {engine}")
-    url, handle = found
-    if engine == "sqlite":
-        work = CACHE_DIR / f"work-{spec.key}.db"
-        for p in (work, Path(f"{work}-wal"), Path(f"{work}-shm")):
-            p.unlink(missing_ok=True)
-        shutil.copyfile(handle, work)
-        return f"sqlite:///{work}"
-    work_name = f"{handle}_work"
-    _pg_create(pg_url, work_name, template=str(handle))
-    return _pg_url(pg_url, work_name)
-
-
-def discard_work_copy(spec: Spec, engine: str, pg_url: str = DEFAULT_PG_URL) -> None:
-    """Remove the copy :func:`work_copy` made (the cache entry stays)."""
-    if engine == "sqlite":
-        work = CACHE_DIR / f"work-{spec.key}.db"
-        for p in (work, Path(f"{work}-wal"), Path(f"{work}-shm")):
-            p.unlink(missing_ok=True)
-        return
-    name = f"{urlparse(pg_url).path.lstrip('/') or 'supervise_bench'}_{spec.key}".lower()
-    conn = _pg_admin(pg_url)
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}_work"')
-    conn.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -692,6 +707,8 @@ def main(argv: list[str] | None = None) -> int:
         "--pg-url", default=os.environ.get("SUPERVISE_BENCH_PG_URL", DEFAULT_PG_URL)
     )
     args = parser.parse_args(argv)
+    from .cache import ensure  # the cache builds with this module's build()
+
     try:
         office = ensure(Spec(args.complaints, args.seed), args.engine, args.pg_url, progress=True)
     except Exception as exc:  # one line for the person, the traceback for the log

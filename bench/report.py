@@ -68,6 +68,20 @@ class Figure:
             "detail": self.detail,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Figure:
+        """The figure back from :meth:`as_dict` (the JSON of a run)."""
+        return cls(
+            data["key"],
+            data["指标"],
+            data["value_ms"],
+            data["baseline_ms"],
+            data["target_ms"],
+            data["ratio_budget"],
+            peak_mib=data["peak_mib"],
+            detail=data["detail"],
+        )
+
 
 def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -80,6 +94,10 @@ def _pad(text: str, width: int, right: bool = False) -> str:
 
 def _ms(value: float) -> str:
     return f"{value:.3f}" if value < 1 else f"{value:.2f}" if value < 100 else f"{value:.0f}"
+
+
+def _target(value: float) -> str:
+    return f"{value:g}" if value == int(value) else _ms(value)
 
 
 def table(figures: list[Figure], header: list[str] | None = None) -> str:
@@ -104,7 +122,7 @@ def table(figures: list[Figure], header: list[str] | None = None) -> str:
                 _ms(f.value_ms),
                 _ms(f.baseline_ms),
                 f"{f.ratio:.1f}×",
-                "—" if f.target_ms is None else f"< {f.target_ms:g}",
+                "—" if f.target_ms is None else f"< {_target(f.target_ms)}",
                 verdict,
                 f"{f.peak_mib:.0f}",
             ]

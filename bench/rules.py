@@ -107,8 +107,9 @@ class _Raw:
         self.conn.close()
 
 
-def reopen_all(raw: _Raw) -> dict[str, int]:
-    """Put every complaint back with its unit, unanswered; return the open and overdue counts."""
+def reopen_all(raw: _Raw, month_ids: int) -> dict[str, int]:
+    """Put every complaint of the measured month (ids 1..``month_ids``) back with its unit,
+    unanswered; return the open and overdue counts (the history's open cases included)."""
     later = (
         "datetime(received_at, '+14 days')"
         if raw.engine == "sqlite"
@@ -116,7 +117,8 @@ def reopen_all(raw: _Raw) -> dict[str, int]:
     )
     raw.run(f"""UPDATE complaint SET status = '已交办', replied_at = NULL, reply_text = NULL, visited_at = NULL,
                 visit_result = NULL, resolved = NULL, closed_at = NULL, end_reason = NULL, merged_into_id = NULL,
-                assigned_at = COALESCE(assigned_at, received_at), due_at = COALESCE(due_at, {later})""")
+                assigned_at = COALESCE(assigned_at, received_at), due_at = COALESCE(due_at, {later})
+                WHERE id <= {int(month_ids)}""")
     if raw.engine == "postgresql":
         raw.run("ANALYZE complaint")
     at = AS_OF.isoformat(sep=" ")
@@ -276,7 +278,7 @@ def run(ctx: Context) -> list[Figure]:
     """Every figure of issue #5 on the open work database (it rewrites the complaints' states)."""
     raw = _Raw(ctx)
     try:
-        state = reopen_all(raw)
+        state = reopen_all(raw, ctx.spec.complaints)
         figures = escalate_figures(ctx, raw, state)
         figures.append(propose_figure(ctx, raw, state))
         for table in ("escalation", "accountability_case"):

@@ -6,7 +6,9 @@ with the keyword arguments documented in ``docs/PLUGINS.md``; the file is
 written under a temporary name beside the target and renamed into place in
 the same transaction that writes the audit entry, so a failed or cancelled
 export leaves no half-written file and every delivered file is in the audit
-log (``export`` masked, ``export.unmask`` with identities).
+log (``export`` masked, ``export.unmask`` with identities).  A temporary
+file that a killed run could not remove is removed by the next export to
+the same target (:func:`supervise.paths.remove_stale_parts`).
 
 The helpers below are what the built-in ledger plugins stand on: the
 :class:`LedgerFilter` with every filter of the list views, month bounds,
@@ -32,6 +34,7 @@ from . import audit, permissions
 from .auth import Actor
 from .db import database, is_sqlite, write_transaction
 from .errors import InvalidInput, UsageError
+from .paths import part_file, remove_stale_parts
 from .registry import get_registry
 from .xlsx import Progress
 
@@ -238,7 +241,8 @@ def run_export(
     spec = get_registry().exporter(name)
     path = check_output(out)
     filters = filters or LedgerFilter()
-    part = path.with_name(f".{path.stem}.{os.getpid()}.part{path.suffix}")
+    remove_stale_parts(path)
+    part = part_file(path)
     try:
         written = spec.run(actor=actor, path=part, filters=filters, unmask=unmask, progress=progress, cancel=cancel)
         if not part.exists():

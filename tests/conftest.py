@@ -131,6 +131,34 @@ def make_user(name: str, role: str, unit: str | None = None) -> Actor:
     return with_key(actor_of(User.get(User.name == name)))
 
 
+def dead_pid() -> int:
+    """The id of a process that has ended (and been reaped): what a killed run leaves in a name."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def leave_parts(target, dead: int) -> dict[str, object]:
+    """Temporary files beside ``target`` as runs would leave them: a killed run's, a running
+    writer's (pid 1), a day-old one of a running pid, and another target's."""
+    import time
+
+    made = {
+        "killed": target.with_name(f".{target.stem}.{dead}.part{target.suffix}"),
+        "running": target.with_name(f".{target.stem}.1.part{target.suffix}"),
+        "day_old": target.with_name(f".{target.stem}.{os.getppid()}.part{target.suffix}"),
+        "other": target.with_name(f".其他.{dead}.part{target.suffix}"),
+    }
+    for path in made.values():
+        path.write_bytes(b"PK\x03\x04 half written")
+    old = time.time() - 2 * 86400
+    os.utime(made["day_old"], (old, old))
+    return made
+
+
 def sealed_complaint(number: str, name: str | None = None, phone: str | None = None,
                      id_no: str | None = None) -> dict[str, str | None]:
     """The stored identity columns of a complaint made directly in a test (sealed as the services seal)."""

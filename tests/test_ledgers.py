@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import signal
+import subprocess
+import sys
 import zipfile
 
 import pytest
@@ -22,7 +26,7 @@ from supervise.services.reference import ReferenceService
 from supervise.services.reviews import ReviewService
 from supervise.xlsx import Cancelled
 
-from .conftest import make_user
+from .conftest import dead_pid, leave_parts, make_user
 
 MARCH = dt.datetime(2026, 3, 2, 9, 0)
 
@@ -255,3 +259,48 @@ def test_unmask_is_refused_where_there_is_nothing_to_unmask(office, tmp_path, na
                    else None, unmask=True)
     assert not (tmp_path / "x.xlsx").exists()
     assert AuditEntry.select().where(AuditEntry.action.startswith("export")).count() == 0
+
+
+def test_the_next_export_removes_what_a_killed_one_left(office, tmp_path):
+    """A run killed while writing leaves ``.名称.<pid>.part.xlsx``; the next export to the same
+    file removes it (its writer is gone), and leaves a running writer's and other files' parts."""
+    out = tmp_path / "工单.xlsx"
+    parts = leave_parts(out, dead_pid())
+    run_export(office["staff"], "complaints", out)
+    assert load_workbook(out).sheetnames == ["封面", "诉求工单台账"]
+    assert not parts["killed"].exists() and not parts["day_old"].exists()
+    assert parts["running"].exists() and parts["other"].exists()
+
+
+KILLED_EXPORT = """
+import os, signal, sys
+from supervise import zipwrite
+from supervise.auth import Actor
+from supervise.db import open_database
+from supervise.exporting import run_export
+
+def killed(self, name, part):  # SIGKILL once the sheet's bytes start to reach the file
+    self._emit(b"PK" * 1000)
+    self.stream.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+zipwrite.ZipOut.add_deflated = killed
+open_database(sys.argv[1])
+run_export(Actor(name="jw", role="staff"), "complaints", sys.argv[2])
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="SIGKILL is POSIX")
+def test_an_export_killed_mid_write_is_cleaned_up_by_the_next(office, db, tmp_path):
+    """A real SIGKILL while the file is being written: the part stays (nothing runs after a
+    kill); the next export to the same target removes it and writes a whole file."""
+    out = tmp_path / "工单.xlsx"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    child = subprocess.run([sys.executable, "-c", KILLED_EXPORT, db, str(out)], env=env, capture_output=True,
+                           text=True, timeout=300)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    left = list(tmp_path.glob(".工单.*.part.xlsx"))
+    assert len(left) == 1 and not out.exists()
+    run_export(office["staff"], "complaints", out)
+    assert not left[0].exists() and list(tmp_path.glob(".*part*")) == []
+    assert load_workbook(out)["诉求工单台账"].max_row == 4

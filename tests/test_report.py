@@ -32,7 +32,7 @@ from supervise.report import key_rates, monthly_figures, write_monthly
 from supervise.services.complaints import ComplaintService
 from supervise.services.reference import ReferenceService
 
-from .conftest import make_user, sealed_complaint, sealed_rating
+from .conftest import dead_pid, leave_parts, make_user, sealed_complaint, sealed_rating
 
 AS_OF = dt.datetime(2026, 4, 3, 12, 0)
 EOD = dt.time(23, 59, 59)
@@ -401,8 +401,11 @@ def test_report_permissions(office, tmp_path):
 
 
 def test_empty_database_month(admin, tmp_path):
+    left = [leave_parts(tmp_path / name, dead_pid()) for name in ("月报-2026-03.xlsx", "月报-2026-03.pdf")]
     f = monthly_figures("2026-03", AS_OF)
     assert f["units"] == [] and f["ranking"] == [] and f["流动红旗"] == [] and f["total"]["综合得分"] is None
     assert f["红黑榜"] == {"红榜": [], "黑榜": []}
     files = write_monthly(admin, "2026-03", AS_OF, tmp_path)
     assert "没有可参与排名的单位" in _pdf_text(files[1])
+    # what a killed run left beside the two files is gone; a running writer's part stays
+    assert [sorted(k for k, p in parts.items() if p.exists()) for parts in left] == [["other", "running"]] * 2

@@ -145,3 +145,149 @@ def test_column_kinds_are_checked():
     with pytest.raises(ValueError):
         Col("x", "money")
     assert Col("办理时限（工作日）", INT).column_width > 20  # wide enough for its Chinese header
+
+
+# -- the streaming writer against openpyxl, cell by cell ---------------------------------
+
+LONG = "长" * 40000
+TRICKY_TEXT = [
+    "窗口推诿", "=1+1", "-社保", "#N/A", "#标签", "a<b & c>d", '引号"和\'单引号', "]]>", "&amp;", "<t>标签</t>",
+    "  前后空格  ", "行一\n行二", "回车\r\n换行", "\ttab起头", "控制\x01字符\x0b\x1f", "\x02=1+1", "表情😀",
+    "全角　空格", "", LONG, "_x000D_", "1+1", "'=already", "a=b",
+]
+
+
+def _columns():
+    return [Col("编号", INT), Col("受理时间", DATETIME), Col("日期", DATE), Col("比率", RATE),
+            Col("分数", xlsx.FLOAT), Col("内容", width=50), Col("混合", GENERAL)]
+
+
+def _rows():
+    rows = []
+    for i, text in enumerate(TRICKY_TEXT):
+        rows.append([i, dt.datetime(2026, 3, 2, 9, 5, 30) + dt.timedelta(days=i, minutes=7 * i),
+                     dt.date(2026, 1, 31) + dt.timedelta(days=i), i / 7, 88.125 + i, text,
+                     [text, Fmt(i / 3, RATE), Fmt(dt.date(2026, 5, 1), DATE), None, -12, 3.5][i % 6]])
+    rows.append([None] * 7)
+    rows.append([10**15 + 7, dt.datetime(1900, 2, 28, 12, 0), dt.date(1900, 1, 1), None, 0.1 + 0.2, 0, True])
+    rows.append([-3, dt.datetime(2026, 12, 31, 23, 59, 59, 500000), None, 1.0, None, 12.5, "=SUM(A1)"])
+    return rows
+
+
+def _openpyxl_reference(path, columns, rows):
+    """What the ledger wrote when it stood on openpyxl's write-only mode."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    book = Workbook(write_only=True)
+    ws = book.create_sheet("表")
+    ws.append([c.header for c in columns])
+    for row in rows:
+        cells = []
+        for col, value in zip(columns, row, strict=True):
+            if isinstance(value, Fmt):
+                col, value = Col("x", value.kind), value.value
+            if value is None or col.kind == xlsx.TEXT or (col.kind == GENERAL and isinstance(value, str)):
+                cells.append(safe_text(value))
+                continue
+            cell = WriteOnlyCell(ws, value=value)
+            if col.kind in xlsx.FORMATS:
+                cell.number_format = xlsx.FORMATS[col.kind]
+            cells.append(cell)
+        ws.append(cells)
+    book.save(path)
+
+
+def _written(path, columns, rows):
+    book = XlsxBook(path, cover=False)
+    table = book.table("表", columns)
+    table.extend(rows)
+    book.save()
+
+
+def test_reads_back_as_openpyxl_wrote_it_cell_by_cell(tmp_path):
+    ours, theirs = tmp_path / "ours.xlsx", tmp_path / "openpyxl.xlsx"
+    columns, rows = _columns(), _rows()
+    _written(ours, columns, rows)
+    _openpyxl_reference(theirs, columns, rows)
+    a, b = load_workbook(ours)["表"], load_workbook(theirs)["表"]
+    assert a.max_row == b.max_row == len(rows) + 1
+    for ra, rb in zip(a.iter_rows(), b.iter_rows(), strict=True):
+        for ca, cb in zip(ra, rb, strict=True):
+            assert ca.value == cb.value, ca.coordinate
+            if ca.value is not None:  # an empty text cell reads as None either way
+                assert (ca.data_type, ca.number_format) == (cb.data_type, cb.number_format), ca.coordinate
+    # the values themselves, not only their agreement
+    values = list(a.iter_rows(min_row=2, values_only=True))
+    by_text = {r[0]: r[5] for r in values if r[0] is not None}
+    assert by_text[1] == "'=1+1" and by_text[2] == "'-社保" and by_text[3] == "'#N/A" and by_text[4] == "#标签"
+    assert by_text[5] == "a<b & c>d" and by_text[7] == "]]>" and by_text[8] == "&amp;"
+    assert by_text[10] == "  前后空格  " and by_text[11] == "行一\n行二" and by_text[13] == "'\ttab起头"
+    assert by_text[14] == "控制字符" and by_text[15] == "'=1+1" and by_text[16] == "表情😀"
+    assert by_text[18] is None and len(by_text[19]) == xlsx.MAX_TEXT and by_text[22] == "'=already"
+    assert values[0][1] == dt.datetime(2026, 3, 2, 9, 5, 30) and values[0][2] == dt.datetime(2026, 1, 31)
+    assert a["B2"].number_format == "yyyy-mm-dd hh:mm" and a["C2"].number_format == "yyyy-mm-dd"
+    assert a["D3"].number_format == "0.00%" and a["E2"].number_format == "0.00" and a["A2"].number_format == "0"
+    assert values[len(TRICKY_TEXT)] == (None,) * 7
+    last = values[-1]
+    assert last[1] == dt.datetime(2026, 12, 31, 23, 59, 59, 500000) and last[6] == "'=SUM(A1)"
+    assert values[-2][0] == 10**15 + 7 and values[-2][6] is True
+    assert formulas_in(ours) == []
+
+
+def test_reads_back_with_calamine_as_the_openpyxl_file(tmp_path):
+    from python_calamine import CalamineWorkbook
+
+    ours, theirs = tmp_path / "ours.xlsx", tmp_path / "openpyxl.xlsx"
+    columns, rows = _columns(), _rows()
+    _written(ours, columns, rows)
+    _openpyxl_reference(theirs, columns, rows)
+    a = CalamineWorkbook.from_path(str(ours)).get_sheet_by_name("表").to_python()
+    b = CalamineWorkbook.from_path(str(theirs)).get_sheet_by_name("表").to_python()
+    assert a == b
+    assert a[2][5] == "'=1+1" and a[1][1] == dt.datetime(2026, 3, 2, 9, 5, 30) and a[15][5] == "控制字符"
+
+
+def test_characters_openpyxl_cannot_save_are_dropped(tmp_path):
+    """Lone surrogates and U+FFFE/U+FFFF made openpyxl fail at save; the writer drops them."""
+    path = tmp_path / "s.xlsx"
+    _written(path, [Col("内容")], [["坏\ud800字符\ufffe\uffff"], ["\udfff=1"]])
+    assert [r[0] for r in load_workbook(path)["表"].iter_rows(min_row=2, values_only=True)] == ["坏字符", "'=1"]
+
+
+def test_zip64_fields_when_a_part_is_past_the_limit(tmp_path, monkeypatch):
+    """A sheet past 4 GiB gets ZIP64 sizes and offsets; shown with the limit lowered to 100 bytes."""
+    from supervise import zipwrite
+
+    monkeypatch.setattr(zipwrite, "ZIP64_LIMIT", 100)
+    path = tmp_path / "z.xlsx"
+    book = XlsxBook(path)
+    book.table("表", [Col("编号", INT), Col("内容")]).extend([i, f"第{i}行"] for i in range(2000))
+    book.cover("台账", [("记录数", 2000)])
+    book.save()
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None
+        big = z.getinfo("xl/worksheets/sheet2.xml")
+        assert big.file_size > 100 and big.extract_version == 45
+    ws = load_workbook(path)["表"]
+    assert ws.max_row == 2001 and ws["B2001"].value == "第1999行"
+
+
+def test_temporary_data_is_released(tmp_path):
+    book = XlsxBook(tmp_path / "t.xlsx")
+    table = book.table("表", [Col("编号", INT)])
+    table.append([1])
+    files = [p.data.file for p in book._parts if p.data is not None]
+    assert files and not any(f.closed for f in files)
+    book.save()
+    assert all(f.closed for f in files)
+    with pytest.raises(RuntimeError):
+        table.append([2])  # the table was closed by save
+
+
+def test_a_date_time_with_a_time_zone_is_refused(tmp_path):
+    book = XlsxBook(tmp_path / "tz.xlsx", cover=False)
+    table = book.table("表", [Col("时间", DATETIME)])
+    with pytest.raises(ValueError):
+        table.append([dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)])
+    book.discard()

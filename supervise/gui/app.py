@@ -180,6 +180,8 @@ class SuperviseApp:
 class MainWindow(ttk.Frame):
     """Navigation on the left, the current page on the right, a status bar below."""
 
+    dialog = common.DialogRef()  # the open dialog, not kept alive once destroyed
+
     def __init__(self, root: tk.Tk, app: SuperviseApp, actor: Actor) -> None:
         super().__init__(root)
         self.root, self.app, self.actor = root, app, actor
@@ -189,7 +191,7 @@ class MainWindow(ttk.Frame):
         self.views: dict[str, tk.Widget] = {}
         self.current: str | None = None
         self.records: dict[tuple[str, str], RecordWindow] = {}
-        self.dialog: tk.Toplevel | None = None
+        self.dialog = None
         self.last_plugin_answer: Any = None
         body = ttk.Panedwindow(self, orient="horizontal")
         body.pack(fill="both", expand=True)

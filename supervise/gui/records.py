@@ -15,7 +15,6 @@ by :class:`~supervise.gui.dialogs.ConflictDialog`, which offers to reload.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import logging
 import tkinter as tk
 from collections.abc import Callable
@@ -28,7 +27,7 @@ from ..models import AuditEntry, Complaint, Versioned
 from ..services.complaint_queries import ComplaintQueries
 from ..services.complaints import ComplaintService
 from ..settings import get as setting
-from .common import WINDOW_BG, set_text, show_error
+from .common import WINDOW_BG, DialogRef, collect_on_tk_thread, set_text, show_error
 from .context import ViewContext
 from .dialogs import (
     AssignDialog,
@@ -70,6 +69,7 @@ class RecordWindow(tk.Toplevel):
 
     kind = ""
     model: type[Versioned] = Complaint
+    dialog = DialogRef()  # the open step dialog, not kept alive once destroyed
 
     def __init__(self, parent: tk.Misc, ctx: ViewContext, key: Any, *, _utest: bool = False) -> None:
         super().__init__(parent)
@@ -80,7 +80,7 @@ class RecordWindow(tk.Toplevel):
         self.record_id: int | None = None
         self.version: int | None = None
         self.buttons: dict[str, ttk.Button] = {}
-        self.dialog: tk.Toplevel | None = None
+        self.dialog = None
         self.unmasked = False
         self._build()
         self.bind("<F5>", lambda _e: self.reload())
@@ -146,8 +146,9 @@ class RecordWindow(tk.Toplevel):
         return []
 
     def destroy(self) -> None:
+        root = self.nametowidget(".")  # the Tk root, alive after this window is gone
         super().destroy()
-        gc.collect()  # free the window's Tk variables on the Tk thread, not in a worker's collection
+        collect_on_tk_thread(root)  # free the window's Tk variables on the Tk thread, not in a worker's collection
 
     def _fill_details(self, rows: list[tuple[str, Any]]) -> None:
         for child in self.details.winfo_children():

@@ -15,7 +15,6 @@ import argparse
 import logging
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,42 +22,11 @@ import tkinter as tk
 from pathlib import Path
 from typing import Any
 
+from .xdisplay import start_xvfb, stop_xvfb
+
 logger = logging.getLogger(__name__)
 
 SIZE = (1360, 860)
-
-
-def _die_with_parent() -> None:
-    """In the child: ask Linux to end it when its parent dies (a killed test run leaves no Xvfb)."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-def start_xvfb(screen: str = "1600x1000x24") -> subprocess.Popen[bytes]:
-    """Start Xvfb on a free display (``-displayfd``) and point ``DISPLAY`` at it."""
-    read, write = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", screen, "-nolisten", "tcp"],
-                            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
-    os.close(write)
-    number = b""
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and not number.endswith(b"\n"):
-        chunk = os.read(read, 16)
-        if not chunk:
-            break
-        number += chunk
-    os.close(read)
-    if not number.strip():
-        proc.kill()
-        raise RuntimeError("Xvfb did not report its display number")
-    os.environ["DISPLAY"] = f":{number.decode().strip()}"
-    return proc
 
 
 def settle(root: tk.Misc, worker: object | None = None, seconds: float = 0.3) -> None:
@@ -220,8 +188,7 @@ def main(argv: list[str] | None = None) -> int:
 
         close_database()
         if xvfb is not None:
-            xvfb.terminate()
-            xvfb.wait(timeout=10)
+            stop_xvfb(xvfb)
         shutil.rmtree(home, ignore_errors=True)
     return 0
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 import logging
 import queue
+import sys
 import threading
 import time
 import tkinter as tk
@@ -33,8 +34,18 @@ from ..errors import UserError
 logger = logging.getLogger(__name__)
 
 POLL_MS = 25
+#: For a short while after a job is submitted the queue is looked at sooner: a list page is
+#: read in a few milliseconds and need not wait for the next regular look.
+QUICK_POLL_MS, QUICK_PERIOD_S = 5, 0.1
 #: At most this long is spent draining the queue per tick, so the window stays live.
 DRAIN_BUDGET_S = 0.02
+#: The interpreter's thread switch interval once a worker exists (Python's default is 5 ms).
+#: The Tk thread lets go of the GIL in every Tcl call and waits for it again afterwards; while a
+#: worker computes in Python (an import, the report's PDF) each wait lasted up to the interval,
+#: so one redraw of a progress bar took tens of milliseconds.  ``bench --only gui`` measures it.
+SWITCH_INTERVAL_S = 0.001
+#: A worker thread waits this long for another job before it ends.
+IDLE_THREAD_S = 30.0
 
 
 class JobCancelled(Exception):
@@ -86,6 +97,85 @@ class _Handlers:
     fn: Callable[[Job], Any] | None = None  # kept so that it is released on the Tk thread
 
 
+def _run(results: queue.Queue[tuple[str, int, Any]], job: Job, box: list[Callable[[Job], Any]],
+         use_database: bool) -> None:
+    """Run one job in the calling (worker) thread and put its outcome into ``results``."""
+    outcome: tuple[str, Any]
+    try:
+        if use_database and database.obj is not None:
+            database.obj.connect(reuse_if_open=True)  # this thread's own connection
+        fn = box.pop()
+        try:
+            outcome = ("done", fn(job))
+        finally:
+            del fn
+    except JobCancelled:
+        outcome = ("cancelled", None)
+    except UserError as exc:
+        outcome = ("cancelled" if job.cancelled else "error", exc.with_traceback(None))
+    except BaseException as exc:  # logged here with the traceback, reported on the Tk thread
+        logger.exception("background job %s failed", job.name)
+        outcome = ("error", exc.with_traceback(None))
+    finally:
+        if use_database and database.obj is not None:
+            try:
+                if not database.obj.is_closed():
+                    database.obj.close()
+            except Exception:  # closing a broken connection must not hide the outcome
+                logger.exception("closing the worker's database connection failed")
+    results.put((outcome[0], job.id, outcome[1]))
+
+
+_Task = tuple["queue.Queue[tuple[str, int, Any]]", Job, list[Callable[[Job], Any]], bool]
+
+
+class _Threads:
+    """Worker threads that wait for the next job once theirs is done.
+
+    Handing a job to a waiting thread is a queue put; starting a thread makes
+    the caller wait until the new thread runs, which took the Tk thread tens
+    of milliseconds while other jobs computed (``bench --only gui``).  A
+    thread waits ``IDLE_THREAD_S`` for another job, then ends.  It holds no
+    reference to the worker or to any widget, so nothing of Tk is ever
+    released in it.
+    """
+
+    def __init__(self) -> None:
+        self._tasks: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()
+        self._idle = 0
+        self._lock = threading.Lock()
+
+    def run(self, task: _Task, name: str) -> None:
+        with self._lock:
+            if self._idle:
+                self._idle -= 1
+                self._tasks.put(task)
+                return
+        threading.Thread(target=self._serve, args=(task,), name=name, daemon=True).start()
+
+    def _serve(self, task: _Task | None) -> None:
+        while task is not None:
+            _run(*task)
+            task = None  # let go of the finished job before waiting
+            with self._lock:
+                self._idle += 1
+            try:
+                task = self._tasks.get(timeout=IDLE_THREAD_S)
+            except queue.Empty:
+                with self._lock:
+                    try:  # a job handed over just as the wait ended
+                        task = self._tasks.get_nowait()
+                    except queue.Empty:
+                        self._idle -= 1
+
+    def stop_idle(self) -> None:
+        """End the threads that wait for a job (those running end after theirs)."""
+        with self._lock:
+            for _ in range(self._idle):
+                self._tasks.put(None)
+            self._idle = 0
+
+
 class Worker:
     """Starts jobs in threads and delivers their reports on the Tk thread."""
 
@@ -98,6 +188,10 @@ class Worker:
         self._ids = itertools.count(1)
         self._after: str | None = None
         self._closed = False
+        self._threads = _Threads()
+        self._quick_until = self._after_at = 0.0
+        if sys.getswitchinterval() > SWITCH_INTERVAL_S:  # see SWITCH_INTERVAL_S
+            sys.setswitchinterval(SWITCH_INTERVAL_S)
 
     # -- starting ---------------------------------------------------------------------
 
@@ -112,7 +206,7 @@ class Worker:
         on_cancelled: Callable[[], object] | None = None,
         use_database: bool = True,
     ) -> Job:
-        """Run ``fn(job)`` in a new thread; handlers are called on the Tk thread.
+        """Run ``fn(job)`` in a worker thread; handlers are called on the Tk thread.
 
         The Tk side keeps ``fn`` until the outcome is delivered and the thread
         lets go of it before reporting, so whatever ``fn`` holds (a view, a
@@ -121,44 +215,25 @@ class Worker:
         job = Job(next(self._ids), name, self.queue)
         self.jobs[job.id] = job
         self._handlers[job.id] = _Handlers(on_done, on_error, on_progress, on_cancelled, fn)
-        thread = threading.Thread(
-            target=self._run, args=(job, [fn], use_database), name=f"supervise-{name}-{job.id}", daemon=True
-        )
-        thread.start()
-        self._schedule()
+        self._threads.run((self.queue, job, [fn], use_database), f"supervise-worker-{job.id}")
+        self._schedule(submitted=True)
         return job
-
-    def _run(self, job: Job, box: list[Callable[[Job], Any]], use_database: bool) -> None:
-        outcome: tuple[str, Any]
-        try:
-            if use_database and database.obj is not None:
-                database.obj.connect(reuse_if_open=True)  # this thread's own connection
-            fn = box.pop()
-            try:
-                outcome = ("done", fn(job))
-            finally:
-                del fn
-        except JobCancelled:
-            outcome = ("cancelled", None)
-        except UserError as exc:
-            outcome = ("cancelled" if job.cancelled else "error", exc.with_traceback(None))
-        except BaseException as exc:  # logged here with the traceback, reported on the Tk thread
-            logger.exception("background job %s failed", job.name)
-            outcome = ("error", exc.with_traceback(None))
-        finally:
-            if use_database and database.obj is not None:
-                try:
-                    if not database.obj.is_closed():
-                        database.obj.close()
-                except Exception:  # closing a broken connection must not hide the outcome
-                    logger.exception("closing the worker's database connection failed")
-        self.queue.put((outcome[0], job.id, outcome[1]))
 
     # -- draining on the Tk thread -------------------------------------------------------
 
-    def _schedule(self) -> None:
-        if self._after is None and not self._closed:
-            self._after = self.widget.after(self.poll_ms, self._poll)
+    def _schedule(self, submitted: bool = False) -> None:
+        if self._closed:
+            return
+        now = time.monotonic()
+        if submitted:
+            self._quick_until = now + QUICK_PERIOD_S
+            if self._after is not None and self._after_at - now > QUICK_POLL_MS / 1000:
+                self.widget.after_cancel(self._after)  # a regular look is due later: look sooner
+                self._after = None
+        if self._after is None:
+            delay = min(self.poll_ms, QUICK_POLL_MS) if now < self._quick_until else self.poll_ms
+            self._after_at = now + delay / 1000
+            self._after = self.widget.after(delay, self._poll)
 
     def _poll(self) -> None:
         self._after = None
@@ -234,6 +309,7 @@ class Worker:
     def close(self) -> None:
         """Cancel what runs and stop polling (the window is going away)."""
         self.cancel_all()
+        self._threads.stop_idle()
         self._closed = True
         if self._after is not None:
             try:

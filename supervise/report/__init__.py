@@ -22,6 +22,7 @@ from ..auth import Actor
 from ..db import write_transaction
 from ..errors import InvalidInput
 from ..models import now
+from ..paths import part_file, remove_stale_parts
 from ..permissions import LIAISON
 from .counts import Counts
 from .figures import RATES, Month, exact_rates, half_up, monthly_figures, snapshot
@@ -65,7 +66,9 @@ def write_monthly(
     except OSError as exc:
         raise InvalidInput(f"无法创建输出目录：{folder}", f"cannot create the output folder {folder}: {exc.strerror}") from None
     xlsx, pdf = report_files(folder, figures["月份"])
-    parts = [p.with_name(f".{p.stem}.{os.getpid()}.part{p.suffix}") for p in (xlsx, pdf)]
+    for target in (xlsx, pdf):
+        remove_stale_parts(target)
+    parts = [part_file(p) for p in (xlsx, pdf)]
     try:
         write_workbook(figures, parts[0], actor)
         if progress is not None:

@@ -28,7 +28,7 @@ from supervise import demo, identity, migrations
 from supervise.auth import SYSTEM
 from supervise.db import close_database, database, open_database
 from supervise.gui import common
-from supervise.gui.screenshots import start_xvfb
+from supervise.gui.xdisplay import start_xvfb, stop_xvfb
 from supervise.registry import set_registry
 
 PASSWORD = demo.PASSWORD
@@ -46,9 +46,7 @@ def xdisplay() -> Iterator[str]:
     try:
         yield os.environ["DISPLAY"]
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        os.environ.pop("DISPLAY", None)
+        stop_xvfb(proc)
 
 
 @pytest.fixture(scope="module")

@@ -172,3 +172,19 @@ def test_callback_errors_are_reported_without_traceback(login):
     err = RuntimeError("boom")
     app.report_callback_exception(RuntimeError, err, None)
     assert common.MESSAGES[-1][1].startswith("内部错误")
+
+
+def test_a_closed_dialog_is_collected_when_it_closes(login):
+    """main.dialog does not keep a closed dialog alive: its widget tree (Tk variables included)
+    is collected by Dialog.destroy on the Tk thread, never later by a worker thread's collection."""
+    import weakref
+
+    app = login("jiwei01")
+    main = app.main
+    dialog = main.import_data()
+    assert main.dialog is dialog
+    ref = weakref.ref(dialog)
+    del dialog
+    main.dialog.cancel()
+    app.root.update_idletasks()  # the collection runs once the closing callback has returned
+    assert ref() is None and main.dialog is None

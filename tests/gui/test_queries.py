@@ -65,6 +65,28 @@ def test_complaint_scope_filters_sort_and_paging(office):
         queries.complaint_page(staff, ListFilter(), limit=0)
 
 
+def test_newest_first_pages_agree_with_the_plain_query(office, monkeypatch):
+    """未办结 is merged from one index read per open status; keyword and overdue pages come from
+    ComplaintQueries: page by page they must list what the plain query lists, in its order."""
+    staff = office["staff"]
+    ComplaintService(staff).register(channel="网站", category="咨询", content="社保卡进度查询")  # newest, 登记
+
+    def pages(f: ListFilter) -> tuple[int, list[str]]:
+        total = queries.complaint_page(staff, f)["total"]
+        numbers = []
+        for offset in range(0, 8, 2):
+            numbers += [i["number"] for i in queries.complaint_page(staff, f, limit=2, offset=offset,
+                                                                    count=False)["items"]]
+        return total, numbers
+
+    cases = [ListFilter(status=queries.OPEN), ListFilter(search="社保"), ListFilter(extra={"overdue": True}),
+             ListFilter(status=queries.OPEN, unit="U02"), ListFilter(status="已交办")]
+    merged = [pages(f) for f in cases]
+    assert merged[0][0] == 6 and merged[0][1][0] == merged[1][1][0]  # the new 登记 case heads both
+    monkeypatch.setattr(queries, "_newest_page", lambda *args: None)  # the plain query alone
+    assert [pages(f) for f in cases] == merged
+
+
 def test_ratings_reviews_and_office_lists_are_scoped(office):
     staff, liaison = office["staff"], office["liaison"]
     assert queries.rating_page(staff, ListFilter())["total"] == 3

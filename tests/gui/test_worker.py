@@ -124,6 +124,21 @@ def test_the_window_keeps_ticking_while_a_job_computes(root, worker):
     assert len(ticks) > 20 and max(gaps) < 0.1, max(gaps)
 
 
+def test_a_finished_jobs_thread_takes_the_next_job_and_ends_at_close(root, worker):
+    """Handing a job to a waiting thread does not make the Tk thread wait for a thread to start."""
+    ran: list[threading.Thread] = []
+    first = worker.submit(lambda _job: ran.append(threading.current_thread()), use_database=False)
+    pump(root, lambda: first.done and worker._threads._idle == 1)
+    count = threading.active_count()
+    second = worker.submit(lambda _job: ran.append(threading.current_thread()), use_database=False)
+    pump(root, lambda: second.done)
+    assert ran[0] is ran[1] and threading.active_count() == count
+    pump(root, lambda: worker._threads._idle == 1)
+    worker.close()
+    ran[0].join(timeout=5)
+    assert not ran[0].is_alive()  # the waiting thread ended with the worker
+
+
 def test_a_failing_handler_is_reported_through_the_root_and_polling_goes_on(root, monkeypatch):
     """A handler's bug on a worker bound to a frame (not the root) reaches Tk's error report."""
     import tkinter as tk
