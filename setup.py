@@ -39,6 +39,7 @@ setup(
     install_requires=[
         "peewee>=3.17",
         "pluggy>=1.5",
+        "cryptography>=42",
         "openpyxl>=3.1",
         "reportlab>=4.0",
         "platformdirs>=4.0",

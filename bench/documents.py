@@ -102,8 +102,8 @@ def bare_workbook(figures: dict[str, Any], out: Path) -> None:
 #: The ledger's own SELECT (plugins/ledgers.py ``export_complaints`` for a staff user, masked
 #: identities read as stored): the same rows, columns and order as the export.
 LEDGER_SQL = (
-    "SELECT c.number, c.received_at, c.channel, c.category, c.title, c.content, c.complainant_name, "
-    "c.complainant_phone, c.complainant_id_no, c.anonymous, u.code, u.name, m.code, m.name, s.number, s.name, "
+    "SELECT c.number, c.received_at, c.channel, c.category, c.title, c.content, c.masked_name, "
+    "c.masked_phone, c.masked_id_no, c.anonymous, u.code, u.name, m.code, m.name, s.number, s.name, "
     "c.status, c.card, c.limit_days, c.assigned_at, c.due_at, c.extension_count, c.replied_at, c.reply_text, "
     "c.visited_at, c.visit_result, c.resolved, c.reopen_count, c.closed_at, c.end_reason, c.source, c.external_id "
     "FROM complaint c LEFT JOIN unit u ON u.id = c.unit_id LEFT JOIN matter m ON m.id = c.matter_id "

@@ -55,7 +55,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from supervise import migrations, search
+from supervise import identity, migrations, search
 from supervise.db import close_database, database, is_sqlite, open_database, write_transaction
 from supervise.demo import catalogue, names, words
 from supervise.models import ALL_MODELS, CARDS, CHANNELS, Complaint, Rating
@@ -325,9 +325,10 @@ COLUMNS = (
     "category",
     "title",
     "content",
-    "complainant_name",
-    "complainant_phone",
-    "complainant_id_no",
+    "identity_sealed",
+    "masked_name",
+    "masked_phone",
+    "masked_id_no",
     "anonymous",
     "unit_id",
     "staff_id",
@@ -407,6 +408,15 @@ class _Complaints:
                 self._row(self.first_id + start + k, at)
                 for k, at in enumerate(times[start : start + CHUNK])
             ]
+
+    def _identity(self, number: str, name: str | None, phone: str | None, id_no: str | None) -> tuple[Any, ...]:
+        """Sealed as registration seals it (one ephemeral key for the run, as an import batch)."""
+        if name is None and phone is None and id_no is None:
+            return (None, None, None, None)
+        if getattr(self, "_sealer", None) is None:
+            self._sealer = identity.sealer()
+        cols = identity.complaint_columns(self._sealer, number, name, phone, id_no)
+        return (cols["identity_sealed"], cols["masked_name"], cols["masked_phone"], cols["masked_id_no"])
 
     def _pick(self, cum: list[float]) -> int:
         return bisect.bisect(cum, self.rng.random() * cum[-1])
@@ -492,9 +502,7 @@ class _Complaints:
             category,
             title,
             content,
-            name,
-            phone,
-            id_no,
+            *self._identity(f"TS{received:%Y%m}{cid:05d}", name, phone, id_no),
             int(anonymous),
             unit.id,
             sid,

@@ -26,6 +26,7 @@ Figures (value through supervise, baseline in the same run on the same rows):
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime as dt
 import json
@@ -41,6 +42,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from supervise import identity
 from supervise.db import close_database, open_database
 
 from . import Context, gen_files
@@ -214,11 +216,31 @@ def _at(value: Any) -> str | None:
 
 RATING_SQL = (
     'INSERT INTO rating (version, source, external_id, unit_id, "window", channel, level, bad, '
-    "reasons, comment, rater_name, rater_phone, real_name, rated_at, status) VALUES %s"
+    "reasons, comment, identity_sealed, masked_name, masked_phone, real_name, rated_at, status) VALUES %s"
 )
 
 
-def rating_values(rows: Iterator[list[Any]], units: dict[str, int]) -> Iterator[tuple[Any, ...]]:
+def sealer(dbs: _Databases, url: str) -> identity.Sealer:
+    """A sealer to the office key of the bench database (identities are stored sealed, as the
+    importers store them: one ephemeral key per batch)."""
+    conn = dbs.raw(url)
+    try:
+        cur = conn.cursor()
+        cur.execute("SELECT public_key FROM identity_key WHERE kind = 'office'")
+        return identity.Sealer(base64.b64decode(cur.fetchone()[0]))
+    finally:
+        conn.close()
+
+
+def _sealed(seal: identity.Sealer, aad: str, name: str | None, phone: str | None) -> tuple[str | None, ...]:
+    if name is None and phone is None:
+        return (None, None, None)
+    cols = identity.rating_columns(seal, aad, name, phone)  # complaints without an ID number: the same columns
+    return (cols["identity_sealed"], cols["masked_name"], cols["masked_phone"])
+
+
+def rating_values(rows: Iterator[list[Any]], units: dict[str, int],
+                  seal: identity.Sealer) -> Iterator[tuple[Any, ...]]:
     """Ratings rows (gen_files.RATING_HEADER order) as rating table tuples."""
     for r in rows:
         level = LEVELS.get(r[10]) or int(float(r[10]))
@@ -233,8 +255,7 @@ def rating_values(rows: Iterator[list[Any]], units: dict[str, int]) -> Iterator[
             level <= 2,
             r[11] or "",
             r[12] or "",
-            r[13] or None,
-            _text(r[14]),
+            *_sealed(seal, identity.rating_aad(units[r[2]], _at(r[1]), "ratings", r[0]), r[13] or None, _text(r[14])),
             r[15] == "是",
             _at(r[1]),
             "待核实" if level <= 2 else "无需处理",
@@ -243,14 +264,14 @@ def rating_values(rows: Iterator[list[Any]], units: dict[str, int]) -> Iterator[
 
 HOTLINE_SQL = (
     "INSERT INTO complaint (version, number, receipt_code, channel, category, title, content, "
-    "complainant_name, complainant_phone, anonymous, unit_id, matter_id, received_at, status, "
+    "identity_sealed, masked_name, masked_phone, anonymous, unit_id, matter_id, received_at, status, "
     "limit_days, assigned_at, replied_at, reply_text, visited_at, visit_result, resolved, closed_at, "
     "reopen_count, extension_count, source, external_id, created_at) VALUES %s"
 )
 
 
 def hotline_values(
-    rows: Iterator[list[Any]], units: dict[str, int], matters: dict[str, int]
+    rows: Iterator[list[Any]], units: dict[str, int], matters: dict[str, int], seal: identity.Sealer
 ) -> Iterator[tuple[Any, ...]]:
     """12345 rows (gen_files.HOTLINE_HEADER order) as complaint table tuples."""
     for i, r in enumerate(rows):
@@ -263,8 +284,7 @@ def hotline_values(
             r[2],
             str(r[3])[:30],
             r[3],
-            r[7] or None,
-            _text(r[8]),
+            *_sealed(seal, identity.complaint_aad(f"BH{i:09d}"), r[7] or None, _text(r[8])),
             r[9] == "是",
             units[r[4]],
             matters.get(r[10]),
@@ -381,7 +401,7 @@ def run(ctx: Context) -> list[Figure]:
                 "ratings",
                 xlsx,
                 lambda url: bare_insert(
-                    dbs, url, RATING_SQL, rating_values(calamine_rows(xlsx), dbs.units)
+                    dbs, url, RATING_SQL, rating_values(calamine_rows(xlsx), dbs.units, sealer(dbs, url))
                 ),
             )
             figures.append(ours)
@@ -424,7 +444,7 @@ def run(ctx: Context) -> list[Figure]:
                     "ratings",
                     path,
                     lambda url: bare_insert(
-                        dbs, url, RATING_SQL, rating_values(csv_rows(path), dbs.units)
+                        dbs, url, RATING_SQL, rating_values(csv_rows(path), dbs.units, sealer(dbs, url))
                     ),
                 )[0]
             )
@@ -440,7 +460,7 @@ def run(ctx: Context) -> list[Figure]:
                         dbs,
                         url,
                         HOTLINE_SQL,
-                        hotline_values(calamine_rows(hot), dbs.units, dbs.matters),
+                        hotline_values(calamine_rows(hot), dbs.units, dbs.matters, sealer(dbs, url)),
                     ),
                 )[0]
             )

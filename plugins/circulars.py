@@ -20,6 +20,7 @@ from typing import Any
 import peewee as pw
 
 from supervise import hookimpl
+from supervise import identity as sealed_identity
 from supervise.auth import Actor
 from supervise.circulars import CircularData
 from supervise.doctemplate import chinese_numeral
@@ -81,15 +82,21 @@ def month_range(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
-def identities_of_complaints(where: pw.Expression) -> set[str]:
-    rows = Complaint.select(Complaint.complainant_name, Complaint.complainant_phone,
-                            Complaint.complainant_id_no).where(where).tuples()
-    return {value for row in rows for value in row if value}
+def identities_of_complaints(actor: Actor, where: pw.Expression) -> set[str]:
+    """The clear identities the circular must not contain; only an author holding the
+    office key can read them (and so write them), otherwise there are none to check."""
+    if actor.identity_key is None:
+        return set()
+    rows = Complaint.select(Complaint.number, Complaint.identity_sealed).where(
+        where & Complaint.identity_sealed.is_null(False)).tuples()
+    return {v for number, sealed in rows for v in sealed_identity.open_complaint(actor, number, sealed).values() if v}
 
 
-def identities_of_ratings(where: pw.Expression) -> set[str]:
-    rows = Rating.select(Rating.rater_name, Rating.rater_phone).where(where).tuples()
-    return {value for row in rows for value in row if value}
+def identities_of_ratings(actor: Actor, where: pw.Expression) -> set[str]:
+    if actor.identity_key is None:
+        return set()
+    rows = Rating.select().where(where & Rating.identity_sealed.is_null(False))
+    return {v for r in rows for v in sealed_identity.rating_identity(actor, r).values() if v}
 
 
 def _criticism_cases(actor: Actor, month: dt.date | None, cases: Sequence[str]) -> list[dict[str, Any]]:
@@ -132,8 +139,8 @@ def criticism(*, actor: Actor, month: dt.date | None = None, cases: Sequence[str
         if case["target_kind"] == "staff" and case["staff"]:
             who = f"{unit}工作人员{surname_mou(case['staff'])}"
         ids = case["evidence"]
-        identities |= identities_of_complaints(Complaint.id.in_(ids["complaint"])) if ids["complaint"] else set()
-        identities |= identities_of_ratings(Rating.id.in_(ids["rating"])) if ids["rating"] else set()
+        identities |= identities_of_complaints(actor, Complaint.id.in_(ids["complaint"])) if ids["complaint"] else set()
+        identities |= identities_of_ratings(actor, Rating.id.in_(ids["rating"])) if ids["rating"] else set()
         parts = [f"诉求工单{len(ids['complaint'])}件"] if ids["complaint"] else []
         parts += [f"好差评{len(ids['rating'])}条"] if ids["rating"] else []
         decided = dt.datetime.fromisoformat(case["decided_at"]).date() if case["decided_at"] else None
@@ -149,7 +156,7 @@ def criticism(*, actor: Actor, month: dt.date | None = None, cases: Sequence[str
         })
     # the units' complainants as well: a summary written by hand may name any of them
     codes = list({c["unit_code"] for c in chosen})
-    identities |= identities_of_complaints(Complaint.unit.in_(Unit.select(Unit.id).where(Unit.code.in_(codes))))
+    identities |= identities_of_complaints(actor, Complaint.unit.in_(Unit.select(Unit.id).where(Unit.code.in_(codes))))
     kinds = list(dict.fromkeys(c["kind"] for c in chosen))
     return CircularData(
         values={
@@ -223,7 +230,8 @@ def _rating_items(month: dt.date, min_ratings: int, top_n: int) -> list[dict[str
             for rate, n, b, u in ranked[:top_n]]
 
 
-def commendation(*, month: dt.date | None = None, cases: Sequence[str] = (), **_: Any) -> CircularData:
+def commendation(*, actor: Actor | None = None, month: dt.date | None = None, cases: Sequence[str] = (),
+                 **_: Any) -> CircularData:
     """表扬通报: the units the public praised (表扬 complaints) and, by month, the best 好评率."""
     from supervise import settings
 
@@ -247,7 +255,8 @@ def commendation(*, month: dt.date | None = None, cases: Sequence[str] = (), **_
             "好评节号": next(numbers) if rating_items else "",
         },
         lists={"表扬列表": praise_items, "好评列表": rating_items},
-        identities=identities_of_complaints(Complaint.id.in_([c.id for c in praises])) if praises else set(),
+        identities=identities_of_complaints(actor, Complaint.id.in_([c.id for c in praises]))
+        if praises and actor is not None else set(),
         subject=f"praise {len(praises)}, ratings {len(rating_items)}",
     )
 

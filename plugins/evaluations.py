@@ -17,7 +17,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from supervise import hookimpl, search, settings
+from supervise import hookimpl, identity, search, settings
 from supervise.bulk import ids_by_key
 from supervise.db import database
 from supervise.extension import Column, ImporterSpec
@@ -87,7 +87,7 @@ RATING_COLUMNS = (
     Column("是否实名", False, (), "默认：填了评价人即为实名；实名差评必须回访", ("是", "否")),
 )
 RATING_FIELDS = ("source", "batch", "external_id", "unit", "window", "staff", "matter", "channel", "level", "bad",
-                 "reasons", "comment", "rater_name", "rater_phone", "real_name", "rated_at", "status",
+                 "reasons", "comment", "identity_sealed", "masked_name", "masked_phone", "real_name", "rated_at", "status",
                  "contact_due_at")
 
 
@@ -100,6 +100,7 @@ def import_ratings(ctx: ImportContext, rows: Iterable[Row], **_: object) -> None
     horizon = now() + dt.timedelta(minutes=5)
     seen: set[str | None] = set()
     out = ctx.writer(Rating, RATING_FIELDS, conflict=("source", "external_id"))
+    seal = identity.sealer()  # one ephemeral key for the batch; the public key only
     batch, error = ctx.batch.id, ctx.error
     for row in rows:
         v = row.cells
@@ -165,14 +166,22 @@ def import_ratings(ctx: ImportContext, rows: Iterable[Row], **_: object) -> None
             if due is None:
                 due = due_by_day[day] = calendar.due_at(day, contact_days)
         out.add(("ratings", batch, key, unit, text(v.get("服务窗口")) or "", staff_id, matter_id, channel, level,
-                 bad, text(v.get("差评原因")) or "", text(v.get("评价内容")) or "", rater,
-                 text(v.get("联系电话")), real_name, rated, "待核实" if bad else "无需处理", due))
+                 bad, text(v.get("差评原因")) or "", text(v.get("评价内容")) or "",
+                 *_identity(seal, unit, rated, key, rater, text(v.get("联系电话"))), real_name, rated, "待核实" if bad else "无需处理", due))
     out.flush()
     ctx.imported += out.inserted
     ctx.duplicates += out.attempted - out.inserted
     if out.inserted and not ctx.stopped:
         _rating_timeline(ctx)
         search.index_ratings_where(Rating.batch == ctx.batch.id)
+
+
+def _identity(seal: identity.Sealer, unit: int | None, rated: dt.datetime, key: str | None, rater: str | None,
+              phone: str | None) -> tuple[str | None, str | None, str | None]:
+    if rater is None and phone is None:
+        return None, None, None
+    cols = identity.rating_columns(seal, identity.rating_aad(unit, rated, "ratings", key), rater, phone)
+    return cols["identity_sealed"], cols["masked_name"], cols["masked_phone"]
 
 
 def _rating_timeline(ctx: ImportContext) -> None:

@@ -27,7 +27,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from supervise import hookimpl, settings
+from supervise import hookimpl, identity, settings
 from supervise.bulk import existing_keys, ids_by_key
 from supervise.extension import Column, ImporterSpec
 from supervise.import_values import as_int, parse_bool, parse_choice, parse_datetime, text
@@ -73,8 +73,8 @@ COLUMNS = (
     Column("是否解决", False, (), "是/否（未解决且未办结的重办）", ("是", "否")),
     Column("办结时间", False, ("结案时间",)),
 )
-COMPLAINT_FIELDS = ("number", "receipt_code", "channel", "category", "title", "content", "complainant_name",
-                    "complainant_phone", "anonymous", "unit", "matter", "received_at", "status", "limit_days",
+COMPLAINT_FIELDS = ("number", "receipt_code", "channel", "category", "title", "content", "identity_sealed",
+                    "masked_name", "masked_phone", "anonymous", "unit", "matter", "received_at", "status", "limit_days",
                     "assigned_at", "due_at", "replied_at", "reply_text", "visited_at", "visit_result", "resolved",
                     "closed_at", "reopen_count", "source", "batch", "external_id")
 EVENT_FIELDS = ("record_kind", "record_id", "at", "actor", "action", "status", "note")
@@ -261,12 +261,14 @@ def _write(ctx: ImportContext, orders: list[dict[str, Any]], default_days: int, 
         for order, number in zip(group, reserve_numbers(month, len(group)), strict=True):
             order["number"] = number
     complaints = ctx.writer(Complaint, COMPLAINT_FIELDS, conflict=("source", "external_id"))
+    seal = identity.sealer()  # one ephemeral key for the batch; the public key only
     stories = {}
     for order in orders:
         values, events = _story(ctx, order, default_days, unit_names)
         stories[order["key"]] = (order, values, events)
         complaints.add((order["number"], new_receipt_code(), order["channel"], order["category"],
-                        order["content"][:30], order["content"], order["name"], order["phone"], order["anonymous"],
+                        order["content"][:30], order["content"],
+                        *_identity(seal, order), order["anonymous"],
                         order["unit"], order["matter"], order["received"], values["status"], values["limit_days"],
                         values["assigned_at"], values["due_at"], values["replied_at"], order["reply"],
                         values["visited_at"], order["result"], order["resolved"], values["closed_at"],
@@ -284,6 +286,11 @@ def _write(ctx: ImportContext, orders: list[dict[str, Any]], default_days: int, 
         (cid, stories[key][0]["content"][:30], stories[key][0]["content"], stories[key][0]["reply"])
         for key, cid in ids.items())
     ctx.imported += len(ids)
+
+
+def _identity(seal: identity.Sealer, order: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    cols = identity.complaint_columns(seal, order["number"], order["name"], order["phone"], None)
+    return cols["identity_sealed"], cols["masked_name"], cols["masked_phone"]
 
 
 @hookimpl

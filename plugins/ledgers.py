@@ -22,11 +22,11 @@ from typing import Any
 import peewee as pw
 
 from supervise import hookimpl, permissions
+from supervise import identity as identities
 from supervise.auth import Actor
 from supervise.errors import InvalidInput, NotPermitted, UsageError
 from supervise.exporting import LedgerFilter, as_date, as_datetime, stream, within, yes_no
 from supervise.extension import ExporterSpec
-from supervise.masking import mask_id_no, mask_name, mask_phone
 from supervise.models import (
     CASE_STATUSES,
     CATEGORIES,
@@ -69,6 +69,8 @@ def _identity(actor: Actor, unmask: bool) -> str:
         raise NotPermitted("无权导出完整身份信息", f"not permitted: export.unmask for role {actor.role}")
     if not permissions.allowed(actor.role, "identity.view"):
         return NONE
+    if unmask:
+        identities.require_key(actor)  # one clear line before any file is written
     return FULL if unmask else MASKED
 
 
@@ -140,8 +142,8 @@ def export_complaints(*, actor: Actor, path: Path, filters: LedgerFilter, unmask
     base = within(base, Complaint.received_at, f)
     U, M, S = Unit.alias(), Matter.alias(), Staff.alias()
     C = Complaint
-    query = (base.select(C.number, C.received_at, C.channel, C.category, C.title, C.content, C.complainant_name,
-                         C.complainant_phone, C.complainant_id_no, C.anonymous, U.code, U.name, M.code, M.name,
+    query = (base.select(C.number, C.received_at, C.channel, C.category, C.title, C.content, C.identity_sealed,
+                         C.masked_name, C.masked_phone, C.masked_id_no, C.anonymous, U.code, U.name, M.code, M.name,
                          S.number, S.name, C.status, C.card, C.limit_days, C.assigned_at, C.due_at,
                          C.extension_count, C.replied_at, C.reply_text, C.visited_at, C.visit_result, C.resolved,
                          C.reopen_count, C.closed_at, C.end_reason, C.source, C.external_id)
@@ -163,15 +165,16 @@ def export_complaints(*, actor: Actor, path: Path, filters: LedgerFilter, unmask
     at = now()
 
     def convert(r: Sequence[Any]) -> list[Any]:
-        (number, received, channel, category, title, content, name, phone, id_no, anonymous, ucode, uname, mcode,
+        (number, received, channel, category, title, content, sealed, name, phone, id_no, anonymous, ucode, uname, mcode,
          mname, snum, sname, status, card, limit_days, assigned, due, ext, replied, reply, visited, vresult,
          resolved, reopen, closed, end_reason, source, external) = r
         due, replied = as_datetime(due), as_datetime(replied)
         row = [number, as_datetime(received), channel, category, title, content]
         if identity == FULL:
-            row += [name, phone, id_no]
+            clear = identities.open_complaint(actor, number, sealed)
+            row += [clear["name"], clear["phone"], clear["id_no"]]
         elif identity == MASKED:
-            row += ["匿名", None, None] if anonymous else [mask_name(name), mask_phone(phone), mask_id_no(id_no)]
+            row += ["匿名", None, None] if anonymous else [name, phone, id_no]
         on_time = None if replied is None or due is None else ("是" if replied <= due else "否")
         overdue = "是" if status == "已交办" and due is not None and due < at else "否"
         row += [yes_no(anonymous), ucode, uname, mcode, mname, snum, sname, status, card, limit_days,
@@ -220,9 +223,10 @@ def export_ratings(*, actor: Actor, path: Path, filters: LedgerFilter, unmask: b
                           ((R.status == "待整改") & (R.rectify_due_at < at)))
     U, M, S = Unit.alias(), Matter.alias(), Staff.alias()
     query = (base.select(R.id, R.rated_at, U.code, U.name, R.window, S.number, S.name, M.code, M.name, R.channel,
-                         R.level, R.reasons, R.comment, R.rater_name, R.rater_phone, R.real_name, R.status,
+                         R.level, R.reasons, R.comment, R.masked_name, R.masked_phone, R.real_name, R.status,
                          R.contact_due_at, R.finding, R.verified_at, R.rectify_kind, R.rectify_due_at, R.measures,
-                         R.rectified_at, R.visited_at, R.closed_at, R.source, R.external_id)
+                         R.rectified_at, R.visited_at, R.closed_at, R.source, R.external_id, R.unit,
+                         R.identity_sealed)
              .join_from(R, U, pw.JOIN.LEFT_OUTER, on=(R.unit == U.id))
              .join_from(R, M, pw.JOIN.LEFT_OUTER, on=(R.matter == M.id))
              .join_from(R, S, pw.JOIN.LEFT_OUTER, on=(R.staff == S.id))
@@ -242,14 +246,16 @@ def export_ratings(*, actor: Actor, path: Path, filters: LedgerFilter, unmask: b
     def convert(r: Sequence[Any]) -> list[Any]:
         (rid, rated, ucode, uname, window, snum, sname, mcode, mname, channel, level, reasons, comment, rater,
          phone, real_name, status, contact_due, finding, verified, rectify_kind, rectify_due, measures, rectified,
-         visited, closed, source, external) = r
+         visited, closed, source, external, unit_id, sealed) = r
         contact_due, rectify_due = as_datetime(contact_due), as_datetime(rectify_due)
         row = [rid, as_datetime(rated), ucode, uname, window, snum, sname, mcode, mname, channel, level,
                RATING_LEVELS.get(level), yes_no(level <= 2), reasons, comment]
         if identity == FULL:
-            row += [rater, phone]
+            aad = identities.rating_aad(unit_id, as_datetime(rated), source, external)
+            clear = identities.open_rating(actor, aad, sealed)
+            row += [clear["name"], clear["phone"]]
         elif identity == MASKED:
-            row += ["匿名", None] if not (rater or phone) else [mask_name(rater), mask_phone(phone)]
+            row += ["匿名", None] if not (rater or phone) else [rater, phone]
         overdue = (status == "待核实" and contact_due is not None and contact_due < at) or (
             status == "待整改" and rectify_due is not None and rectify_due < at)
         row += [yes_no(real_name), status, contact_due, finding, as_datetime(verified), rectify_kind, rectify_due,

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from . import audit
 from .db import write_transaction
@@ -37,6 +37,8 @@ class Actor:
     role: str
     user_id: int | None = None
     unit_id: int | None = None
+    # the office identity key this user holds, unwrapped at log-in (memory only; supervise.identity)
+    identity_key: bytes | None = field(default=None, repr=False, compare=False)
 
 
 SYSTEM = Actor(name="system", role="admin")
@@ -84,6 +86,7 @@ def actor_of(user: User) -> Actor:
 def login(name: str, password: str) -> Actor:
     """Check the password; count failures and lock after five."""
     denied = NotPermitted("用户名或密码错误", "wrong user name or password")
+    granted: User | None = None
     with write_transaction():
         user = User.get_or_none(User.name == name)
         if user is None or not user.active:
@@ -97,19 +100,47 @@ def login(name: str, password: str) -> Actor:
         if check_password(password, user.password_hash):
             if user.failed_logins or user.locked_until:  # an expired lock is cleared too
                 User.update(failed_logins=0, locked_until=None).where(User.id == user.id).execute()
-            return actor_of(user)
-        failures = user.failed_logins + 1
-        locked = moment + dt.timedelta(minutes=LOCK_MINUTES) if failures >= MAX_FAILURES else None
-        User.update(
-            failed_logins=0 if locked else failures, locked_until=locked
-        ).where(User.id == user.id).execute()
-        audit.append(
-            name,
-            "user.lock" if locked else "user.login_failed",
-            "user",
-            user.id,
-            None,
-            {"failures": failures, "locked_until": locked},
-        )
+            granted = user
+        else:
+            failures = user.failed_logins + 1
+            locked = moment + dt.timedelta(minutes=LOCK_MINUTES) if failures >= MAX_FAILURES else None
+            User.update(
+                failed_logins=0 if locked else failures, locked_until=locked
+            ).where(User.id == user.id).execute()
+            audit.append(
+                name,
+                "user.lock" if locked else "user.login_failed",
+                "user",
+                user.id,
+                None,
+                {"failures": failures, "locked_until": locked},
+            )
+    if granted is not None:  # the key is unwrapped (a second scrypt) once the write lock is let go
+        return with_key(actor_of(granted), granted, password)
     # the failure is committed before the error leaves
     raise denied
+
+
+def with_key(actor: Actor, user: User, password: str) -> Actor:
+    """``actor`` holding the office identity key, when the user was granted it."""
+    from . import identity, permissions
+
+    if not permissions.allowed(user.role, "identity.view"):
+        return actor
+    return replace(actor, identity_key=identity.unlock(user, password))
+
+
+def change_password(actor: Actor, old: str, new: str) -> Actor:
+    """A user changes their own password; their identity key is rewrapped (access kept)."""
+    from . import identity
+
+    validate_password(new)
+    with write_transaction():
+        user = User.get_or_none(User.id == actor.user_id)
+        if user is None or not check_password(old, user.password_hash):
+            raise NotPermitted("原密码错误", "wrong current password")
+        User.update(password_hash=hash_password(new), version=User.version + 1).where(User.id == user.id).execute()
+        if identity.IdentityKey.select().where(identity.IdentityKey.user == user.id).exists():
+            identity.rewrap(user, old, new)
+        audit.append(actor.name, "user.password", "user", user.id, None, {"changed": True})
+    return with_key(actor_of(user), user, new)

@@ -141,6 +141,19 @@ def _search_and_rating_indexes(m: SchemaMigrator) -> None:
         migrate(*wanted)
 
 
+def _seal_identities(m: SchemaMigrator) -> None:
+    """Identities sealed to the office key; the clear columns dropped (issue #8 item 6).
+
+    Needs no logged-in user: only the public key, made here (with a recovery
+    key that ``init`` prints once) when the database has none.  Audit entries
+    that carried clear identities are rewritten the same way and the chain is
+    re-hashed from the first one changed (see :mod:`supervise.identity_migration`).
+    """
+    from . import identity_migration
+
+    identity_migration.apply(m)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "baseline", _baseline),
     Migration(2, "account lockout (user.failed_logins, user.locked_until)", _account_lockout),
@@ -149,6 +162,7 @@ MIGRATIONS: list[Migration] = [
     Migration(5, "complaint list indexes (unit, status, category, channel by received_at)", _list_indexes),
     Migration(6, "monthly report summaries and their change triggers", _report_summaries),
     Migration(7, "search and rating indexes", _search_and_rating_indexes),
+    Migration(8, "identities sealed to the office key; retention marks (issue #8)", _seal_identities),
 ]
 LATEST = MIGRATIONS[-1].version
 
@@ -174,13 +188,14 @@ def upgrade() -> list[str]:
             raise UserError(
                 "数据库中有未知版本的表，无法升级", "the database holds tables of an unknown version"
             )
-        from . import search
+        from . import identity, search
         from .report import summary
 
         with write_transaction():
             database.create_tables(ALL_MODELS)
             search.create_schema()
             summary.create_schema()
+            identity.office_public_key()  # made with its recovery key, which init prints
             SchemaMigration.insert_many(
                 [{"version": m.version, "name": m.name} for m in MIGRATIONS]
             ).execute()
@@ -200,4 +215,8 @@ def upgrade() -> list[str]:
             SchemaMigration.create(version=m.version, name=m.name)
         logger.info("applied migration %s %s", m.version, m.name)
         applied.append(f"v{m.version} {m.name}")
+    if applied and is_sqlite():
+        # freed pages may still hold what a migration removed (clear identities): rewrite the file
+        database.execute_sql("VACUUM")
+        database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     return applied

@@ -111,6 +111,25 @@ class User(Versioned):
     created_at = pw.DateTimeField(default=now)
 
 
+class IdentityKey(BaseModel):
+    """The office identity key and its wrappings (supervise.identity, docs/SECURITY.md).
+
+    ``office``: the public key only.  ``recovery``: the office private key
+    wrapped under the printed recovery key.  ``user``: that user's own public
+    key, their private key wrapped under their password (``secret``), and the
+    office private key sealed to them (``grant``) once granted.
+    """
+
+    kind = pw.CharField()  # office / recovery / user
+    user = pw.ForeignKeyField(User, null=True, unique=True, on_delete="CASCADE")
+    public_key = pw.CharField()
+    secret = pw.TextField(null=True)
+    grant = pw.TextField(null=True)
+    granted_by = pw.CharField(null=True)
+    granted_at = pw.DateTimeField(null=True)
+    created_at = pw.DateTimeField(default=now)
+
+
 class Staff(Versioned):
     number = pw.CharField(unique=True)
     name = pw.CharField()
@@ -151,9 +170,12 @@ class Complaint(Versioned):
     category = pw.CharField()
     title = pw.CharField(default="")
     content = pw.TextField()
-    complainant_name = pw.CharField(null=True)
-    complainant_phone = pw.CharField(null=True)
-    complainant_id_no = pw.CharField(null=True)
+    # the complainant's identity, sealed to the office key (supervise.identity), and its masked forms
+    identity_sealed = pw.TextField(null=True)
+    masked_name = pw.CharField(null=True)
+    masked_phone = pw.CharField(null=True)
+    masked_id_no = pw.CharField(null=True)
+    identity_purged_at = pw.DateTimeField(null=True)  # retention (identity.retention_days)
     anonymous = pw.BooleanField(default=False)
     unit = pw.ForeignKeyField(Unit, null=True, backref="complaints")
     staff = pw.ForeignKeyField(Staff, null=True)
@@ -276,8 +298,11 @@ class Rating(Versioned):
     bad = pw.BooleanField(default=False)
     reasons = pw.TextField(default="")
     comment = pw.TextField(default="")
-    rater_name = pw.CharField(null=True)
-    rater_phone = pw.CharField(null=True)
+    # the rater's identity, sealed to the office key (supervise.identity), and its masked forms
+    identity_sealed = pw.TextField(null=True)
+    masked_name = pw.CharField(null=True)
+    masked_phone = pw.CharField(null=True)
+    identity_purged_at = pw.DateTimeField(null=True)
     real_name = pw.BooleanField(default=False)
     rated_at = pw.DateTimeField(index=True)
     status = pw.CharField(default="无需处理")
@@ -396,6 +421,7 @@ ALL_MODELS: list[type[BaseModel]] = [
     CalendarOverride,
     Unit,
     User,
+    IdentityKey,
     Staff,
     Matter,
     ImportBatch,

@@ -31,6 +31,8 @@ CORE_DEFAULTS: dict[str, Any] = {
     "circular.cc": [],
     "circular.printer": "某某市政务服务效能监督办公室",
     "fonts.paths": {},
+    # identities of closed cases are purged this many days after closing (supervise.retention)
+    "identity.retention_days": 365,
     "plugins.dir": "",
 }
 

@@ -33,7 +33,7 @@ from supervise.models import (
 from supervise.services.complaints import ComplaintService
 from supervise.services.reference import ReferenceService
 
-from .conftest import make_user
+from .conftest import make_user, sealed_rating
 
 RECEIVED = dt.datetime(2026, 10, 9, 10, 0)
 DATE = dt.date(2026, 11, 20)
@@ -79,8 +79,9 @@ def office(admin, tmp_path):
                          name=name, phone=phone)
     ref.set_setting("circulars.min_ratings", 3)
     for level in (5, 5, 4, 2):
-        Rating.create(unit=Unit.get(Unit.code == "U02"), level=level, bad=level <= 2, rated_at=RECEIVED,
-                      rater_name="梁山伯", rater_phone="13500008888", real_name=True)
+        u02 = Unit.get(Unit.code == "U02")
+        Rating.create(unit=u02, level=level, bad=level <= 2, rated_at=RECEIVED,
+                      **sealed_rating(u02.id, RECEIVED, "梁山伯", "13500008888"), real_name=True)
     first = complaints[0]
     unit_case = AccountabilityCase.create(
         rule="超期慢作为", target_kind="unit", unit=Unit.get(Unit.code == "U01"), failure_kind="慢作为",

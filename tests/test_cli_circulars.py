@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from supervise import fonts
+from supervise import fonts, identity
+from supervise.auth import login
 from supervise.cli.main import main
 from supervise.db import close_database, open_database
 from supervise.models import AccountabilityCase, Complaint, DocumentNumber, Rating, Unit
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, RECOVERY
 
 pytestmark = pytest.mark.skipif(
     not all(shutil.which(t) for t in ("pdfinfo", "pdffonts", "pdftotext")), reason="poppler-utils not installed")
@@ -39,11 +40,13 @@ def demo(db: str, capsys, monkeypatch: pytest.MonkeyPatch) -> dict:
     """The demo office (two months to 2026-11-20) plus two decided accountability cases."""
     fonts.reset_cache()
     monkeypatch.setenv("SUPERVISE_PASSWORD", "demo-2026")
+    monkeypatch.setenv("SUPERVISE_RECOVERY_KEY", RECOVERY["key"])  # the db fixture made the office key
     code, out, err = run(capsys, "--db", db, "demo", "--seed", "2026", "--months", "2", "--json")
     assert code == 0, err
     open_database(db)
-    complaints = list(Complaint.select().where(Complaint.complainant_phone.is_null(False))
+    complaints = list(Complaint.select().where(Complaint.masked_phone.is_null(False))
                       .order_by(Complaint.id).limit(4))
+    first = identity.complaint_identity(login("jiwei01", "demo-2026"), complaints[0])
     unit = Unit.get_by_id(complaints[0].unit_id)
     cases = []
     for i, form in enumerate(("通报", "约谈")):
@@ -51,7 +54,7 @@ def demo(db: str, capsys, monkeypatch: pytest.MonkeyPatch) -> dict:
             rule="超期慢作为", target_kind="unit", unit=unit, failure_kind="慢作为",
             evidence=json.dumps([{"kind": "complaint", "id": c.id} for c in complaints]),
             evidence_key=f"test-{i}", proposed_at=dt.datetime(2026, 11, 3, 9),
-            reason=f"{complaints[0].complainant_name}（{complaints[0].complainant_phone}）反映的问题超期未办结",
+            reason=f"{first['name']}（{first['phone']}）反映的问题超期未办结",
             status="已决定", form=form, basis="《效能问责办法》第十条", decided_by="jiwei01",
             decided_at=dt.datetime(2026, 11, 10, 9)).id)
     close_database()
@@ -60,9 +63,12 @@ def demo(db: str, capsys, monkeypatch: pytest.MonkeyPatch) -> dict:
 
 
 def identities() -> set[str]:
-    rows = Complaint.select(Complaint.complainant_name, Complaint.complainant_phone, Complaint.complainant_id_no).tuples()
-    found = {v for row in rows for v in row if v}
-    found |= {v for row in Rating.select(Rating.rater_name, Rating.rater_phone).tuples() for v in row if v}
+    """Every clear identity of the demo database, opened with the demo staff's key."""
+    actor = login("jiwei01", "demo-2026")
+    found = {v for c in Complaint.select().where(Complaint.identity_sealed.is_null(False))
+             for v in identity.complaint_identity(actor, c).values() if v}
+    found |= {v for r in Rating.select().where(Rating.identity_sealed.is_null(False))
+              for v in identity.rating_identity(actor, r).values() if v}
     return found
 
 

@@ -20,7 +20,7 @@ from supervise.services.complaint_queries import track
 from supervise.services.complaints import ComplaintService
 
 from .conftest import make_user
-from .import_support import Opened, cli, counts, error_rows, office, write_xlsx  # noqa: F401
+from .import_support import Opened, clear_identity, cli, counts, error_rows, office, write_xlsx  # noqa: F401
 
 HEADER = ["工单编号", "受理时间", "诉求类型", "诉求内容", "承办单位编码", "诉求渠道", "诉求人", "联系电话", "是否匿名",
           "承办单位", "涉及事项编码", "交办时间", "办理时限", "反馈时间", "办理结果", "回访时间", "回访结果", "是否解决",
@@ -68,12 +68,12 @@ def test_orders_become_complaints_with_their_story(office, tmp_path):
 
         one = c["GD250901"]
         assert (one.status, one.due_at, one.assigned_at, one.channel) == ("登记", None, None, "12345热线")
-        assert one.complainant_name == "张一"
+        assert clear_identity(one)["name"] == "张一" and one.masked_name == "张*"
 
         two = c["GD250902"]
         assert (two.status, two.limit_days, two.assigned_at) == ("已交办", 3, T(2025, 9, 30, 11, 0))
         assert two.due_at == T(2025, 10, 11, 23, 59, 59) and two.matter.code == "M001"
-        assert two.complainant_phone == "13800000002"
+        assert clear_identity(two)["phone"] == "13800000002"
 
         three = c["GD250903"]
         assert (three.status, three.replied_at, three.reply_text) == ("已反馈", T(2025, 9, 18, 17), "已指导线上备案")
@@ -91,7 +91,7 @@ def test_orders_become_complaints_with_their_story(office, tmp_path):
 
         six = c["GD250906"]
         assert (six.category, six.channel, six.anonymous) == ("求助", "网站", True)
-        assert (six.complainant_name, six.complainant_phone) == (None, None)
+        assert (six.identity_sealed, six.masked_name, six.masked_phone) == (None, None, None)
         assert six.due_at == T(2025, 9, 26, 23, 59, 59) and six.limit_days == 4
 
         seven = c["GD250907"]

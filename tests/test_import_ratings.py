@@ -12,7 +12,7 @@ from supervise.models import AuditEntry, ImportBatch, Rating, TimelineEvent
 from supervise.services.ratings import RatingService
 
 from .conftest import make_user
-from .import_support import Opened, cli, counts, office, write_csv, write_xlsx  # noqa: F401
+from .import_support import Opened, clear_identity, cli, counts, office, write_csv, write_xlsx  # noqa: F401
 
 HEADER = ["评价编号", "评价时间", "单位编码", "单位名称", "服务窗口", "工作人员工号", "工作人员姓名", "事项编码",
           "事项名称", "评价渠道", "评价等级", "差评原因", "评价内容", "评价人", "联系电话", "是否实名"]
@@ -45,7 +45,7 @@ def test_import_ratings_realistic_file(office, tmp_path):
         assert {x.source for x in r.values()} == {"ratings"} and {x.batch_id for x in r.values()} == {out["batch"]}
         one = r["PJ0001"]
         assert (one.level, one.bad, one.status, one.channel, one.window) == (5, False, "无需处理", "窗口", "3号窗口")
-        assert one.rater_phone == "13800138000" and one.real_name and one.staff.number == "S001"
+        assert clear_identity(one)["phone"] == "13800138000" and one.real_name and one.staff.number == "S001"
         assert one.matter.code == "M001" and one.contact_due_at is None
         two = r["PJ0002"]
         assert (two.level, two.bad, two.status) == (2, True, "待核实")
@@ -53,7 +53,7 @@ def test_import_ratings_realistic_file(office, tmp_path):
         assert two.contact_due_at == dt.datetime(2025, 10, 9, 23, 59, 59)
         assert two.rated_at == dt.datetime(2025, 9, 30, 16, 40)
         three = r["PJ0003"]
-        assert (three.channel, three.level, three.real_name, three.rater_name) == ("掌上", 1, False, None)
+        assert (three.channel, three.level, three.real_name, three.identity_sealed) == ("掌上", 1, False, None)
         assert three.contact_due_at == dt.datetime(2025, 10, 10, 23, 59, 59)
         four = r["PJ0004"]
         assert four.rated_at == dt.datetime(2025, 10, 10) and four.level == 4 and four.unit.code == "U0101"

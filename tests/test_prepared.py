@@ -14,7 +14,7 @@ AT = dt.datetime(2026, 10, 9, 9, 30, 5)
 
 def _values(number: str, unit_id: int | None) -> dict[str, object]:
     return {"number": number, "receipt_code": number + "R", "channel": "12345热线", "category": "投诉",
-            "title": "窗口推诿", "content": "窗口工作人员推诿扯皮", "complainant_name": "张三",
+            "title": "窗口推诿", "content": "窗口工作人员推诿扯皮", "masked_name": "张*",
             "anonymous": False, "received_at": AT, "unit": unit_id}
 
 

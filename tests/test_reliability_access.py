@@ -160,6 +160,8 @@ def commands(s: dict, out: Path) -> list[list[str]]:
         ["circular", "commendation", "--case", s["done"], "--out", str(out / "commendation.pdf")],
         ["circular", "monthly", "--month", "2026-03", "--out", str(out / "monthly.pdf")],
         ["user", "list", "--json"], ["audit", "verify", "--json"],
+        ["keys", "status", "--json"], ["keys", "grant", "ld"], ["keys", "grant", "nosuchuser"],
+        ["retention", "purge", "--as-of", "2026-03-20T09:00", "--json"],
     ]
 
 
@@ -230,4 +232,5 @@ def test_unmasked_views_are_for_the_office_and_audited(seeded, monkeypatch):
     code, out, _ = cli(seeded["db"], "--user", "jw", "rating", "show", str(seeded["rating"]), "--unmask", "--json")
     assert code == 0 and "李隐私" in out
     assert AuditEntry.select().where(AuditEntry.action == "identity.view").count() == views + 2
-    assert Rating.get_by_id(seeded["rating"]).rater_name == "李隐私"
+    stored = Rating.get_by_id(seeded["rating"])
+    assert stored.masked_name == "李**" and "李隐私" not in (stored.identity_sealed or "")

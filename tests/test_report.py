@@ -32,7 +32,7 @@ from supervise.report import key_rates, monthly_figures, write_monthly
 from supervise.services.complaints import ComplaintService
 from supervise.services.reference import ReferenceService
 
-from .conftest import dead_pid, leave_parts, make_user
+from .conftest import dead_pid, leave_parts, make_user, sealed_complaint, sealed_rating
 
 AS_OF = dt.datetime(2026, 4, 3, 12, 0)
 EOD = dt.time(23, 59, 59)
@@ -53,10 +53,11 @@ def due(month: int, d: int) -> dt.datetime:
 def complaint(unit: Unit | None, category: str, received: dt.datetime, *, due_at=None, replied=None,
               status: str = "已交办", matter: Matter | None = None, who: int = 0, **extra) -> Complaint:
     n = next(_seq)
+    number = f"TS{received:%Y%m}{n:05d}"
     return Complaint.create(
-        number=f"TS{received:%Y%m}{n:05d}", receipt_code=f"RC{n:010d}", channel="12345热线", category=category,
-        title=f"诉求{n}", content=f"关于办事难的诉求{n}", complainant_name=NAMES[who % 5],
-        complainant_phone=PHONES[who % 5], unit=unit, matter=matter, received_at=received, status=status,
+        number=number, receipt_code=f"RC{n:010d}", channel="12345热线", category=category,
+        title=f"诉求{n}", content=f"关于办事难的诉求{n}",
+        **sealed_complaint(number, NAMES[who % 5], PHONES[who % 5]), unit=unit, matter=matter, received_at=received, status=status,
         due_at=due_at, replied_at=replied, **extra)
 
 
@@ -68,8 +69,8 @@ def visit(c: Complaint, at: dt.datetime, note: str) -> None:
 def rating(unit: Unit, level: int, rated: dt.datetime, *, closed: dt.datetime | None = None,
            status: str | None = None, who: int = 0) -> Rating:
     bad = level <= 2
-    return Rating.create(unit=unit, level=level, bad=bad, rated_at=rated, rater_name=NAMES[who % 5],
-                         rater_phone=PHONES[who % 5], real_name=True,
+    return Rating.create(unit=unit, level=level, bad=bad, rated_at=rated,
+                         **sealed_rating(unit.id, rated, NAMES[who % 5], PHONES[who % 5]), real_name=True,
                          status=status or ("已办结" if closed else ("待核实" if bad else "无需处理")), closed_at=closed)
 
 

@@ -19,7 +19,7 @@ from supervise.db import close_database, open_database
 from supervise.services.complaints import ComplaintService, format_receipt
 from supervise.services.reference import ReferenceService
 
-from .conftest import PASSWORD, make_user
+from .conftest import PASSWORD, RECOVERY, make_user
 from .test_accountability import pending_case
 
 ROLES = ("admin", "staff", "liaison_own", "liaison_other", "supervisor", "viewer")
@@ -97,6 +97,12 @@ CASES: list[tuple[str, Prepare, dict[str, int]]] = [
     ("accountability show {n}", lambda s: [str(pending_case())], expect(OFFICE | {"viewer": 0})),
     ("accountability decide {n} --form 约谈 --basis 依据问责条例", lambda s: [str(pending_case())], expect({"staff": 0})),
     ("accountability dismiss {n} --reason 情节轻微", lambda s: [str(pending_case())], expect({"staff": 0})),
+    # identity keys and retention (issue #8 items 6 and 8)
+    ("keys status --json", lambda s: [], expect(OFFICE)),
+    ("keys grant jw", lambda s: [], expect(OFFICE)),
+    ("keys recover", lambda s: [], expect(OFFICE)),
+    ("retention purge --as-of 2026-03-10T09:00 --json", lambda s: [visited(s)], expect({"admin": 0})),
+    ("user passwd", lambda s: [], expect({role: 0 for role in ROLES})),
 ]
 
 
@@ -114,6 +120,8 @@ def test_matrix(db, admin, role, monkeypatch, capsys):
     preparer = ComplaintService(SYSTEM)
     monkeypatch.setenv("SUPERVISE_USER", user)
     monkeypatch.setenv("SUPERVISE_PASSWORD", PASSWORD)
+    monkeypatch.setenv("SUPERVISE_NEW_PASSWORD", PASSWORD)
+    monkeypatch.setenv("SUPERVISE_RECOVERY_KEY", RECOVERY["key"] or "")
     wrong = []
     for i, (template, prepare, expected) in enumerate(CASES):
         numbers = prepare(preparer) + ["", ""]

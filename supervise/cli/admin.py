@@ -4,13 +4,15 @@ settings, plugins, audit, backup and restore."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import logging
 import os
 import sys
 
-from .. import audit, backup, migrations
+from .. import audit, backup, identity, migrations
+from ..auth import Actor
 from ..errors import InvalidInput, UsageError
 from ..models import User
 from ..services.reference import ReferenceService
@@ -40,8 +42,27 @@ def _password_for(name: str) -> str:
 # -- init and demo -------------------------------------------------------------
 
 
+def _recovery_lines(recovery: str | None) -> list[str]:
+    """The recovery key of a newly made office key: shown here once, never stored in clear."""
+    if recovery is None:
+        return []
+    return ["身份信息恢复密钥 identity recovery key (仅显示一次，请抄写并妥善保管 shown once: keep it on paper):",
+            f"  {recovery}"]
+
+
+def _system_with_key(app: App, recovery: str | None) -> Actor:
+    """The system actor holding the office key (so the first users are granted it): the key
+    just made, or on a database made earlier the one opened by ``SUPERVISE_RECOVERY_KEY``."""
+    system = app.system()
+    recovery = recovery or os.environ.get("SUPERVISE_RECOVERY_KEY")
+    if not recovery:
+        return system
+    return dataclasses.replace(system, identity_key=identity.open_with_recovery(recovery))
+
+
 def cmd_init(args: argparse.Namespace, app: App) -> int:
     applied = migrations.upgrade()
+    recovery = identity.take_new_recovery_key()
     created = None
     if args.admin:
         if User.get_or_none(User.name == args.admin) is None:
@@ -49,13 +70,15 @@ def cmd_init(args: argparse.Namespace, app: App) -> int:
                 app.actor()  # adding a further admin needs an admin login
                 ReferenceService(app.actor()).add_user(args.admin, "admin", _password_for(args.admin))
             else:
-                ReferenceService(app.system()).add_user(args.admin, "admin", _password_for(args.admin))
+                ReferenceService(_system_with_key(app, recovery)).add_user(
+                    args.admin, "admin", _password_for(args.admin))
             created = args.admin
     version = migrations.current_version()
     lines = [*(f"已升级 applied: {a}" for a in applied), f"数据库版本 schema version: {version}"]
     if created:
         lines.append(f"已创建管理员 admin created: {created}")
-    app.emit({"version": version, "applied": applied, "admin_created": created}, lines)
+    lines += _recovery_lines(recovery)
+    app.emit({"version": version, "applied": applied, "admin_created": created, "recovery_key": recovery}, lines)
     return 0
 
 
@@ -63,9 +86,11 @@ def cmd_demo(args: argparse.Namespace, app: App) -> int:
     from .. import demo
 
     migrations.upgrade()
-    actor = app.system() if not User.select().exists() else app.actor()
+    recovery = identity.take_new_recovery_key()
+    actor = _system_with_key(app, recovery) if not User.select().exists() else app.actor()
     summary = demo.generate(actor, seed=args.seed, months=args.months, progress=not app.json)
-    lines = [f"{k}: {v}" for k, v in summary["counts"].items()]
+    summary["recovery_key"] = recovery
+    lines = [f"{k}: {v}" for k, v in summary["counts"].items()] + _recovery_lines(recovery)
     lines.append("演示用户 demo users (密码 password):")
     lines += [f"  {u['name']:<14} {u['role']:<10} {u['unit'] or '':<8} {u['password']}" for u in summary["users"]]
     app.emit(summary, lines)
@@ -194,7 +219,9 @@ def cmd_backup(args: argparse.Namespace, app: App) -> int:
 
 def cmd_restore(args: argparse.Namespace, app: App) -> int:
     info = backup.restore(app.actor(), args.file)
-    app.emit(info, f"已恢复 restored from {args.file}; schema version {info['version']}")
+    recovery = identity.take_new_recovery_key()  # an older backup upgraded by migration 8
+    info["recovery_key"] = recovery
+    app.emit(info, [f"已恢复 restored from {args.file}; schema version {info['version']}", *_recovery_lines(recovery)])
     return 0
 
 
@@ -220,6 +247,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = user.add_parser("list", help="用户列表 list users")
     json_flag(p)
     p.set_defaults(run=cmd_user_list)
+    from .keys import register_user
+
+    register_user(user)
 
     p = sub.add_parser("unit", help="单位 units").add_subparsers(dest="action", metavar="ACTION", required=True)
     p = p.add_parser("add", help="添加单位 add a unit")

@@ -79,7 +79,17 @@ def json_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> Parser:
-    from . import admin, circulars, complaints, data, documents, gui_cmd, ratings_reviews, rules
+    from . import (
+        admin,
+        circulars,
+        complaints,
+        data,
+        documents,
+        gui_cmd,
+        keys,
+        ratings_reviews,
+        rules,
+    )
 
     parser = Parser(
         prog="supervise",
@@ -92,6 +102,7 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     admin.register(sub)
+    keys.register(sub)
     data.register(sub)
     complaints.register(sub)
     ratings_reviews.register(sub)

@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from .. import search
+from .. import identity, search
 from ..models import Complaint, Counter
 from ..services.complaints import new_receipt_code
 from . import names, words
@@ -68,9 +68,9 @@ class Complaints(Office):
             "category": category,
             "title": title,
             "content": content,
-            "complainant_name": None if anonymous else names.person(rng),
-            "complainant_phone": None if anonymous or rng.random() < 0.05 else names.phone(rng),
-            "complainant_id_no": None if anonymous or rng.random() < 0.65 else names.id_number(rng),
+            "_name": None if anonymous else names.person(rng),
+            "_phone": None if anonymous or rng.random() < 0.05 else names.phone(rng),
+            "_id_no": None if anonymous or rng.random() < 0.65 else names.id_number(rng),
             "anonymous": anonymous,
             "unit": u.id,
             "staff": staff[0] if staff else None,
@@ -101,10 +101,12 @@ class Complaints(Office):
                 )
         seeds.sort(key=lambda c: c["received_at"])
         sequence: dict[str, int] = {}
+        seal = identity.sealer()  # identities are stored sealed, as registration stores them
         for i, c in enumerate(seeds):
             yyyymm = f"{c['received_at']:%Y%m}"
             sequence[yyyymm] = sequence.get(yyyymm, 0) + 1
             c["number"] = f"TS{yyyymm}{sequence[yyyymm]:05d}"
+            c.update(identity.complaint_columns(seal, c["number"], c["_name"], c["_phone"], c["_id_no"]))
             c["receipt_code"] = new_receipt_code()  # unguessable: never from the seed
             self._lifecycle(c, seeds[max(0, i - 300) : i])
         self.counts["complaints"] = len(seeds)

@@ -9,7 +9,7 @@ import hashlib
 import logging
 from typing import Any
 
-from .. import search
+from .. import identity, search
 from ..models import RATING_LEVELS, Finding, ImportBatch, Rating, Review, SurveyResult
 from ..workdays import END_OF_DAY
 from . import names, words
@@ -42,6 +42,12 @@ class Evaluations(Complaints):
     """Makes and stores reviews, ratings and surveys; builds on
     :class:`~.complaints.Complaints` because adopted findings are assigned as
     complaints."""
+
+    def _sealer(self) -> identity.Sealer:
+        """One ephemeral key for the demo's ratings, as an import batch has."""
+        if getattr(self, "_seal", None) is None:
+            self._seal = identity.sealer()
+        return self._seal
 
     # -- reviews 监督评议 (written after the complaints that adopted findings become) ----
 
@@ -144,9 +150,9 @@ class Evaluations(Complaints):
                 )
                 seed.update(
                     title=f"监督评议发现{u.name}{f['category']}问题",
-                    complainant_name=None,
-                    complainant_phone=None,
-                    complainant_id_no=None,
+                    _name=None,
+                    _phone=None,
+                    _id_no=None,
                     anonymous=False,
                     _finding=f,
                     _clerk=decider,
@@ -217,6 +223,10 @@ class Evaluations(Complaints):
         )
         for i, row in enumerate(imported, 1):
             row.update(batch=batch.id, external_id=f"PJ{month:%Y%m}{i:06d}")
+        seal = self._sealer()
+        for row in rows:  # bound to the rating's unit, time and source id, as the importer binds them
+            aad = identity.rating_aad(row["unit"], row["rated_at"], row["source"], row["external_id"])
+            row.update(identity.rating_columns(seal, aad, *row["_rater"]))
         rating_ids = insert(Rating, columns(rows), ids=True)
         for rating_id, row in zip(rating_ids, rows, strict=True):
             for at, actor, action, status, note in row["_events"]:
@@ -253,8 +263,7 @@ class Evaluations(Complaints):
             "bad": bad,
             "reasons": reasons,
             "comment": comment,
-            "rater_name": names.person(rng) if real else None,
-            "rater_phone": names.phone(rng) if real else None,
+            "_rater": (names.person(rng), names.phone(rng)) if real else (None, None),  # sealed once numbered
             "real_name": real,
             "rated_at": rated,
             "source": "entered" if channel in ("窗口", "热线") else "import",

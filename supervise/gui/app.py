@@ -332,6 +332,16 @@ class MainWindow(ttk.Frame):
         self.dialog = NewComplaintDialog(self.root, self.ctx, _utest=self.app.testing, on_result=registered)
         return self.dialog
 
+    def change_password(self) -> tk.Toplevel:
+        """修改密码 (every role); an identity key held is rewrapped, so access is kept."""
+        from .identity_page import PasswordDialog
+
+        def changed(_actor: object) -> None:
+            self.status.configure(text="密码已修改")
+
+        self.dialog = PasswordDialog(self.root, self.actor, _utest=self.app.testing, on_result=changed)
+        return self.dialog
+
     def new_rating(self) -> tk.Toplevel | None:
         """录入好差评 (office roles); the rating's window opens once it is entered."""
         if not self.ctx.can("rating.add"):
@@ -377,6 +387,7 @@ class MainWindow(ttk.Frame):
             file.add_command(label=label, command=command)
         if file.index("end") is not None:
             file.add_separator()
+        file.add_command(label="修改密码…", command=self.change_password)
         file.add_command(label="注销", accelerator="Ctrl+L", command=self.app.logout)
         file.add_command(label="退出", accelerator="Ctrl+Q", command=self.app.quit)
         view = menu("视图")

@@ -308,9 +308,10 @@ class ComplaintWindow(RecordWindow):
             self.identity.pack_forget()
             return
         self.identity.pack(fill="x", pady=(0, 6))
-        if person.get("anonymous"):
+        if person.get("anonymous") or person.get("purged"):
             self.identity.configure(text="诉求人")
-            self.identity_label.configure(text="匿名")
+            self.identity_label.configure(
+                text=f"已按保存期限清除（{person['purged'][:10]}）" if person.get("purged") else "匿名")
             self.unmask_button.pack_forget()
             return
         self.identity.configure(text="诉求人" if unmasked else "诉求人（已遮蔽）")

@@ -1,4 +1,5 @@
-"""设置: time limits, weights, calendar overrides, fonts, circular header, drop-in folder.
+"""设置: time limits, weights, calendar overrides, fonts, circular header, drop-in folder,
+identities (retention and keys: :mod:`supervise.gui.identity_page`).
 
 Values are stored with :meth:`ReferenceService.set_setting` (audited, admin
 only) and calendar overrides with :meth:`ReferenceService.set_calendar`.
@@ -27,6 +28,7 @@ from . import state
 from .common import Form
 from .context import ViewContext
 from .fonts import apply_fonts, cjk_families
+from .identity_page import IdentityTab
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +38,8 @@ HEADER_KEYS = (("circular.organ", "发文机关"), ("circular.prefix", "发文�
 FONT_ROLES = ("仿宋", "小标宋", "黑体", "楷体")
 CORE_PAGES = {"complaint.card_days", "complaint.max_extensions", "rating.contact_days", "rating.rectify_simple_days",
               "rating.rectify_complex_days", "report.weights", "report.survey_weight", "circular.organ",
-              "circular.prefix", "circular.cc", "circular.printer", "fonts.paths", "plugins.dir"}
+              "circular.prefix", "circular.cc", "circular.printer", "fonts.paths", "plugins.dir",
+              "identity.retention_days"}
 
 
 def _int(text: str, lo: int, hi: int) -> int:
@@ -67,6 +70,8 @@ class SettingsView(ttk.Frame):
         self._calendar()
         self._fonts()
         self._header()
+        self.identity = IdentityTab(self.notebook, ctx, self._store)
+        self.notebook.add(self.identity, text="身份信息")
         self._others()
 
     # -- helpers -------------------------------------------------------------------------

@@ -19,10 +19,9 @@ from typing import Any
 
 import peewee as pw
 
-from .. import search
+from .. import identity, search
 from ..db import is_sqlite, write_transaction
 from ..errors import InvalidInput, NotFound
-from ..masking import mask_id_no, mask_name, mask_phone
 from ..models import Complaint, TimelineEvent, Unit, now
 from ..permissions import LIAISON
 from .base import Service
@@ -108,15 +107,14 @@ class ComplaintQueries(Service):
             return {"anonymous": True}
         if not self.allowed("identity.view"):
             return None  # liaisons and viewers never see any part of it
+        if c.identity_purged_at is not None:
+            return {"purged": _iso(c.identity_purged_at)}
         if unmask:
+            clear = identity.complaint_identity(self.actor, c)  # refused without the office key
             with write_transaction():
                 self.audit("identity.view", "complaint", c.id, None, {"number": c.number})
-            return {"name": c.complainant_name, "phone": c.complainant_phone, "id_no": c.complainant_id_no}
-        return {
-            "name": mask_name(c.complainant_name),
-            "phone": mask_phone(c.complainant_phone),
-            "id_no": mask_id_no(c.complainant_id_no),
-        }
+            return clear
+        return identity.masked_complaint(c)
 
     def query(self, f: ComplaintFilter) -> pw.ModelSelect:
         """The filtered query, scoped to what this user may see."""

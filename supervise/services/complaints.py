@@ -21,7 +21,7 @@ from typing import Any
 
 import peewee as pw
 
-from .. import prepared, settings
+from .. import identity, prepared, settings
 from ..errors import InvalidInput, NotFound, NotPermitted
 from ..models import (
     CARDS,
@@ -215,17 +215,18 @@ class ComplaintService(Service):
             raise InvalidInput("受理时间不能晚于当前时间", "the receipt time lies in the future")
         with self.change("complaint.add"):
             unit_id, staff_id, matter_id = _reference_ids(unit, staff, matter)
+            number = next_number(received)
+            sealed = identity.complaint_columns(identity.sealer(), number, *(
+                (None, None, None) if anonymous else (name or None, phone or None, id_no or None)))
             c = prepared.create(
                 Complaint,
-                number=next_number(received),
+                number=number,
                 receipt_code=new_receipt_code(),
                 channel=channel,
                 category=category,
                 title=(title or content[:30]).strip(),
                 content=content,
-                complainant_name=None if anonymous else (name or None),
-                complainant_phone=None if anonymous else (phone or None),
-                complainant_id_no=None if anonymous else (id_no or None),
+                **sealed,
                 anonymous=anonymous,
                 received_at=received,
                 unit=unit_id,

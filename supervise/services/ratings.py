@@ -31,10 +31,9 @@ import datetime as dt
 import logging
 from typing import Any
 
-from .. import settings
+from .. import identity, settings
 from ..db import write_transaction
 from ..errors import InvalidInput, NotFound, NotPermitted
-from ..masking import mask_name, mask_phone
 from ..models import (
     RATING_CHANNELS,
     RATING_FINDINGS,
@@ -171,16 +170,19 @@ class RatingService(Service):
             raise InvalidInput("评价时间不能晚于当前时间", "the rating time lies in the future")
         bad = value in BAD_LEVELS
         with self.change("rating.add"):
+            rated_unit = get_unit(unit)
             fields = {
-                "unit": get_unit(unit),
+                "unit": rated_unit,
                 "staff": get_staff(staff) if staff else None,
                 "matter": get_matter(matter) if matter else None,
             }
             contact_due = self.calendar.due_at(rated, int(settings.get("rating.contact_days"))) if bad else None
+            aad = identity.rating_aad(rated_unit.id, rated, "entered", None)
             r = self.create(
                 Rating, "rating.add", window=(window or "").strip(), channel=channel, level=value, bad=bad,
-                reasons=(reasons or "").strip(), comment=(comment or "").strip(), rater_name=rater,
-                rater_phone=phone, real_name=bool(real_name), rated_at=rated,
+                reasons=(reasons or "").strip(), comment=(comment or "").strip(),
+                **identity.rating_columns(identity.sealer(), aad, rater, phone), real_name=bool(real_name),
+                rated_at=rated,
                 status="待核实" if bad else "无需处理", contact_due_at=contact_due, **fields,
             )
             note = f"{RATING_LEVELS[value]}（{channel}）"
@@ -356,15 +358,18 @@ class RatingQueries(Service):
         return data
 
     def _identity(self, r: Rating, unmask: bool) -> dict[str, Any] | None:
-        if not (r.rater_name or r.rater_phone):
+        if r.identity_purged_at is not None:
+            return {"purged": _iso(r.identity_purged_at)} if self.allowed("identity.view") else None
+        if not (r.identity_sealed or r.masked_name or r.masked_phone):
             return {"anonymous": True}
         if not self.allowed("identity.view"):
             return None  # liaisons and viewers never see any part of it
         if unmask:
+            clear = identity.rating_identity(self.actor, r)  # refused without the office key
             with write_transaction():
                 self.audit("identity.view", "rating", r.id, None, {"rating": r.id})
-            return {"name": r.rater_name, "phone": r.rater_phone}
-        return {"name": mask_name(r.rater_name), "phone": mask_phone(r.rater_phone)}
+            return clear
+        return identity.masked_rating(r)
 
 
 __all__ = ["RatingService", "RatingQueries", "parse_level", "parse_finding", "BAD_LEVELS", "OPEN_STATUSES",

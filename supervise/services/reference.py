@@ -10,11 +10,12 @@ from typing import Any
 
 import peewee as pw
 
+from .. import identity
 from .. import settings as settings_mod
 from ..auth import hash_password, validate_password
 from ..errors import InvalidInput, NotFound
 from ..models import ROLES, UNIT_KINDS, CalendarOverride, Matter, Setting, Staff, Unit, User
-from ..permissions import LIAISON
+from ..permissions import LIAISON, allowed
 from .base import Service
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,14 @@ class ReferenceService(Service):
             if User.get_or_none(User.name == name):
                 raise InvalidInput(f"用户已存在：{name}", f"user already exists: {name}")
             user = User.create(name=name, role=role, unit=unit, password_hash=hash_password(password))
-            self.audit("user.add", "user", user.id, None, {"name": name, "role": role, "unit": unit_code})
+            granted = False
+            if allowed(role, "identity.view"):
+                identity.create_user_key(user, password)
+                if self.actor.identity_key is not None:  # an admin/staff holding the key grants it at once
+                    identity.grant(self.actor.identity_key, user, self.actor.name)
+                    granted = True
+            self.audit("user.add", "user", user.id, None,
+                       {"name": name, "role": role, "unit": unit_code, "identity_key": granted})
             return user
 
     def list_users(self) -> list[dict[str, Any]]:

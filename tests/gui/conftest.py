@@ -13,6 +13,7 @@ generated once per session and copied for each test that wants it.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 import shutil
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from supervise import demo, migrations
+from supervise import demo, identity, migrations
 from supervise.auth import SYSTEM
 from supervise.db import close_database, database, open_database
 from supervise.gui import common
@@ -66,7 +67,10 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = folder / "demo.db"
     open_database(f"sqlite:///{path}")
     migrations.upgrade()
-    demo.generate(SYSTEM, months=1, seed=7)
+    # as `supervise demo` does: the new office key opened with its recovery key, so the demo's
+    # admin and staff users are granted it
+    key = identity.open_with_recovery(identity.take_new_recovery_key() or "")
+    demo.generate(dataclasses.replace(SYSTEM, identity_key=key), months=1, seed=7)
     database.obj.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     close_database()
     return path

@@ -24,6 +24,7 @@ from supervise.models import (
 )
 from supervise.permissions import ADMIN, LIAISON, ROLE_NAMES, STAFF, SUPERVISOR, VIEWER, allowed
 
+from ..conftest import sealed_rating
 from .conftest import settle
 
 USERS = {ADMIN: "admin", STAFF: "jiwei01", LIAISON: "lly_U01", SUPERVISOR: "jdy01", VIEWER: "leader"}
@@ -55,13 +56,14 @@ def _records(role: str) -> dict[str, object]:
     """One record of each kind that this role would see if it may read the kind (a liaison: unit U01)."""
     unit = Unit.get(Unit.code == "U01")
     complaint = (Complaint.select().where((Complaint.unit == unit.id) & (Complaint.status == "已交办")
-                                          & (Complaint.anonymous == False) & Complaint.complainant_name.is_null(False))  # noqa: E712
+                                          & (Complaint.anonymous == False) & Complaint.identity_sealed.is_null(False))  # noqa: E712
                  .first())
     rating = (Rating.select().where((Rating.unit == unit.id) & (Rating.status == "待核实")
                                     & (Rating.real_name == True)).first())  # noqa: E712
     if rating is None:  # make one: a real-name 差评 of U01 waiting for verification
-        rating = Rating.create(unit=unit, level=1, bad=True, rater_name="张先生", rater_phone="13900001111",
-                               real_name=True, rated_at=now(), status="待核实")
+        rated = now()
+        rating = Rating.create(unit=unit, level=1, bad=True, **sealed_rating(unit.id, rated, "张先生", "13900001111"),
+                               real_name=True, rated_at=rated, status="待核实")
     review = Review.select().where(Review.status == "待审核")
     if role == SUPERVISOR:
         review = review.where(Review.reviewer == User.get(User.name == USERS[role]).id)

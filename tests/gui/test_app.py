@@ -83,7 +83,7 @@ def test_supervisor_sees_only_submit_and_my_submissions(login):
     app = login("jdy01")
     main = app.main
     assert [p.name for p in main.all_pages] == ["submit", "mine"]
-    assert main.menu_labels("文件") == ["注销", "退出"]
+    assert main.menu_labels("文件") == ["修改密码…", "注销", "退出"]
     assert main.menu_labels("视图") == ["提交评议", "我的提交", "刷新"]
     assert set(main.menus) == {"文件", "视图", "帮助", "__bar__"}
     assert main.show_view("complaints") is None
@@ -97,7 +97,7 @@ def test_liaison_sees_only_their_units_cases(login):
     app = login("lly_U01")
     main = app.main
     assert [p.name for p in main.all_pages] == ["complaints", "ratings"]
-    assert main.menu_labels("文件") == ["注销", "退出"]
+    assert main.menu_labels("文件") == ["修改密码…", "注销", "退出"]
     view = main.views["complaints"]
     assert isinstance(view, ComplaintList) and view.title == "本单位工单"
     unit = Unit.get(Unit.code == "U01")

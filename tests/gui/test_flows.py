@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from supervise import identity
 from supervise.auth import actor_of
 from supervise.gui import common
 from supervise.gui.dialogs import AssignDialog, ConflictDialog, NewComplaintDialog, TextDialog
@@ -44,7 +45,7 @@ def test_register_assign_and_see_it_on_the_dashboard(login):
     assert not dialog.winfo_exists()
     number = dialog.result["number"]
     c = Complaint.get(Complaint.number == number)
-    assert c.status == "登记" and c.complainant_name == "张三"
+    assert c.status == "登记" and c.masked_name == "张*" and "张三" not in (c.identity_sealed or "")
     assert number in main.status.cget("text")
 
     window = main.records[("complaint", number)]
@@ -75,12 +76,13 @@ def test_register_assign_and_see_it_on_the_dashboard(login):
 
 def test_unmasking_is_deliberate_and_audited(login):
     app = login("jiwei01")
-    c = Complaint.select().where(Complaint.anonymous == False, Complaint.complainant_phone.is_null(False)).first()  # noqa: E712
+    c = Complaint.select().where(Complaint.anonymous == False, Complaint.masked_phone.is_null(False)).first()  # noqa: E712
+    phone = identity.complaint_identity(app.main.actor, c)["phone"]  # the key the log-in unwrapped
     window = app.main.open_record("complaint", c.number)
-    assert c.complainant_phone not in window.identity_label.cget("text")
+    assert phone not in window.identity_label.cget("text")
     audits = AuditEntry.select().where(AuditEntry.action == "identity.view").count()
     window.unmask_button.invoke()
-    assert c.complainant_phone in window.identity_label.cget("text") and window.unmasked
+    assert phone in window.identity_label.cget("text") and window.unmasked
     assert AuditEntry.select().where(AuditEntry.action == "identity.view").count() == audits + 1
 
 

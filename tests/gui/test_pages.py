@@ -112,3 +112,82 @@ def test_documents_page_lists_issued_circulars(login):
     assert view.tree.get_children() == () or view.tree.item(view.tree.get_children()[0], "values")
     labels = app.main.menu_labels("文件")
     assert "印发通报…" not in labels  # viewers read circulars; they do not issue them
+
+
+def test_identity_tab_purges_in_a_worker_and_manages_keys(login):
+    """设置 › 身份信息: retention saved and run with progress, a key granted, the password changed."""
+    from supervise import audit, identity
+    from supervise.auth import SYSTEM
+    from supervise.auth import login as log_in
+    from supervise.models import Complaint
+    from supervise.services.reference import ReferenceService
+
+    app = login("admin")
+    view = app.main.show_view("settings")
+    tab = view.identity
+    assert "本人已持有" in tab.status.cget("text")
+    closed = Complaint.select().where(Complaint.status == "已办结", Complaint.identity_sealed.is_null(False)).count()
+    assert closed > 0
+    tab.days.set("-1")
+    assert tab.save_days() is False
+    tab.days.set("0")
+    assert tab.save_days() is True and settings.get("identity.retention_days") == 0
+    tab.purge_button.invoke()
+    settle(app)
+    assert "已清除工单" in tab.message.cget("text"), tab.message.cget("text")
+    assert tab.result["complaints"] >= closed
+    assert not Complaint.select().where(Complaint.status == "已办结", Complaint.identity_sealed.is_null(False)).exists()
+    assert AuditEntry.select().where(AuditEntry.action == "identity.purge").exists()
+    assert audit.verify().ok
+    purged = Complaint.select().where(Complaint.identity_purged_at.is_null(False)).first()
+    window = app.main.open_record("complaint", purged.number)
+    assert "已按保存期限清除" in window.identity_label.cget("text")
+    assert not window.unmask_button.winfo_ismapped()
+
+    ReferenceService(SYSTEM).add_user("newstaff", "staff", "demo-pass-1")  # no key holder: not granted
+    assert log_in("newstaff", "demo-pass-1").identity_key is None
+    tab.grantee.set("newstaff")
+    tab.grant()
+    assert "已授权" in tab.key_message.cget("text") and log_in("newstaff", "demo-pass-1").identity_key is not None
+    tab.grantee.set("leader")  # a viewer may not hold it
+    tab.grant()
+    assert "不得查看" in tab.key_message.cget("text")
+    tab.recovery.set("AAAA-BBBB")
+    tab.recover()
+    assert "恢复密钥" in tab.key_message.cget("text")
+
+    tab.old_pw.set("wrong-password")
+    tab.new_pw.set("another-pass-2")
+    tab.change_password()
+    assert "原密码错误" in tab.key_message.cget("text")
+    from .conftest import PASSWORD
+
+    tab.old_pw.set(PASSWORD)
+    tab.new_pw.set("another-pass-2")
+    tab.change_password()
+    assert "密码已修改" in tab.key_message.cget("text")
+    assert identity.require_key(log_in("admin", "another-pass-2"))
+
+
+def test_password_dialog_from_the_file_menu_keeps_the_key(login):
+    from supervise import identity
+    from supervise.auth import login as log_in
+
+    from .conftest import PASSWORD
+
+    app = login("jiwei01")
+    main = app.main
+    menu = main.menus["文件"]
+    entries = [menu.entrycget(i, "label") if menu.type(i) == "command" else None for i in range(menu.index("end") + 1)]
+    menu.invoke(entries.index("修改密码…"))
+    dialog = main.dialog
+    dialog.old.insert(0, PASSWORD)
+    dialog.new.insert(0, "fresh-pass-9")
+    dialog.again.insert(0, "fresh-pass-8")
+    dialog.ok_button.invoke()
+    assert "不一致" in dialog.form.errors["again"].cget("text")
+    dialog.again.delete(0, "end")
+    dialog.again.insert(0, "fresh-pass-9")
+    dialog.ok_button.invoke()
+    assert not dialog.winfo_exists() and main.status.cget("text") == "密码已修改"
+    assert identity.require_key(log_in("jiwei01", "fresh-pass-9"))

@@ -256,7 +256,7 @@ def test_staff_enter_a_rating_with_validation_beside_the_fields(login):
     dialog.staff.delete(0, "end")
     dialog.ok_button.invoke()
     r = Rating.select().order_by(Rating.id.desc()).first()
-    assert (r.level, r.bad, r.status, r.rater_name, r.real_name) == (2, True, "待核实", "王女士", True)
+    assert (r.level, r.bad, r.status, r.masked_name, r.real_name) == (2, True, "待核实", "王**", True)
     window = app.main.records[("rating", str(r.id))]
     assert list(window.buttons) == ["核实"]
     assert app.main.status.cget("text").startswith(f"已录入评价 #{r.id}")
