@@ -31,6 +31,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check supervise plugins tests bench
+	$(BIN)/ruff format --check supervise plugins tests bench
 	$(BIN)/mypy
 
 bench: install

@@ -57,10 +57,12 @@ def add_report_rows(ctx: Context, raw: Any) -> dict[str, int]:
     run = cur.execute
     if sqlite:
         run("BEGIN")
-    run("INSERT INTO timeline_event (record_kind, record_id, at, actor, action, status, note) "
+    run(
+        "INSERT INTO timeline_event (record_kind, record_id, at, actor, action, status, note) "
         "SELECT 'complaint', id, COALESCE(visited_at, replied_at, received_at), 'bench', '回访', '已回访', "
         "CASE WHEN id % 5 = 0 THEN '不满意，未解决' WHEN id % 5 = 1 THEN '基本满意' ELSE '满意，已解决' END "
-        "FROM complaint WHERE status IN ('已回访', '已办结')")
+        "FROM complaint WHERE status IN ('已回访', '已办结')"
+    )
     if sqlite:
         run("COMMIT")
     run("SELECT COUNT(*) FROM rating")
@@ -80,11 +82,17 @@ def bare_group_by(raw: Any, month: str, sqlite: bool) -> None:
     start, end = _bounds(month)
     mark = "?" if sqlite else "%s"
     cur = raw.cursor()
-    cur.execute(f"SELECT unit_id, category, COUNT(*) FROM complaint WHERE received_at >= {mark} "
-                f"AND received_at < {mark} GROUP BY unit_id, category", (start, end))
+    cur.execute(
+        f"SELECT unit_id, category, COUNT(*) FROM complaint WHERE received_at >= {mark} "
+        f"AND received_at < {mark} GROUP BY unit_id, category",
+        (start, end),
+    )
     cur.fetchall()
-    cur.execute(f"SELECT unit_id, COUNT(*), SUM(CASE WHEN level >= 4 THEN 1 ELSE 0 END) FROM rating "
-                f"WHERE rated_at >= {mark} AND rated_at < {mark} GROUP BY unit_id", (start, end))
+    cur.execute(
+        f"SELECT unit_id, COUNT(*), SUM(CASE WHEN level >= 4 THEN 1 ELSE 0 END) FROM rating "
+        f"WHERE rated_at >= {mark} AND rated_at < {mark} GROUP BY unit_id",
+        (start, end),
+    )
     cur.fetchall()
 
 
@@ -92,7 +100,11 @@ def bare_workbook(figures: dict[str, Any], out: Path) -> None:
     """The raw baseline of the report files: the per-unit rows in a write-only workbook."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet("单位明细")
-    keys = [k for k, v in figures["units"][0].items() if not isinstance(v, dict)] if figures["units"] else []
+    keys = (
+        [k for k, v in figures["units"][0].items() if not isinstance(v, dict)]
+        if figures["units"]
+        else []
+    )
     sheet.append(keys)
     for row in figures["units"]:
         sheet.append([row[k] for k in keys])
@@ -119,7 +131,11 @@ def bare_ledger(raw: Any, start: str, end: str, sqlite: bool, out: Path) -> None
     openpyxl write-only workbook, a header row first, instants as ``datetime``
     values (openpyxl gives them a date number format), everything else as fetched."""
     mark = "?" if sqlite else "%s"
-    cur = raw.cursor() if sqlite else raw.cursor(name=f"bench_ledger_{time.monotonic_ns()}", withhold=True)
+    cur = (
+        raw.cursor()
+        if sqlite
+        else raw.cursor(name=f"bench_ledger_{time.monotonic_ns()}", withhold=True)
+    )
     if not sqlite:
         cur.itersize = 2000
     cur.execute(LEDGER_SQL.format(mark=mark), (start, end))
@@ -143,19 +159,38 @@ def ledger_figures(ctx: Context, raw: Any, folder: Path, days: int) -> list[Figu
     against :func:`bare_ledger` of the same rows, timed turn about."""
     sqlite = ctx.engine == "sqlite"
     first = dt.datetime.strptime(ctx.spec.month, "%Y-%m")
-    last = min(first + dt.timedelta(days=days), dt.datetime.strptime(_bounds(ctx.spec.month)[1], "%Y-%m-%d %H:%M:%S"))
+    last = min(
+        first + dt.timedelta(days=days),
+        dt.datetime.strptime(_bounds(ctx.spec.month)[1], "%Y-%m-%d %H:%M:%S"),
+    )
     filters = LedgerFilter(date_from=first.date(), date_to=(last - dt.timedelta(days=1)).date())
     peak_before = peak_mib()
     rows = run_export(ACTOR, "complaints", folder / "ledger.xlsx", filters).rows
     growth = peak_mib() - peak_before
-    ours, base = paired(lambda: run_export(ACTOR, "complaints", folder / "ledger.xlsx", filters),
-                        lambda: bare_ledger(raw, str(first), str(last), sqlite, folder / "bare.xlsx"),
-                        max(1, ctx.repeats - 1))
+    ours, base = paired(
+        lambda: run_export(ACTOR, "complaints", folder / "ledger.xlsx", filters),
+        lambda: bare_ledger(raw, str(first), str(last), sqlite, folder / "bare.xlsx"),
+        max(1, ctx.repeats - 1),
+    )
     return [
-        Figure("report.ledger", f"台账导出 {rows:,} 行", ours * 1000, base * 1000, base * 1000 / LEDGER_SPEED,
-               1 / LEDGER_SPEED, detail={"rows": rows, "speed_vs_bare": round(base / ours, 3), "days": days}),
-        Figure("report.ledger.memory", "台账导出峰值内存增长 MiB", growth, MEMORY_BUDGET_MIB, MEMORY_BUDGET_MIB, 1.0,
-               detail={"unit": "MiB", "rows": rows}),
+        Figure(
+            "report.ledger",
+            f"台账导出 {rows:,} 行",
+            ours * 1000,
+            base * 1000,
+            base * 1000 / LEDGER_SPEED,
+            1 / LEDGER_SPEED,
+            detail={"rows": rows, "speed_vs_bare": round(base / ours, 3), "days": days},
+        ),
+        Figure(
+            "report.ledger.memory",
+            "台账导出峰值内存增长 MiB",
+            growth,
+            MEMORY_BUDGET_MIB,
+            MEMORY_BUDGET_MIB,
+            1.0,
+            detail={"unit": "MiB", "rows": rows},
+        ),
     ]
 
 
@@ -170,22 +205,56 @@ def run(ctx: Context) -> list[Figure]:
         added = add_report_rows(ctx, raw)
         with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
             folder = Path(tmp)
-            figures += ledger_figures(ctx, raw, folder, int(os.environ.get("BENCH_LEDGER_DAYS", "3")))
+            figures += ledger_figures(
+                ctx, raw, folder, int(os.environ.get("BENCH_LEDGER_DAYS", "3"))
+            )
 
             cold = timed(lambda: monthly_figures(month, as_of))
-            ours, base = paired(lambda: monthly_figures(month, as_of), lambda: bare_group_by(raw, month, sqlite),
-                                ctx.repeats)
+            ours, base = paired(
+                lambda: monthly_figures(month, as_of),
+                lambda: bare_group_by(raw, month, sqlite),
+                ctx.repeats,
+            )
             # budget: the summary path's cost is fixed, the bare GROUP BY's grows, so the
             # ratio is largest at 1 % (3.2-4.7x measured; 0.5 at 100 %)
-            figures.append(Figure("report.figures", "月报指标（汇总已建）", ours * 1000, base * 1000, 2000.0, 6.0,
-                                  detail={**added, "first_call_ms": round(cold * 1000, 1)}))
-            figures.append(Figure("report.figures.build", "月报指标（首次：建汇总）", cold * 1000, base * 1000,
-                                  None, 12.0))
+            figures.append(
+                Figure(
+                    "report.figures",
+                    "月报指标（汇总已建）",
+                    ours * 1000,
+                    base * 1000,
+                    2000.0,
+                    6.0,
+                    detail={**added, "first_call_ms": round(cold * 1000, 1)},
+                )
+            )
+            figures.append(
+                Figure(
+                    "report.figures.build",
+                    "月报指标（首次：建汇总）",
+                    cold * 1000,
+                    base * 1000,
+                    None,
+                    12.0,
+                )
+            )
             result = monthly_figures(month, as_of)
-            ours, base = paired(lambda: write_monthly(ACTOR, month, as_of, folder / "out"),
-                                lambda: bare_workbook(result, folder / "bare-report.xlsx"), ctx.repeats)
-            figures.append(Figure("report.files", "月报 xlsx + PDF", ours * 1000, base * 1000, 15000.0, 200.0,
-                                  detail={"units": len(result["units"])}))
+            ours, base = paired(
+                lambda: write_monthly(ACTOR, month, as_of, folder / "out"),
+                lambda: bare_workbook(result, folder / "bare-report.xlsx"),
+                ctx.repeats,
+            )
+            figures.append(
+                Figure(
+                    "report.files",
+                    "月报 xlsx + PDF",
+                    ours * 1000,
+                    base * 1000,
+                    15000.0,
+                    200.0,
+                    detail={"units": len(result["units"])},
+                )
+            )
     finally:
         raw.close()
     return figures

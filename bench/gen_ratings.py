@@ -113,7 +113,10 @@ def _text_table(seed: int, sqlite: bool) -> None:
     with database.connection().cursor() as cur:
         cur.executemany(
             f"INSERT INTO {TEXT_TABLE} VALUES (%s, %s, %s, %s, NULLIF(%s, '')::tsvector)",
-            [(level, k, reasons, comment, search.tsvector(comment, reasons, "")) for level, k, reasons, comment, _ in rows],
+            [
+                (level, k, reasons, comment, search.tsvector(comment, reasons, ""))
+                for level, k, reasons, comment, _ in rows
+            ],
         )
 
 

@@ -409,14 +409,21 @@ class _Complaints:
                 for k, at in enumerate(times[start : start + CHUNK])
             ]
 
-    def _identity(self, number: str, name: str | None, phone: str | None, id_no: str | None) -> tuple[Any, ...]:
+    def _identity(
+        self, number: str, name: str | None, phone: str | None, id_no: str | None
+    ) -> tuple[Any, ...]:
         """Sealed as registration seals it (one ephemeral key for the run, as an import batch)."""
         if name is None and phone is None and id_no is None:
             return (None, None, None, None)
         if getattr(self, "_sealer", None) is None:
             self._sealer = identity.sealer()
         cols = identity.complaint_columns(self._sealer, number, name, phone, id_no)
-        return (cols["identity_sealed"], cols["masked_name"], cols["masked_phone"], cols["masked_id_no"])
+        return (
+            cols["identity_sealed"],
+            cols["masked_name"],
+            cols["masked_phone"],
+            cols["masked_id_no"],
+        )
 
     def _pick(self, cum: list[float]) -> int:
         return bisect.bisect(cum, self.rng.random() * cum[-1])
@@ -560,7 +567,11 @@ def _write_complaints(chunk: list[tuple[Any, ...]]) -> None:
     if is_sqlite():
         _write("complaint", COLUMNS, chunk)
         return
-    _write("complaint", (*COLUMNS, "tsv"), [(*r, search.tsvector(*(r[i] for i in _TEXTS))) for r in chunk])
+    _write(
+        "complaint",
+        (*COLUMNS, "tsv"),
+        [(*r, search.tsvector(*(r[i] for i in _TEXTS))) for r in chunk],
+    )
 
 
 def _reset_sequence(table: str) -> None:

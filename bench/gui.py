@@ -190,13 +190,22 @@ class Ticker:
     def gaps(self, start: float, end: float) -> list[tuple[float, float]]:
         """(seconds between consecutive ticks, of which waiting for a CPU) overlapping ``[start, end]``."""
         t, q = self.times, self.queued
-        return [(t[i + 1] - t[i], q[i + 1] - q[i]) for i in range(len(t) - 1) if t[i + 1] >= start and t[i] <= end]
+        return [
+            (t[i + 1] - t[i], q[i + 1] - q[i])
+            for i in range(len(t) - 1)
+            if t[i + 1] >= start and t[i] <= end
+        ]
 
 
 def worker_idle(app: Any, timeout: float = IDLE_WAIT_S) -> bool:
     """Let the worker finish what it was asked (the dashboard's slower figures); False on timeout."""
     try:
-        pump(app.root, lambda: not app.worker.busy and app.worker.queue.empty(), timeout, "worker idle")
+        pump(
+            app.root,
+            lambda: not app.worker.busy and app.worker.queue.empty(),
+            timeout,
+            "worker idle",
+        )
     except GuiStuck:
         return False
     return True
@@ -239,11 +248,15 @@ def statements_of(fn: Callable[[], Any], selects_only: bool = False) -> list[tup
         fn()
     found = list(sent)
     if selects_only:
-        found = [(sql, params) for sql, params in found if sql.lstrip().upper().startswith("SELECT")]
+        found = [
+            (sql, params) for sql, params in found if sql.lstrip().upper().startswith("SELECT")
+        ]
     return found
 
 
-def page_baseline(ctx: Context, raw: Any, bare: BareTree, call: Callable[[], Any]) -> Callable[[], None]:
+def page_baseline(
+    ctx: Context, raw: Any, bare: BareTree, call: Callable[[], Any]
+) -> Callable[[], None]:
     """The page's statements replayed raw, their rows drawn in a bare Treeview."""
     run = replay(ctx, raw, statements_of(call))
 
@@ -272,17 +285,31 @@ def import_rows(ctx: Context) -> int:
 def ratings_workbook(ctx: Context, rows: int, folder: Path) -> Path:
     """A 好差评 workbook of the office's units, as the bench's import files are written."""
     path = folder / "好差评导入.xlsx"
-    write_xlsx(path, "政务服务好差评评价明细（导出）", "评价明细", RATING_HEADER, rating_rows(ctx.spec, rows, "GUI"))
+    write_xlsx(
+        path,
+        "政务服务好差评评价明细（导出）",
+        "评价明细",
+        RATING_HEADER,
+        rating_rows(ctx.spec, rows, "GUI"),
+    )
     return path
 
 
 # -- the figures ---------------------------------------------------------------------------------
 
 
-def _figure(key: str, name: str, value_s: float, baseline_s: float, target: str,
-            detail: dict[str, Any]) -> Figure:
-    return Figure(key, name, value_s * 1000, baseline_s * 1000, TARGETS[target], BUDGETS[key.split("[")[0]],
-                  detail=detail)
+def _figure(
+    key: str, name: str, value_s: float, baseline_s: float, target: str, detail: dict[str, Any]
+) -> Figure:
+    return Figure(
+        key,
+        name,
+        value_s * 1000,
+        baseline_s * 1000,
+        TARGETS[target],
+        BUDGETS[key.split("[")[0]],
+        detail=detail,
+    )
 
 
 def _ms(values: list[float]) -> list[float]:
@@ -332,17 +359,30 @@ def login_figure(ctx: Context, app: Any, moments: Moments, raw: Any) -> tuple[Fi
             raise GuiStuck(f"login failed: {view.message.cget('text')}")
         ours.append(moments.wait("first row") - start)
         counts.append(moments.wait("counts") - start)
-        full.append((moments.wait("all", IDLE_WAIT_S) - start) if worker_idle(app) else float("nan"))
+        full.append(
+            (moments.wait("all", IDLE_WAIT_S) - start) if worker_idle(app) else float("nan")
+        )
         # the baseline: the same SELECTs on a raw connection, and the one password check
         stored = User.get(User.name == USER).password_hash
         sent = statements_of(baseline_calls, selects_only=True)
         run = replay(ctx, raw, sent)
         run()  # warm the raw connection's cache, as the app's was warmed by the login
         bare.append(login_baseline(run, stored))
-    detail = {"runs_ms": _ms(ours), "baseline_runs_ms": _ms(bare), "complaint_counts_ms": _ms(counts),
-              "all_figures_ms": _ms(full), "statements": len(sent)}
-    figure = _figure("gui.login", "登录到工作台 login → dashboard drawn", statistics.median(ours),
-                     statistics.median(bare), "login", detail)
+    detail = {
+        "runs_ms": _ms(ours),
+        "baseline_runs_ms": _ms(bare),
+        "complaint_counts_ms": _ms(counts),
+        "all_figures_ms": _ms(full),
+        "statements": len(sent),
+    }
+    figure = _figure(
+        "gui.login",
+        "登录到工作台 login → dashboard drawn",
+        statistics.median(ours),
+        statistics.median(bare),
+        "login",
+        detail,
+    )
     return figure, app.main
 
 
@@ -357,8 +397,17 @@ def _reopen(main: Any, name: str) -> Any:
     main.show_view("dashboard")
 
 
-def page_figure(ctx: Context, app: Any, moments: Moments, raw: Any, bare: BareTree, name: str,
-                query: Callable[[], Any], key: str, title: str) -> Figure:
+def page_figure(
+    ctx: Context,
+    app: Any,
+    moments: Moments,
+    raw: Any,
+    bare: BareTree,
+    name: str,
+    query: Callable[[], Any],
+    key: str,
+    title: str,
+) -> Figure:
     """Open the list ``name`` from the navigation ``ctx.repeats`` times; median until its page is drawn."""
     main = app.main
     ours, base, totals = [], [], []
@@ -366,9 +415,17 @@ def page_figure(ctx: Context, app: Any, moments: Moments, raw: Any, bare: BareTr
     for _ in range(ctx.repeats):
         _reopen(main, name)
         worker_idle(app)
-        moments.expect(name, lambda: name in main.views and main.views[name].last_load_ms is not None)
-        moments.expect(f"{name}-total", lambda: name in main.views and main.views[name].total is not None
-                       and not main.views[name].loading)
+        moments.expect(
+            name, lambda: name in main.views and main.views[name].last_load_ms is not None
+        )
+        moments.expect(
+            f"{name}-total",
+            lambda: (
+                name in main.views
+                and main.views[name].total is not None
+                and not main.views[name].loading
+            ),
+        )
         start = time.perf_counter()
         main.nav.selection_set(name)  # the navigation's own event opens the page
         main.nav.event_generate("<<TreeviewSelect>>")
@@ -376,8 +433,13 @@ def page_figure(ctx: Context, app: Any, moments: Moments, raw: Any, bare: BareTr
         totals.append(moments.wait(f"{name}-total") - start)
         base.append(timed(baseline))
     view = main.views[name]
-    detail = {"runs_ms": _ms(ours), "baseline_runs_ms": _ms(base), "total_ms": _ms(totals),
-              "total": view.total, "rows": len(view.items)}
+    detail = {
+        "runs_ms": _ms(ours),
+        "baseline_runs_ms": _ms(base),
+        "total_ms": _ms(totals),
+        "total": view.total,
+        "rows": len(view.items),
+    }
     return _figure(key, title, statistics.median(ours), statistics.median(base), "page", detail)
 
 
@@ -403,30 +465,50 @@ def search_figure(ctx: Context, app: Any, moments: Moments, raw: Any, bare: Bare
         ours.append(moments.wait("search") - start)
         if view.read_filter().search != term:
             raise GuiStuck(f"the search box did not search for {term}")
+
         def call(t: str = term) -> Any:
-            return queries.complaint_page(main.actor, queries.ListFilter(search=t), "received_at", True,
-                                          view.page_size, 0, False)
+            return queries.complaint_page(
+                main.actor,
+                queries.ListFilter(search=t),
+                "received_at",
+                True,
+                view.page_size,
+                0,
+                False,
+            )
 
         base.append(timed(page_baseline(ctx, raw, bare, call)))
         cases[term] = {"ms": round(ours[-1] * 1000, 1), "rows": len(view.items)}
     entry.delete(0, "end")
     detail = {"cases": cases, "baseline_runs_ms": _ms(base), "max_ms": max(_ms(ours))}
-    return _figure("gui.search.page", "关键词检索首页 keyword search first page", statistics.median(ours),
-                   statistics.median(base), "search", detail)
+    return _figure(
+        "gui.search.page",
+        "关键词检索首页 keyword search first page",
+        statistics.median(ours),
+        statistics.median(base),
+        "search",
+        detail,
+    )
 
 
-def _gap_figure(key: str, title: str, ticker: Ticker, start: float, end: float,
-                detail: dict[str, Any]) -> Figure:
+def _gap_figure(
+    key: str, title: str, ticker: Ticker, start: float, end: float, detail: dict[str, Any]
+) -> Figure:
     pairs = sorted(ticker.gaps(start, end))
     if not pairs:
         raise GuiStuck(f"no ticks recorded during {key}")
     gaps = [gap for gap, _ in pairs]
     p99 = gaps[min(len(gaps) - 1, int(0.99 * len(gaps)))]
     own = max(gap - waited for gap, waited in pairs)
-    detail = {**detail, "ticks": len(gaps) + 1, "p99_ms": round(p99 * 1000, 1),
-              "over_50ms": sum(g > 0.05 for g in gaps), "duration_s": round(end - start, 2),
-              "cpu_wait_in_longest_ms": round(pairs[-1][1] * 1000, 1),
-              "longest_less_cpu_wait_ms": round(own * 1000, 1)}
+    detail = {
+        **detail,
+        "ticks": len(gaps) + 1,
+        "p99_ms": round(p99 * 1000, 1),
+        "over_50ms": sum(g > 0.05 for g in gaps),
+        "duration_s": round(end - start, 2),
+        "cpu_wait_in_longest_ms": round(pairs[-1][1] * 1000, 1),
+        "longest_less_cpu_wait_ms": round(own * 1000, 1),
+    }
     target = TARGETS["gap"] / 1000
     return _figure(key, title, gaps[-1], target, "gap", detail)
 
@@ -439,7 +521,11 @@ def run_dialog_job(app: Any, dialog: Any, ticker: Ticker, what: str) -> tuple[fl
     ticker.start()
     start = time.perf_counter()
     dialog.ok_button.invoke()
-    pump(app.root, lambda: dialog.job is not None or dialog.result is not None, what=f"{what} started")
+    pump(
+        app.root,
+        lambda: dialog.job is not None or dialog.result is not None,
+        what=f"{what} started",
+    )
     pump(app.root, lambda: dialog.job is None, what=f"{what} done")
     end = time.perf_counter()
     pump(app.root, lambda: ticker.times[-1] > end, what=f"a tick after the {what}")
@@ -466,10 +552,20 @@ def import_gap_figure(ctx: Context, app: Any, ticker: Ticker, folder: Path) -> F
     dialog.cancel()
     dialog = None  # let go of it before collecting
     gc.collect()  # the closed dialog, here on the Tk thread (as the app does when nothing else holds it)
-    detail = {"rows": rows, "imported": summary["imported"], "errors": summary["errors"],
-              "rows_per_s": round(summary["imported"] / max(end - start, 1e-9))}
-    return _gap_figure("gui.gap.import", f"导入期间最长卡顿 longest stall, import {rows:,} rows", ticker,
-                       start, end, detail)
+    detail = {
+        "rows": rows,
+        "imported": summary["imported"],
+        "errors": summary["errors"],
+        "rows_per_s": round(summary["imported"] / max(end - start, 1e-9)),
+    }
+    return _gap_figure(
+        "gui.gap.import",
+        f"导入期间最长卡顿 longest stall, import {rows:,} rows",
+        ticker,
+        start,
+        end,
+        detail,
+    )
 
 
 def report_gap_figure(ctx: Context, app: Any, ticker: Ticker, folder: Path) -> Figure:
@@ -497,8 +593,14 @@ def report_gap_figure(ctx: Context, app: Any, ticker: Ticker, folder: Path) -> F
     dialog.cancel()
     dialog = None  # let go of it before collecting
     gc.collect()
-    return _gap_figure("gui.gap.report", "月报期间最长卡顿 longest stall, monthly report", ticker, start, end,
-                       {"files": files})
+    return _gap_figure(
+        "gui.gap.report",
+        "月报期间最长卡顿 longest stall, monthly report",
+        ticker,
+        start,
+        end,
+        {"files": files},
+    )
 
 
 def _document_actions(main: Any) -> list[tuple[str, Callable[[], Any]]]:
@@ -534,16 +636,38 @@ def measure(ctx: Context, root: tk.Tk, folder: Path) -> list[Figure]:
         figures = [login]
         actor = main.actor
         bare = BareTree(root, 9)
-        figures.append(page_figure(
-            ctx, app, moments, raw, bare, "complaints",
-            lambda: queries.complaint_page(actor, queries.ListFilter(), "received_at", True, 50, 0, False),
-            "gui.list.page[complaints]", "列表首页 诉求工单 complaint list first page"))
+        figures.append(
+            page_figure(
+                ctx,
+                app,
+                moments,
+                raw,
+                bare,
+                "complaints",
+                lambda: queries.complaint_page(
+                    actor, queries.ListFilter(), "received_at", True, 50, 0, False
+                ),
+                "gui.list.page[complaints]",
+                "列表首页 诉求工单 complaint list first page",
+            )
+        )
         ratings = Rating.select().limit(1).count()
         if ratings:
-            figures.append(page_figure(
-                ctx, app, moments, raw, bare, "ratings",
-                lambda: queries.rating_page(actor, queries.ListFilter(), "rated_at", True, 50, 0, False),
-                "gui.list.page[ratings]", "列表首页 好差评 rating list first page"))
+            figures.append(
+                page_figure(
+                    ctx,
+                    app,
+                    moments,
+                    raw,
+                    bare,
+                    "ratings",
+                    lambda: queries.rating_page(
+                        actor, queries.ListFilter(), "rated_at", True, 50, 0, False
+                    ),
+                    "gui.list.page[ratings]",
+                    "列表首页 好差评 rating list first page",
+                )
+            )
         figures.append(search_figure(ctx, app, moments, raw, bare))
         bare.close()
         bare = None
@@ -566,22 +690,28 @@ def run(ctx: Context) -> list[Figure]:
     try:
         import tkinter as tk
     except ImportError:
-        raise UserError("此 Python 没有 tkinter，无法测量桌面程序",
-                        "this Python has no tkinter: the desktop cannot be measured") from None
+        raise UserError(
+            "此 Python 没有 tkinter，无法测量桌面程序",
+            "this Python has no tkinter: the desktop cannot be measured",
+        ) from None
     from supervise.gui import common
     from supervise.gui.xdisplay import display
 
     saved = os.environ.get("SUPERVISE_HOME")
     interactive = common.INTERACTIVE
     with tempfile.TemporaryDirectory(prefix="bench-gui-") as tmp, display():
-        os.environ["SUPERVISE_HOME"] = str(Path(tmp) / "home")  # leave the desktop's own gui.json alone
+        os.environ["SUPERVISE_HOME"] = str(
+            Path(tmp) / "home"
+        )  # leave the desktop's own gui.json alone
         common.INTERACTIVE = False  # message boxes would wait for a click
         try:
             root = tk.Tk(className="supervise")
         except tk.TclError as exc:  # DISPLAY names no usable X server
             common.INTERACTIVE = interactive
-            raise UserError(f"无法打开显示 {os.environ.get('DISPLAY', '')}：{exc}",
-                            f"cannot open the display {os.environ.get('DISPLAY', '')}: {exc}") from None
+            raise UserError(
+                f"无法打开显示 {os.environ.get('DISPLAY', '')}：{exc}",
+                f"cannot open the display {os.environ.get('DISPLAY', '')}: {exc}",
+            ) from None
         try:
             return measure(ctx, root, Path(tmp))
         finally:

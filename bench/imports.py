@@ -232,15 +232,20 @@ def sealer(dbs: _Databases, url: str) -> identity.Sealer:
         conn.close()
 
 
-def _sealed(seal: identity.Sealer, aad: str, name: str | None, phone: str | None) -> tuple[str | None, ...]:
+def _sealed(
+    seal: identity.Sealer, aad: str, name: str | None, phone: str | None
+) -> tuple[str | None, ...]:
     if name is None and phone is None:
         return (None, None, None)
-    cols = identity.rating_columns(seal, aad, name, phone)  # complaints without an ID number: the same columns
+    cols = identity.rating_columns(
+        seal, aad, name, phone
+    )  # complaints without an ID number: the same columns
     return (cols["identity_sealed"], cols["masked_name"], cols["masked_phone"])
 
 
-def rating_values(rows: Iterator[list[Any]], units: dict[str, int],
-                  seal: identity.Sealer) -> Iterator[tuple[Any, ...]]:
+def rating_values(
+    rows: Iterator[list[Any]], units: dict[str, int], seal: identity.Sealer
+) -> Iterator[tuple[Any, ...]]:
     """Ratings rows (gen_files.RATING_HEADER order) as rating table tuples."""
     for r in rows:
         level = LEVELS.get(r[10]) or int(float(r[10]))
@@ -255,7 +260,12 @@ def rating_values(rows: Iterator[list[Any]], units: dict[str, int],
             level <= 2,
             r[11] or "",
             r[12] or "",
-            *_sealed(seal, identity.rating_aad(units[r[2]], _at(r[1]), "ratings", r[0]), r[13] or None, _text(r[14])),
+            *_sealed(
+                seal,
+                identity.rating_aad(units[r[2]], _at(r[1]), "ratings", r[0]),
+                r[13] or None,
+                _text(r[14]),
+            ),
             r[15] == "是",
             _at(r[1]),
             "待核实" if level <= 2 else "无需处理",
@@ -401,7 +411,10 @@ def run(ctx: Context) -> list[Figure]:
                 "ratings",
                 xlsx,
                 lambda url: bare_insert(
-                    dbs, url, RATING_SQL, rating_values(calamine_rows(xlsx), dbs.units, sealer(dbs, url))
+                    dbs,
+                    url,
+                    RATING_SQL,
+                    rating_values(calamine_rows(xlsx), dbs.units, sealer(dbs, url)),
                 ),
             )
             figures.append(ours)
@@ -444,7 +457,10 @@ def run(ctx: Context) -> list[Figure]:
                     "ratings",
                     path,
                     lambda url: bare_insert(
-                        dbs, url, RATING_SQL, rating_values(csv_rows(path), dbs.units, sealer(dbs, url))
+                        dbs,
+                        url,
+                        RATING_SQL,
+                        rating_values(csv_rows(path), dbs.units, sealer(dbs, url)),
                     ),
                 )[0]
             )
@@ -460,7 +476,9 @@ def run(ctx: Context) -> list[Figure]:
                         dbs,
                         url,
                         HOTLINE_SQL,
-                        hotline_values(calamine_rows(hot), dbs.units, dbs.matters, sealer(dbs, url)),
+                        hotline_values(
+                            calamine_rows(hot), dbs.units, dbs.matters, sealer(dbs, url)
+                        ),
                     ),
                 )[0]
             )

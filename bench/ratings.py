@@ -69,7 +69,9 @@ def measure(ctx: Context, raw: Any, case: Case) -> Case:
     """Time one :func:`rating_page` call through supervise and its statements replayed raw."""
 
     def call() -> dict[str, Any]:
-        return queries.rating_page(READER, case.filter, "rated_at", case.desc, PAGE, case.offset, case.count)
+        return queries.rating_page(
+            READER, case.filter, "rated_at", case.desc, PAGE, case.offset, case.count
+        )
 
     with captured() as sent:
         data = call()
@@ -85,10 +87,20 @@ def _median(cases: list[Case], attr: str) -> float:
 
 def _figure(key: str, name: str, cases: list[Case], target: float | None, **detail: Any) -> Figure:
     worst = max(cases, key=lambda c: c.value_ms)
-    detail.update(worst_case=worst.label, worst_ms=round(worst.value_ms, 3),
-                  cases={c.label: [round(c.value_ms, 3), c.rows] for c in cases})
-    return Figure(key, name, _median(cases, "value_ms"), _median(cases, "raw_ms"), target,
-                  BUDGETS[key.split("[")[0]], detail=detail)
+    detail.update(
+        worst_case=worst.label,
+        worst_ms=round(worst.value_ms, 3),
+        cases={c.label: [round(c.value_ms, 3), c.rows] for c in cases},
+    )
+    return Figure(
+        key,
+        name,
+        _median(cases, "value_ms"),
+        _median(cases, "raw_ms"),
+        target,
+        BUDGETS[key.split("[")[0]],
+        detail=detail,
+    )
 
 
 def filter_cases(ctx: Context) -> dict[str, list[Case]]:
@@ -109,8 +121,10 @@ def filter_cases(ctx: Context) -> dict[str, list[Case]]:
 def search_cases(ctx: Context, count: bool) -> list[Case]:
     units = _spread(ctx.office.units, len(TERMS))
     alone = [Case(t, ListFilter(search=t), count=count) for t in TERMS[:5]]
-    with_unit = [Case(f"{t}+{u}", ListFilter(search=t, unit=u), count=count)
-                 for t, u in zip(TERMS, units, strict=True)]
+    with_unit = [
+        Case(f"{t}+{u}", ListFilter(search=t, unit=u), count=count)
+        for t, u in zip(TERMS, units, strict=True)
+    ]
     return alone + with_unit
 
 
@@ -121,23 +135,43 @@ def run(ctx: Context) -> list[Figure]:
     raw = ctx.raw()
     try:
         rows = []
-        per_filter = {name: [measure(ctx, raw, c) for c in cases] for name, cases in filter_cases(ctx).items()}
+        per_filter = {
+            name: [measure(ctx, raw, c) for c in cases] for name, cases in filter_cases(ctx).items()
+        }
         for name, cases in per_filter.items():
-            rows.append(_figure(f"ratings.list.page[{name.split()[-1]}]", f"  · {name}", cases, 300.0))
+            rows.append(
+                _figure(f"ratings.list.page[{name.split()[-1]}]", f"  · {name}", cases, 300.0)
+            )
         worst = max(rows, key=lambda f: f.value_ms)
-        head = Figure("ratings.list.page", "评价列表首页 单一筛选(最慢) rating list first page, worst filter",
-                      worst.value_ms, worst.baseline_ms, 300.0, BUDGETS["ratings.list.page"],
-                      detail={"filter": worst.name.strip(" ·")})
+        head = Figure(
+            "ratings.list.page",
+            "评价列表首页 单一筛选(最慢) rating list first page, worst filter",
+            worst.value_ms,
+            worst.baseline_ms,
+            300.0,
+            BUDGETS["ratings.list.page"],
+            detail={"filter": worst.name.strip(" ·")},
+        )
         pages = [measure(ctx, raw, c) for c in search_cases(ctx, count=False)]
         counts = [measure(ctx, raw, c) for c in search_cases(ctx, count=True)]
-        deep = measure(ctx, raw, Case("page 201", ListFilter(), offset=min(queries.COUNT_CAP, ctx.office.ratings // 2)))
+        deep = measure(
+            ctx,
+            raw,
+            Case("page 201", ListFilter(), offset=min(queries.COUNT_CAP, ctx.office.ratings // 2)),
+        )
         figures = [
             head,
             *rows,
             _figure("ratings.search.page", "评价检索首页 rating keyword first page", pages, 300.0),
-            _figure("ratings.search.count", f"评价检索总数(≤{queries.COUNT_CAP:,}) rating keyword capped count",
-                    counts, None),
-            _figure("ratings.list.deep", "评价列表第201页 rating list page 201 (OFFSET)", [deep], None),
+            _figure(
+                "ratings.search.count",
+                f"评价检索总数(≤{queries.COUNT_CAP:,}) rating keyword capped count",
+                counts,
+                None,
+            ),
+            _figure(
+                "ratings.list.deep", "评价列表第201页 rating list page 201 (OFFSET)", [deep], None
+            ),
         ]
     finally:
         raw.close()

@@ -377,9 +377,15 @@ def register_figure(ctx: Context, raw: Any) -> Figure:
 
     def seal(i: int, fields: dict[str, Any]) -> None:
         """What registration adds for the identity: the office public key read, and the seal."""
-        cols = identity.complaint_columns(identity.sealer(), f"BENCH{i:07d}", fields["name"], fields["phone"],
-                                          fields["id_no"])
-        fields["_sealed"] = (cols["identity_sealed"], cols["masked_name"], cols["masked_phone"], cols["masked_id_no"])
+        cols = identity.complaint_columns(
+            identity.sealer(), f"BENCH{i:07d}", fields["name"], fields["phone"], fields["id_no"]
+        )
+        fields["_sealed"] = (
+            cols["identity_sealed"],
+            cols["masked_name"],
+            cols["masked_phone"],
+            cols["masked_id_no"],
+        )
 
     orm, bare, sealing = [], [], []
     for i in range(-5, ctx.registrations):  # the first five warm up
@@ -397,8 +403,11 @@ def register_figure(ctx: Context, raw: Any) -> Figure:
         1000 * statistics.median(orm),
         1000 * statistics.median(bare),
         5.0,
-        {"calls": ctx.registrations, "p90_ms": round(1000 * sorted(orm)[int(0.9 * len(orm))], 3),
-         "seal_ms": round(1000 * statistics.median(sealing), 3)},
+        {
+            "calls": ctx.registrations,
+            "p90_ms": round(1000 * sorted(orm)[int(0.9 * len(orm))], 3),
+            "seal_ms": round(1000 * statistics.median(sealing), 3),
+        },
     )
 
 

@@ -150,7 +150,7 @@ def as_json(figures: list[Figure], meta: dict[str, Any]) -> str:
 
 
 def regressions(figures: list[Figure]) -> str:
-    """"" when every ratio is within ``REGRESSION_FACTOR`` × its budget, else what regressed
+    """ "" when every ratio is within ``REGRESSION_FACTOR`` × its budget, else what regressed
     and the table (the message of the CI tripwires)."""
     regressed = [f for f in figures if f.regressed]
     if not regressed:

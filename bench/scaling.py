@@ -27,7 +27,13 @@ logger = logging.getLogger(__name__)
 
 SCALING = (0.1, 0.3, 1.0)
 #: figures that look rows up through an index: their cost should not grow with the office
-FLAT = ("records.search.page", "records.list.page", "records.register", "ratings.list.page", "ratings.search.page")
+FLAT = (
+    "records.search.page",
+    "records.list.page",
+    "records.register",
+    "ratings.list.page",
+    "ratings.search.page",
+)
 FLAT_EXPONENT = 0.5  # at most ×3.2 over a tenfold office still reads as "flat" here
 LINEAR_EXPONENT = 1.2  # timing noise on a shared machine; above it the growth is superlinear
 

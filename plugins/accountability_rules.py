@@ -51,11 +51,25 @@ def slow_handling(ctx: RuleContext, **context: object) -> pw.ModelSelect:
     """超期慢作为: a complaint still unanswered more than ``days`` working days past due."""
     days = ctx.int_param("days")
     c = Complaint
-    return (c.select(text("complaint:", c.id, ":", c.reopen_count), pw.Value("unit"), c.unit, NULL_ID,
-                     pw.Value("慢作为"), evidence_json(("complaint", c.id)),
-                     text("工单 ", c.number, " 超过办理期限（", day_text(c.due_at), f"）{days} 个工作日以上仍未反馈"))
-            .where(complaint_unanswered(ctx.as_of) & c.unit.is_null(False)
-                   & (c.due_at < ctx.past_due_cutoff(days + 1))))
+    return c.select(
+        text("complaint:", c.id, ":", c.reopen_count),
+        pw.Value("unit"),
+        c.unit,
+        NULL_ID,
+        pw.Value("慢作为"),
+        evidence_json(("complaint", c.id)),
+        text(
+            "工单 ",
+            c.number,
+            " 超过办理期限（",
+            day_text(c.due_at),
+            f"）{days} 个工作日以上仍未反馈",
+        ),
+    ).where(
+        complaint_unanswered(ctx.as_of)
+        & c.unit.is_null(False)
+        & (c.due_at < ctx.past_due_cutoff(days + 1))
+    )
 
 
 def ineffective_supervision(ctx: RuleContext, **context: object) -> pw.ModelSelect:
@@ -64,24 +78,52 @@ def ineffective_supervision(ctx: RuleContext, **context: object) -> pw.ModelSele
     days = ctx.int_param("days", 1)
     c, e = Complaint, Escalation
     open_at = (e.state == "open") | (e.resolved_at > ctx.as_of)
-    return (e.select(text("escalation:", e.id, ":", c.reopen_count), pw.Value("unit"), c.unit, NULL_ID,
-                     pw.Value("不作为"), evidence_json(("complaint", c.id), ("escalation", e.id)),
-                     text("工单 ", c.number, " 于 ", day_text(e.updated_at),
-                          f" 挂牌督办后 {days} 个工作日仍未反馈"))
-            .join(c, on=((e.target_kind == "complaint") & (e.target_id == c.id)))
-            .where((e.level == "挂牌督办") & open_at & (e.updated_at < ctx.past_due_cutoff(days))
-                   & complaint_unanswered(ctx.as_of) & c.unit.is_null(False)))
+    return (
+        e.select(
+            text("escalation:", e.id, ":", c.reopen_count),
+            pw.Value("unit"),
+            c.unit,
+            NULL_ID,
+            pw.Value("不作为"),
+            evidence_json(("complaint", c.id), ("escalation", e.id)),
+            text(
+                "工单 ",
+                c.number,
+                " 于 ",
+                day_text(e.updated_at),
+                f" 挂牌督办后 {days} 个工作日仍未反馈",
+            ),
+        )
+        .join(c, on=((e.target_kind == "complaint") & (e.target_id == c.id)))
+        .where(
+            (e.level == "挂牌督办")
+            & open_at
+            & (e.updated_at < ctx.past_due_cutoff(days))
+            & complaint_unanswered(ctx.as_of)
+            & c.unit.is_null(False)
+        )
+    )
 
 
 def rectification_failed(ctx: RuleContext, **context: object) -> pw.ModelSelect:
     """整改不到位: a 属实 差评 still unrectified ``days`` working days past its due time."""
     days = ctx.int_param("days", 1)
     r = Rating
-    return (r.select(text("rating:", r.id), pw.Value("unit"), r.unit, NULL_ID, pw.Value("不作为"),
-                     evidence_json(("rating", r.id)),
-                     text("差评 ", r.id, " 核实属实，整改期限（", day_text(r.rectify_due_at),
-                          f"）已过 {days} 个工作日仍未整改"))
-            .where(rating_unrectified(ctx.as_of) & (r.rectify_due_at < ctx.past_due_cutoff(days))))
+    return r.select(
+        text("rating:", r.id),
+        pw.Value("unit"),
+        r.unit,
+        NULL_ID,
+        pw.Value("不作为"),
+        evidence_json(("rating", r.id)),
+        text(
+            "差评 ",
+            r.id,
+            " 核实属实，整改期限（",
+            day_text(r.rectify_due_at),
+            f"）已过 {days} 个工作日仍未整改",
+        ),
+    ).where(rating_unrectified(ctx.as_of) & (r.rectify_due_at < ctx.past_due_cutoff(days)))
 
 
 def serious_discipline(ctx: RuleContext, **context: object) -> pw.ModelSelect:
@@ -91,13 +133,32 @@ def serious_discipline(ctx: RuleContext, **context: object) -> pw.ModelSelect:
     f, r = Finding, Review
     target = pw.Case(None, [(r.staff.is_null(False), "staff")], "unit")
     decided = r.decided_at.is_null() | (r.decided_at <= ctx.as_of)
-    return (f.select(text("finding:", f.id), target, r.unit, r.staff, pw.Value("乱作为"),
-                     evidence_json(("finding", f.id), ("review", r.id)),
-                     text("监督评议（", r.method, " ", day_text(r.review_date), f"）发现{severity}{category}问题：",
-                          pw.fn.SUBSTR(f.description, 1, 100)))
-            .join(r)
-            .where((f.category == category) & (f.severity == severity) & (r.status == "已采纳") & decided
-                   & (r.review_date <= ctx.as_of.date())))
+    return (
+        f.select(
+            text("finding:", f.id),
+            target,
+            r.unit,
+            r.staff,
+            pw.Value("乱作为"),
+            evidence_json(("finding", f.id), ("review", r.id)),
+            text(
+                "监督评议（",
+                r.method,
+                " ",
+                day_text(r.review_date),
+                f"）发现{severity}{category}问题：",
+                pw.fn.SUBSTR(f.description, 1, 100),
+            ),
+        )
+        .join(r)
+        .where(
+            (f.category == category)
+            & (f.severity == severity)
+            & (r.status == "已采纳")
+            & decided
+            & (r.review_date <= ctx.as_of.date())
+        )
+    )
 
 
 def ranking_lag(ctx: RuleContext, **context: object) -> list[CaseProposal]:
@@ -125,36 +186,66 @@ def ranking_lag(ctx: RuleContext, **context: object) -> list[CaseProposal]:
         span = notice if streak >= notice else interview
         form = "通报" if streak >= notice else "约谈"
         used = list(reversed(months[:span]))
-        proposals.append(CaseProposal(
-            key=f"unit:{unit}:{used[0]}:{used[-1]}",
-            target_kind="unit",
-            unit_id=unit,
-            staff_id=None,
-            failure_kind="慢作为",
-            evidence=[{"kind": "ranking", "id": month} for month in used],
-            reason=f"{names.get(unit, unit)} 连续 {span} 个月（{'、'.join(used)}）月度排名后 {bottom} 位，建议{form}",
-        ))
+        proposals.append(
+            CaseProposal(
+                key=f"unit:{unit}:{used[0]}:{used[-1]}",
+                target_kind="unit",
+                unit_id=unit,
+                staff_id=None,
+                failure_kind="慢作为",
+                evidence=[{"kind": "ranking", "id": month} for month in used],
+                reason=f"{names.get(unit, unit)} 连续 {span} 个月（{'、'.join(used)}）月度排名后 {bottom} 位，建议{form}",
+            )
+        )
     return proposals
 
 
 RULES = (
-    ("超期慢作为", "超期慢作为", slow_handling, "工单超过办理期限 days 个工作日以上仍未反馈：对承办单位提出慢作为问责建议。"),
-    ("督办不力不作为", "督办不力不作为", ineffective_supervision,
-     "挂牌督办后 days 个工作日仍未反馈：对承办单位提出不作为问责建议。"),
-    ("整改不到位", "整改不到位", rectification_failed, "属实差评超过整改期限 days 个工作日仍未整改：不作为问责建议。"),
-    ("严重纪律问题乱作为", "严重纪律问题乱作为", serious_discipline,
-     "已采纳的监督评议问题，类别 category、严重程度 severity：对被评议人员（无则单位）提出乱作为问责建议。"),
-    ("排名连续落后", "排名连续落后约谈/通报", ranking_lag,
-     "连续 interview_months 个月月度排名后 bottom 位：建议约谈；连续 notice_months 个月：建议通报。"),
+    (
+        "超期慢作为",
+        "超期慢作为",
+        slow_handling,
+        "工单超过办理期限 days 个工作日以上仍未反馈：对承办单位提出慢作为问责建议。",
+    ),
+    (
+        "督办不力不作为",
+        "督办不力不作为",
+        ineffective_supervision,
+        "挂牌督办后 days 个工作日仍未反馈：对承办单位提出不作为问责建议。",
+    ),
+    (
+        "整改不到位",
+        "整改不到位",
+        rectification_failed,
+        "属实差评超过整改期限 days 个工作日仍未整改：不作为问责建议。",
+    ),
+    (
+        "严重纪律问题乱作为",
+        "严重纪律问题乱作为",
+        serious_discipline,
+        "已采纳的监督评议问题，类别 category、严重程度 severity：对被评议人员（无则单位）提出乱作为问责建议。",
+    ),
+    (
+        "排名连续落后",
+        "排名连续落后约谈/通报",
+        ranking_lag,
+        "连续 interview_months 个月月度排名后 bottom 位：建议约谈；连续 notice_months 个月：建议通报。",
+    ),
 )
 
 
 @hookimpl
 def supervise_register_accountability_rules() -> list[RuleSpec]:
-    return [RuleSpec(name, title, "accountability", run, dict(PARAMETERS[name]), description)
-            for name, title, run, description in RULES]
+    return [
+        RuleSpec(name, title, "accountability", run, dict(PARAMETERS[name]), description)
+        for name, title, run, description in RULES
+    ]
 
 
 @hookimpl
 def supervise_default_settings() -> dict[str, object]:
-    return {f"rules.{rule}.{key}": value for rule, params in PARAMETERS.items() for key, value in params.items()}
+    return {
+        f"rules.{rule}.{key}": value
+        for rule, params in PARAMETERS.items()
+        for key, value in params.items()
+    }

@@ -56,16 +56,24 @@ def deadline(ctx: RuleContext, **context: object) -> pw.ModelSelect:
     warn = ctx.int_param("临期预警.days")
     days, listed = ctx.int_param("超期督办.days", 1), ctx.int_param("超期督办.listed_days", 1)
     if listed < days:
-        raise ValueError(f"超期督办.listed_days ({listed}) must not be below 超期督办.days ({days})")
+        raise ValueError(
+            f"超期督办.listed_days ({listed}) must not be below 超期督办.days ({days})"
+        )
     c = Complaint
-    steps = ((c.due_at < ctx.past_due_cutoff(listed), "挂牌督办", f"超期 {listed} 个工作日以上仍未反馈"),
-             (c.due_at < ctx.past_due_cutoff(days), "督办", f"超期 {days} 个工作日以上仍未反馈"),
-             (c.due_at < ctx.as_of, "催办", "已超过办理期限，尚未反馈"))
+    steps = (
+        (c.due_at < ctx.past_due_cutoff(listed), "挂牌督办", f"超期 {listed} 个工作日以上仍未反馈"),
+        (c.due_at < ctx.past_due_cutoff(days), "督办", f"超期 {days} 个工作日以上仍未反馈"),
+        (c.due_at < ctx.as_of, "催办", "已超过办理期限，尚未反馈"),
+    )
     level = pw.Case(None, [(when, level) for when, level, _ in steps], "预警")
-    note = pw.Case(None, [(when, f"{THRESHOLDS[level]}：{why}") for when, level, why in steps],
-                   f"临期预警：{warn} 个工作日内到期，尚未反馈")
-    return (c.select(pw.Value("complaint"), c.id, level, text(note, "（办理期限 ", day_text(c.due_at), "）"))
-            .where(complaint_unanswered(ctx.as_of) & (c.due_at <= ctx.due_within(warn))))
+    note = pw.Case(
+        None,
+        [(when, f"{THRESHOLDS[level]}：{why}") for when, level, why in steps],
+        f"临期预警：{warn} 个工作日内到期，尚未反馈",
+    )
+    return c.select(
+        pw.Value("complaint"), c.id, level, text(note, "（办理期限 ", day_text(c.due_at), "）")
+    ).where(complaint_unanswered(ctx.as_of) & (c.due_at <= ctx.due_within(warn)))
 
 
 def reopened(ctx: RuleContext, **context: object) -> pw.ModelSelect:
@@ -73,10 +81,15 @@ def reopened(ctx: RuleContext, **context: object) -> pw.ModelSelect:
     (assigned by then: a reopened complaint always was)."""
     times = ctx.int_param("times", 1)
     c = Complaint
-    still_open = (c.closed_at.is_null() & c.status.not_in(("已办结", "不予受理", "已并单"))) | (c.closed_at > ctx.as_of)
-    return (c.select(pw.Value("complaint"), c.id, pw.Value("督办"),
-                     text("已重办 ", c.reopen_count, " 次仍未办结"))
-            .where((c.reopen_count >= times) & (c.assigned_at <= ctx.as_of) & still_open))
+    still_open = (c.closed_at.is_null() & c.status.not_in(("已办结", "不予受理", "已并单"))) | (
+        c.closed_at > ctx.as_of
+    )
+    return c.select(
+        pw.Value("complaint"),
+        c.id,
+        pw.Value("督办"),
+        text("已重办 ", c.reopen_count, " 次仍未办结"),
+    ).where((c.reopen_count >= times) & (c.assigned_at <= ctx.as_of) & still_open)
 
 
 def rectification_overdue(ctx: RuleContext, **context: object) -> pw.ModelSelect:
@@ -86,8 +99,12 @@ def rectification_overdue(ctx: RuleContext, **context: object) -> pw.ModelSelect
     late = r.rectify_due_at < ctx.past_due_cutoff(days)
     level = pw.Case(None, [(late, "督办")], "催办")
     note = pw.Case(None, [(late, f"，超期 {days} 个工作日以上")], "")
-    return (r.select(pw.Value("rating"), r.id, level, text("差评属实，整改期限 ", day_text(r.rectify_due_at), " 已过仍未整改", note))
-            .where(rating_unrectified(ctx.as_of) & (r.rectify_due_at < ctx.as_of)))
+    return r.select(
+        pw.Value("rating"),
+        r.id,
+        level,
+        text("差评属实，整改期限 ", day_text(r.rectify_due_at), " 已过仍未整改", note),
+    ).where(rating_unrectified(ctx.as_of) & (r.rectify_due_at < ctx.as_of))
 
 
 def hotspot(ctx: RuleContext, **context: object) -> pw.ModelSelect:
@@ -96,21 +113,39 @@ def hotspot(ctx: RuleContext, **context: object) -> pw.ModelSelect:
     count, days = ctx.int_param("count", 1), ctx.int_param("days", 1)
     c = Complaint
     since = ctx.as_of - dt.timedelta(days=days)
-    return (c.select(pw.Value("matter"), c.matter, pw.Value("预警"),
-                     text(f"近 {days} 日同一事项诉求 ", pw.fn.COUNT(c.id), " 件"))
-            .where(c.matter.is_null(False) & (c.received_at > since) & (c.received_at <= ctx.as_of)
-                   & c.status.not_in(("不予受理", "已并单")))
-            .group_by(c.matter)
-            .having(pw.fn.COUNT(c.id) >= count))
+    return (
+        c.select(
+            pw.Value("matter"),
+            c.matter,
+            pw.Value("预警"),
+            text(f"近 {days} 日同一事项诉求 ", pw.fn.COUNT(c.id), " 件"),
+        )
+        .where(
+            c.matter.is_null(False)
+            & (c.received_at > since)
+            & (c.received_at <= ctx.as_of)
+            & c.status.not_in(("不予受理", "已并单"))
+        )
+        .group_by(c.matter)
+        .having(pw.fn.COUNT(c.id) >= count)
+    )
 
 
 RULES = (
-    ("期限督办", "临期预警/超期催办/超期督办/挂牌督办", deadline,
-     "已交办未反馈的工单，同一督办随超期程度升级：办理期限在 临期预警.days 个工作日内到期：预警；"
-     "超过期限：催办；超过 超期督办.days 个工作日：督办；超过 超期督办.listed_days 个工作日：挂牌督办。"),
+    (
+        "期限督办",
+        "临期预警/超期催办/超期督办/挂牌督办",
+        deadline,
+        "已交办未反馈的工单，同一督办随超期程度升级：办理期限在 临期预警.days 个工作日内到期：预警；"
+        "超过期限：催办；超过 超期督办.days 个工作日：督办；超过 超期督办.listed_days 个工作日：挂牌督办。",
+    ),
     ("重办督办", "重办督办", reopened, "重办 times 次及以上仍未办结的工单：督办。"),
-    ("差评整改超期", "差评整改超期", rectification_overdue,
-     "核实属实的差评超过整改期限仍未整改：催办；超期 days 个工作日：督办。"),
+    (
+        "差评整改超期",
+        "差评整改超期",
+        rectification_overdue,
+        "核实属实的差评超过整改期限仍未整改：催办；超期 days 个工作日：督办。",
+    ),
     ("热点预警", "热点预警", hotspot, "days 日内同一事项（属一个单位）诉求达 count 件：预警。"),
 )
 
@@ -124,10 +159,16 @@ RULE_PARAMETERS: dict[str, dict[str, int]] = {
 
 @hookimpl
 def supervise_register_escalation_rules() -> list[RuleSpec]:
-    return [RuleSpec(name, title, "escalation", run, dict(RULE_PARAMETERS[name]), description)
-            for name, title, run, description in RULES]
+    return [
+        RuleSpec(name, title, "escalation", run, dict(RULE_PARAMETERS[name]), description)
+        for name, title, run, description in RULES
+    ]
 
 
 @hookimpl
 def supervise_default_settings() -> dict[str, object]:
-    return {f"rules.{rule}.{key}": value for rule, params in PARAMETERS.items() for key, value in params.items()}
+    return {
+        f"rules.{rule}.{key}": value
+        for rule, params in PARAMETERS.items()
+        for key, value in params.items()
+    }

@@ -48,14 +48,48 @@ logger = logging.getLogger(__name__)
 
 CHUNK = 1000
 DEFAULT_LIMIT_DAYS = 5
-CATEGORY_ALIASES = {"求决": "求助", "意见": "建议", "意见建议": "建议", "感谢": "表扬", "投诉举报": "投诉"}
-VISIT_ALIASES = {"非常满意": "满意", "比较满意": "基本满意", "一般": "基本满意", "非常不满意": "不满意"}
-STEPS = (("交办时间", "受理时间"), ("反馈时间", "交办时间"), ("回访时间", "反馈时间"), ("办结时间", "回访时间"))
+CATEGORY_ALIASES = {
+    "求决": "求助",
+    "意见": "建议",
+    "意见建议": "建议",
+    "感谢": "表扬",
+    "投诉举报": "投诉",
+}
+VISIT_ALIASES = {
+    "非常满意": "满意",
+    "比较满意": "基本满意",
+    "一般": "基本满意",
+    "非常不满意": "不满意",
+}
+STEPS = (
+    ("交办时间", "受理时间"),
+    ("反馈时间", "交办时间"),
+    ("回访时间", "反馈时间"),
+    ("办结时间", "回访时间"),
+)
 COLUMNS = (
-    Column("工单编号", True, ("工单号", "12345工单编号"), "12345 平台的工单编号，重复导入按它去重",
-           example="GD202610050001"),
-    Column("受理时间", True, ("来电时间", "登记时间"), "办理时限自受理之日起计算", example="2026-10-05 09:30"),
-    Column("诉求类型", True, ("诉求类别", "工单类型"), "也接受 求决→求助、意见→建议、感谢→表扬", CATEGORIES, "投诉"),
+    Column(
+        "工单编号",
+        True,
+        ("工单号", "12345工单编号"),
+        "12345 平台的工单编号，重复导入按它去重",
+        example="GD202610050001",
+    ),
+    Column(
+        "受理时间",
+        True,
+        ("来电时间", "登记时间"),
+        "办理时限自受理之日起计算",
+        example="2026-10-05 09:30",
+    ),
+    Column(
+        "诉求类型",
+        True,
+        ("诉求类别", "工单类型"),
+        "也接受 求决→求助、意见→建议、感谢→表扬",
+        CATEGORIES,
+        "投诉",
+    ),
     Column("诉求内容", True, ("工单内容", "来电内容"), example="反映社保卡补办多次被要求补充材料"),
     Column("承办单位编码", True, ("承办单位代码",), "须为已有单位", example="U01"),
     Column("诉求渠道", False, ("来源渠道",), "默认 12345热线", CHANNELS),
@@ -65,22 +99,60 @@ COLUMNS = (
     Column("承办单位", False, (), "仅供核对，不导入"),
     Column("涉及事项编码", False, ("事项编码",), "须为已有事项"),
     Column("交办时间", False, ("派单时间",)),
-    Column("办理时限", False, ("承办时限",), "工作日数（自受理之日起），或截止时间；空则取设置 hotline.default_limit_days"),
+    Column(
+        "办理时限",
+        False,
+        ("承办时限",),
+        "工作日数（自受理之日起），或截止时间；空则取设置 hotline.default_limit_days",
+    ),
     Column("反馈时间", False, ("答复时间",)),
     Column("办理结果", False, ("答复内容", "办理情况")),
     Column("回访时间", False, ()),
-    Column("回访结果", False, ("满意度评价",), "满意/基本满意/不满意（不满意且未办结的重办）", VISIT_RESULTS),
+    Column(
+        "回访结果",
+        False,
+        ("满意度评价",),
+        "满意/基本满意/不满意（不满意且未办结的重办）",
+        VISIT_RESULTS,
+    ),
     Column("是否解决", False, (), "是/否（未解决且未办结的重办）", ("是", "否")),
     Column("办结时间", False, ("结案时间",)),
 )
-COMPLAINT_FIELDS = ("number", "receipt_code", "channel", "category", "title", "content", "identity_sealed",
-                    "masked_name", "masked_phone", "anonymous", "unit", "matter", "received_at", "status", "limit_days",
-                    "assigned_at", "due_at", "replied_at", "reply_text", "visited_at", "visit_result", "resolved",
-                    "closed_at", "reopen_count", "source", "batch", "external_id")
+COMPLAINT_FIELDS = (
+    "number",
+    "receipt_code",
+    "channel",
+    "category",
+    "title",
+    "content",
+    "identity_sealed",
+    "masked_name",
+    "masked_phone",
+    "anonymous",
+    "unit",
+    "matter",
+    "received_at",
+    "status",
+    "limit_days",
+    "assigned_at",
+    "due_at",
+    "replied_at",
+    "reply_text",
+    "visited_at",
+    "visit_result",
+    "resolved",
+    "closed_at",
+    "reopen_count",
+    "source",
+    "batch",
+    "external_id",
+)
 EVENT_FIELDS = ("record_kind", "record_id", "at", "actor", "action", "status", "note")
 
 
-def _time(ctx: ImportContext, row: Row, column: str, horizon: dt.datetime) -> tuple[bool, dt.datetime | None]:
+def _time(
+    ctx: ImportContext, row: Row, column: str, horizon: dt.datetime
+) -> tuple[bool, dt.datetime | None]:
     value = row.cells.get(column)
     if value is None:
         return True, None
@@ -106,12 +178,19 @@ def _limit(value: Any) -> int | dt.datetime:
     try:
         deadline = parse_datetime(value)
     except ValueError:
-        raise ValueError("办理时限应为 0–365 个工作日或截止时间 must be 0–365 working days or a deadline") from None
-    return dt.datetime.combine(deadline.date(), END_OF_DAY) if deadline.time() == dt.time() else deadline
+        raise ValueError(
+            "办理时限应为 0–365 个工作日或截止时间 must be 0–365 working days or a deadline"
+        ) from None
+    return (
+        dt.datetime.combine(deadline.date(), END_OF_DAY)
+        if deadline.time() == dt.time()
+        else deadline
+    )
 
 
-def parse_order(ctx: ImportContext, row: Row, refs: dict[str, dict[str, int]], horizon: dt.datetime) \
-        -> dict[str, Any] | None:
+def parse_order(
+    ctx: ImportContext, row: Row, refs: dict[str, dict[str, int]], horizon: dt.datetime
+) -> dict[str, Any] | None:
     """One order's values checked, every bad value reported; None when any is bad."""
     v, ok = row.cells, True
     order: dict[str, Any] = {"key": text(v["工单编号"]), "content": text(v["诉求内容"])}
@@ -119,11 +198,14 @@ def parse_order(ctx: ImportContext, row: Row, refs: dict[str, dict[str, int]], h
         good, order[name] = _time(ctx, row, column, horizon)
         ok &= good
     for column, allowed, aliases, default, name in (
-            ("诉求类型", CATEGORIES, CATEGORY_ALIASES, None, "category"),
-            ("诉求渠道", CHANNELS, None, "12345热线", "channel"),
-            ("回访结果", VISIT_RESULTS, VISIT_ALIASES, None, "result")):
+        ("诉求类型", CATEGORIES, CATEGORY_ALIASES, None, "category"),
+        ("诉求渠道", CHANNELS, None, "12345热线", "channel"),
+        ("回访结果", VISIT_RESULTS, VISIT_ALIASES, None, "result"),
+    ):
         try:
-            order[name] = parse_choice(v[column], allowed, aliases) if v.get(column) is not None else default
+            order[name] = (
+                parse_choice(v[column], allowed, aliases) if v.get(column) is not None else default
+            )
         except ValueError as exc:
             ctx.error(row, column, str(exc))
             ok = False
@@ -137,8 +219,10 @@ def parse_order(ctx: ImportContext, row: Row, refs: dict[str, dict[str, int]], h
         if order["matter"] is None:
             ctx.error(row, "涉及事项编码", "事项编码不存在 unknown matter code")
             ok = False
-    for column, true, false, name in (("是否匿名", ("匿名",), ("实名",), "anonymous"),
-                                      ("是否解决", ("已解决", "解决"), ("未解决",), "resolved")):
+    for column, true, false, name in (
+        ("是否匿名", ("匿名",), ("实名",), "anonymous"),
+        ("是否解决", ("已解决", "解决"), ("未解决",), "resolved"),
+    ):
         order[name] = None
         if v.get(column) is not None:
             try:
@@ -179,16 +263,31 @@ def parse_order(ctx: ImportContext, row: Row, refs: dict[str, dict[str, int]], h
     return order
 
 
-def _story(ctx: ImportContext, order: dict[str, Any], default_days: int, unit_names: dict[int, str]) \
-        -> tuple[dict[str, Any], list[tuple[dt.datetime, str, str, str]]]:
+def _story(
+    ctx: ImportContext, order: dict[str, Any], default_days: int, unit_names: dict[int, str]
+) -> tuple[dict[str, Any], list[tuple[dt.datetime, str, str, str]]]:
     """The complaint's stored values and its timeline (at, action, status, note)."""
     received, batch = order["received"], ctx.batch.id
     assigned, replied, visited, closed = (order[s] for s, _ in STEPS)
     calendar = ctx.calendar
-    values = {"status": "登记", "limit_days": None, "assigned_at": None, "due_at": None, "reopen_count": 0,
-              "replied_at": replied, "visited_at": visited, "closed_at": closed}
-    events = [(received, "登记", "登记",
-               f"渠道 {order['channel']}，类别 {order['category']}；12345工单 {order['key']}（导入批次 {batch}）")]
+    values = {
+        "status": "登记",
+        "limit_days": None,
+        "assigned_at": None,
+        "due_at": None,
+        "reopen_count": 0,
+        "replied_at": replied,
+        "visited_at": visited,
+        "closed_at": closed,
+    }
+    events = [
+        (
+            received,
+            "登记",
+            "登记",
+            f"渠道 {order['channel']}，类别 {order['category']}；12345工单 {order['key']}（导入批次 {batch}）",
+        )
+    ]
     if assigned or replied or visited or closed:
         limit = order["limit"] if order["limit"] is not None else default_days
         if isinstance(limit, dt.datetime):
@@ -197,18 +296,34 @@ def _story(ctx: ImportContext, order: dict[str, Any], default_days: int, unit_na
         else:
             due, days = calendar.due_at(received, limit), limit
             text_limit = f"时限 {days} 个工作日{'（默认）' if order['limit'] is None else ''}，{due:%Y-%m-%d} 前办结"
-        values.update(status="已交办", limit_days=days, assigned_at=assigned or received, due_at=due)
-        events.append((assigned or received, "交办", "已交办",
-                       f"承办单位 {unit_names.get(order['unit'], '')}，{text_limit}"))
+        values.update(
+            status="已交办", limit_days=days, assigned_at=assigned or received, due_at=due
+        )
+        events.append(
+            (
+                assigned or received,
+                "交办",
+                "已交办",
+                f"承办单位 {unit_names.get(order['unit'], '')}，{text_limit}",
+            )
+        )
     if replied:
         on_time = replied <= values["due_at"]
         values["status"] = "已反馈"
-        events.append((replied, "反馈", "已反馈",
-                       f"{'按期' if on_time else '超期'}反馈：{order['reply'] or '（无办理结果）'}"))
+        events.append(
+            (
+                replied,
+                "反馈",
+                "已反馈",
+                f"{'按期' if on_time else '超期'}反馈：{order['reply'] or '（无办理结果）'}",
+            )
+        )
     if visited:
         values["status"] = "已回访"
         resolved = order["resolved"]
-        note = order["result"] + ("" if resolved is None else "，已解决" if resolved else "，未解决")
+        note = order["result"] + (
+            "" if resolved is None else "，已解决" if resolved else "，未解决"
+        )
         events.append((visited, "回访", "已回访", note))
         if not closed and (order["result"] == "不满意" or resolved is False):
             due = calendar.due_at(visited, values["limit_days"] or 0)
@@ -245,7 +360,9 @@ def import_hotline(ctx: ImportContext, rows: Iterable[Row], **_: object) -> None
     _write(ctx, pending, default_days, unit_names)
 
 
-def _write(ctx: ImportContext, orders: list[dict[str, Any]], default_days: int, unit_names: dict[int, str]) -> None:
+def _write(
+    ctx: ImportContext, orders: list[dict[str, Any]], default_days: int, unit_names: dict[int, str]
+) -> None:
     if ctx.stopped or not orders:
         return
     from supervise import search
@@ -266,13 +383,35 @@ def _write(ctx: ImportContext, orders: list[dict[str, Any]], default_days: int, 
     for order in orders:
         values, events = _story(ctx, order, default_days, unit_names)
         stories[order["key"]] = (order, values, events)
-        complaints.add((order["number"], new_receipt_code(), order["channel"], order["category"],
-                        order["content"][:30], order["content"],
-                        *_identity(seal, order), order["anonymous"],
-                        order["unit"], order["matter"], order["received"], values["status"], values["limit_days"],
-                        values["assigned_at"], values["due_at"], values["replied_at"], order["reply"],
-                        values["visited_at"], order["result"], order["resolved"], values["closed_at"],
-                        values["reopen_count"], "hotline", ctx.batch.id, order["key"]))
+        complaints.add(
+            (
+                order["number"],
+                new_receipt_code(),
+                order["channel"],
+                order["category"],
+                order["content"][:30],
+                order["content"],
+                *_identity(seal, order),
+                order["anonymous"],
+                order["unit"],
+                order["matter"],
+                order["received"],
+                values["status"],
+                values["limit_days"],
+                values["assigned_at"],
+                values["due_at"],
+                values["replied_at"],
+                order["reply"],
+                values["visited_at"],
+                order["result"],
+                order["resolved"],
+                values["closed_at"],
+                values["reopen_count"],
+                "hotline",
+                ctx.batch.id,
+                order["key"],
+            )
+        )
     complaints.flush()
     ids = ids_by_key(Complaint, ctx.batch.id, list(stories))
     ctx.duplicates += len(stories) - len(ids)  # stored meanwhile by a concurrent import
@@ -284,11 +423,14 @@ def _write(ctx: ImportContext, orders: list[dict[str, Any]], default_days: int, 
     timeline.flush()
     search.index_complaints(
         (cid, stories[key][0]["content"][:30], stories[key][0]["content"], stories[key][0]["reply"])
-        for key, cid in ids.items())
+        for key, cid in ids.items()
+    )
     ctx.imported += len(ids)
 
 
-def _identity(seal: identity.Sealer, order: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+def _identity(
+    seal: identity.Sealer, order: dict[str, Any]
+) -> tuple[str | None, str | None, str | None]:
     cols = identity.complaint_columns(seal, order["number"], order["name"], order["phone"], None)
     return cols["identity_sealed"], cols["masked_name"], cols["masked_phone"]
 
@@ -300,5 +442,12 @@ def supervise_default_settings() -> dict[str, object]:
 
 @hookimpl
 def supervise_register_importers() -> list[ImporterSpec]:
-    return [ImporterSpec("hotline", "12345工单", COLUMNS, import_hotline,
-                         "12345 热线工单及其交办、反馈、回访、办结全过程，导入为诉求工单")]
+    return [
+        ImporterSpec(
+            "hotline",
+            "12345工单",
+            COLUMNS,
+            import_hotline,
+            "12345 热线工单及其交办、反馈、回访、办结全过程，导入为诉求工单",
+        )
+    ]

@@ -24,7 +24,9 @@ logger = logging.getLogger(__name__)
 UNIT_COLUMNS = (
     Column("单位编码", True, ("单位代码",), "唯一编码，如 U01", example="U01"),
     Column("单位名称", True, ("单位",), example="市人力资源和社会保障局"),
-    Column("上级单位编码", False, ("上级编码",), "两级单位树的上级；上级须已存在或在本文件中排在前面"),
+    Column(
+        "上级单位编码", False, ("上级编码",), "两级单位树的上级；上级须已存在或在本文件中排在前面"
+    ),
     Column("类型", False, ("单位类型",), "默认 部门", choices=UNIT_KINDS, example="部门"),
 )
 STAFF_COLUMNS = (
@@ -38,7 +40,13 @@ MATTER_COLUMNS = (
     Column("事项名称", True, example="企业开办"),
     Column("单位编码", True, ("单位代码",), "须为已有单位", example="U01"),
     Column("法定时限", True, ("法定办结时限",), "工作日", example="20"),
-    Column("承诺时限", False, ("承诺办结时限",), "工作日；不超过法定时限（压缩目标：不超过法定时限的 25%）", example="5"),
+    Column(
+        "承诺时限",
+        False,
+        ("承诺办结时限",),
+        "工作日；不超过法定时限（压缩目标：不超过法定时限的 25%）",
+        example="5",
+    ),
 )
 
 
@@ -66,7 +74,12 @@ def import_units(ctx: ImportContext, rows: Iterable[Row], **_: object) -> None:
         if code in known:
             ctx.duplicates += 1
             continue
-        unit = Unit.create(code=code, name=str(v["单位名称"]), parent=known.get(parent) if parent else None, kind=kind)
+        unit = Unit.create(
+            code=code,
+            name=str(v["单位名称"]),
+            parent=known.get(parent) if parent else None,
+            kind=kind,
+        )
         known[code] = unit.id
         ctx.imported += 1
 
@@ -88,7 +101,14 @@ def import_staff(ctx: ImportContext, rows: Iterable[Row], **_: object) -> None:
         if number in existing:
             ctx.duplicates += 1
             continue
-        batch.append({"number": number, "name": str(row.cells["姓名"]), "unit": units[unit], "post": str(row.cells.get("岗位") or "")})
+        batch.append(
+            {
+                "number": number,
+                "name": str(row.cells["姓名"]),
+                "unit": units[unit],
+                "post": str(row.cells.get("岗位") or ""),
+            }
+        )
     for start in range(0, len(batch), 500):
         Staff.insert_many(batch[start : start + 500]).execute()
     ctx.imported += len(batch)
@@ -128,7 +148,15 @@ def import_matters(ctx: ImportContext, rows: Iterable[Row], **_: object) -> None
         if code in existing:
             ctx.duplicates += 1
             continue
-        batch.append({"code": code, "name": str(v["事项名称"]), "unit": units[unit], "legal_days": legal, "promised_days": promised})
+        batch.append(
+            {
+                "code": code,
+                "name": str(v["事项名称"]),
+                "unit": units[unit],
+                "legal_days": legal,
+                "promised_days": promised,
+            }
+        )
     for start in range(0, len(batch), 500):
         Matter.insert_many(batch[start : start + 500]).execute()
     ctx.imported += len(batch)
@@ -138,6 +166,14 @@ def import_matters(ctx: ImportContext, rows: Iterable[Row], **_: object) -> None
 def supervise_register_importers() -> list[ImporterSpec]:
     return [
         ImporterSpec("units", "单位", UNIT_COLUMNS, import_units, "单位编码、名称、上级与类型"),
-        ImporterSpec("staff", "工作人员", STAFF_COLUMNS, import_staff, "工号、姓名、所属单位与岗位"),
-        ImporterSpec("matters", "政务服务事项", MATTER_COLUMNS, import_matters, "事项编码、名称、单位、法定与承诺时限"),
+        ImporterSpec(
+            "staff", "工作人员", STAFF_COLUMNS, import_staff, "工号、姓名、所属单位与岗位"
+        ),
+        ImporterSpec(
+            "matters",
+            "政务服务事项",
+            MATTER_COLUMNS,
+            import_matters,
+            "事项编码、名称、单位、法定与承诺时限",
+        ),
     ]

@@ -107,7 +107,12 @@ class VerifyResult:
     reason: str = ""
 
     def as_dict(self) -> dict[str, object]:
-        return {"ok": self.ok, "checked": self.checked, "bad_id": self.bad_id, "reason": self.reason}
+        return {
+            "ok": self.ok,
+            "checked": self.checked,
+            "bad_id": self.bad_id,
+            "reason": self.reason,
+        }
 
 
 def verify(batch: int = 5000, records: bool = True) -> VerifyResult:
@@ -125,18 +130,24 @@ def verify(batch: int = 5000, records: bool = True) -> VerifyResult:
     last_seen: AuditEntry | None = None
     while True:
         rows = list(
-            AuditEntry.select()
-            .where(AuditEntry.id > last_id)
-            .order_by(AuditEntry.id)
-            .limit(batch)
+            AuditEntry.select().where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
         )
         if not rows:
             break
         for e in rows:
             if e.prev_hash != prev:
-                return VerifyResult(False, checked, e.id, "前一条记录缺失或被改动 previous entry missing or changed")
+                return VerifyResult(
+                    False, checked, e.id, "前一条记录缺失或被改动 previous entry missing or changed"
+                )
             expect = entry_hash(
-                _as_datetime(e.at), e.actor, e.action, e.table, e.record_id, e.before, e.after, e.prev_hash
+                _as_datetime(e.at),
+                e.actor,
+                e.action,
+                e.table,
+                e.record_id,
+                e.before,
+                e.after,
+                e.prev_hash,
             )
             if expect != e.hash:
                 return VerifyResult(False, checked, e.id, "内容被改动 content changed")
@@ -150,7 +161,9 @@ def verify(batch: int = 5000, records: bool = True) -> VerifyResult:
     if head_row is not None:
         head = json.loads(head_row.value)
         if last_seen is None or head["id"] != last_seen.id or head["hash"] != last_seen.hash:
-            return VerifyResult(False, checked, head["id"], "链尾记录被删除 entries removed from the end")
+            return VerifyResult(
+                False, checked, head["id"], "链尾记录被删除 entries removed from the end"
+            )
     elif last_seen is not None:
         return VerifyResult(False, checked, last_seen.id, "链头标记缺失 chain head marker missing")
     mismatch = tracker.first_mismatch() if tracker is not None else None

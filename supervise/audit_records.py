@@ -69,7 +69,9 @@ class RecordTracker:
         fields = self.fields.get(entry.table)
         if fields is None:
             return
-        if entry.action == "identity.purge" and entry.after:  # one entry per batch of records (retention)
+        if (
+            entry.action == "identity.purge" and entry.after
+        ):  # one entry per batch of records (retention)
             purge = json.loads(entry.after)
             overlay = json.dumps(purge["set"])
             for rid in purge["ids"]:
@@ -108,19 +110,33 @@ class RecordTracker:
             model = self.models[table]
             pk = cast(pw.Field, model._meta.primary_key)  # every covered model has one
             for start in range(0, len(items), _CHUNK):
-                chunk = items[start:start + _CHUNK]
+                chunk = items[start : start + _CHUNK]
                 ids = [_pk_value(pk, rid) for rid, _ in chunk]
                 rows = {str(r.get_id()): r for r in model.select().where(pk.in_(ids))}
                 for rid, expected in chunk:
                     row = rows.get(rid)
                     state = expected.state()
                     if row is None and state is not None:
-                        bad.append((expected.entry_id, f"记录 {table}#{rid} 被删除 record deleted outside the app"))
+                        bad.append(
+                            (
+                                expected.entry_id,
+                                f"记录 {table}#{rid} 被删除 record deleted outside the app",
+                            )
+                        )
                     elif row is not None and state is None:
-                        bad.append((expected.entry_id, f"记录 {table}#{rid} 删除后又出现 deleted record reappeared"))
+                        bad.append(
+                            (
+                                expected.entry_id,
+                                f"记录 {table}#{rid} 删除后又出现 deleted record reappeared",
+                            )
+                        )
                     elif row is not None and json.loads(to_json(snapshot(row)) or "{}") != state:
-                        bad.append((expected.entry_id,
-                                    f"记录 {table}#{rid} 与审计快照不符 record changed outside the app"))
+                        bad.append(
+                            (
+                                expected.entry_id,
+                                f"记录 {table}#{rid} 与审计快照不符 record changed outside the app",
+                            )
+                        )
         return min(bad) if bad else None
 
 

@@ -95,7 +95,8 @@ def login(name: str, password: str) -> Actor:
         moment = now()
         if user.locked_until and user.locked_until > moment:
             raise NotPermitted(
-                f"账户已锁定至 {user.locked_until:%H:%M}", f"account locked until {user.locked_until:%H:%M}"
+                f"账户已锁定至 {user.locked_until:%H:%M}",
+                f"account locked until {user.locked_until:%H:%M}",
             )
         if check_password(password, user.password_hash):
             if user.failed_logins or user.locked_until:  # an expired lock is cleared too
@@ -103,10 +104,12 @@ def login(name: str, password: str) -> Actor:
             granted = user
         else:
             failures = user.failed_logins + 1
-            locked = moment + dt.timedelta(minutes=LOCK_MINUTES) if failures >= MAX_FAILURES else None
-            User.update(
-                failed_logins=0 if locked else failures, locked_until=locked
-            ).where(User.id == user.id).execute()
+            locked = (
+                moment + dt.timedelta(minutes=LOCK_MINUTES) if failures >= MAX_FAILURES else None
+            )
+            User.update(failed_logins=0 if locked else failures, locked_until=locked).where(
+                User.id == user.id
+            ).execute()
             audit.append(
                 name,
                 "user.lock" if locked else "user.login_failed",
@@ -139,7 +142,9 @@ def change_password(actor: Actor, old: str, new: str) -> Actor:
         user = User.get_or_none(User.id == actor.user_id)
         if user is None or not check_password(old, user.password_hash):
             raise NotPermitted("原密码错误", "wrong current password")
-        User.update(password_hash=hash_password(new), version=User.version + 1).where(User.id == user.id).execute()
+        User.update(password_hash=hash_password(new), version=User.version + 1).where(
+            User.id == user.id
+        ).execute()
         if identity.IdentityKey.select().where(identity.IdentityKey.user == user.id).exists():
             identity.rewrap(user, old, new)
         audit.append(actor.name, "user.password", "user", user.id, None, {"changed": True})

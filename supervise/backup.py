@@ -72,10 +72,15 @@ def restore(actor: Actor, source: str | os.PathLike[str]) -> dict[str, Any]:
             "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migration'"
         ).fetchone()
     except sqlite3.DatabaseError as exc:
-        raise InvalidInput(f"不是有效的备份文件：{exc}", f"not a valid backup file: {exc}") from None
+        raise InvalidInput(
+            f"不是有效的备份文件：{exc}", f"not a valid backup file: {exc}"
+        ) from None
     try:
         if ok != "ok" or not has_schema:
-            raise InvalidInput("备份文件损坏或不是本系统的数据库", "the file is damaged or not a supervise database")
+            raise InvalidInput(
+                "备份文件损坏或不是本系统的数据库",
+                "the file is damaged or not a supervise database",
+            )
         # one step: the live file is locked for the whole copy, so no reader ever
         # sees a half-restored database
         src.backup(_live_connection(), pages=-1)
@@ -83,5 +88,7 @@ def restore(actor: Actor, source: str | os.PathLike[str]) -> dict[str, Any]:
         src.close()
     applied = migrations.upgrade()
     with write_transaction():
-        audit.append(actor.name, "restore", "database", None, None, {"file": str(path), "upgraded": applied})
+        audit.append(
+            actor.name, "restore", "database", None, None, {"file": str(path), "upgraded": applied}
+        )
     return {"file": str(path), "version": migrations.current_version(), "upgraded": applied}

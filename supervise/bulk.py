@@ -65,9 +65,11 @@ class BulkInsert:
         table = model._meta.table_name
         # model defaults live in Python, not in the schema: supply those of the fields not given
         given = set(self.fields)
-        defaults = [(f.name, f.default() if callable(f.default) else f.default)
-                    for f in model._meta.sorted_fields
-                    if f.name not in given and not f.primary_key and f.default is not None]
+        defaults = [
+            (f.name, f.default() if callable(f.default) else f.default)
+            for f in model._meta.sorted_fields
+            if f.name not in given and not f.primary_key and f.default is not None
+        ]
         self.fields += tuple(name for name, _ in defaults)
         self._extra = tuple(value for _, value in defaults)
         columns = [_column(model, f).column_name for f in self.fields]
@@ -111,7 +113,9 @@ class BulkInsert:
             from psycopg2.extras import execute_values
 
             execute_values(cursor, self.sql, rows, page_size=len(rows))
-        count = cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else len(rows)
+        count = (
+            cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else len(rows)
+        )
         self.attempted += len(rows)
         self.inserted += count
         return count
@@ -126,7 +130,9 @@ def existing_keys(model: type[pw.Model], source: str, keys: Sequence[str]) -> se
     """The external ids among ``keys`` already stored under ``source``."""
     found: set[str] = set()
     for part in _chunks(list(keys)):
-        query = model.select(model.external_id).where((model.source == source) & model.external_id.in_(list(part)))
+        query = model.select(model.external_id).where(
+            (model.source == source) & model.external_id.in_(list(part))
+        )
         found.update(k for (k,) in query.tuples())
     return found
 
@@ -136,7 +142,8 @@ def ids_by_key(model: type[pw.Model], batch_id: int, keys: Sequence[str]) -> dic
     result: dict[str, int] = {}
     for part in _chunks(list(keys)):
         query = model.select(model.external_id, model.id).where(
-            (model.batch == batch_id) & model.external_id.in_(list(part)))
+            (model.batch == batch_id) & model.external_id.in_(list(part))
+        )
         result.update(query.tuples())
     return result
 

@@ -96,7 +96,11 @@ class Redactor:
     def __call__(self, text: str) -> str:
         for start, end in reversed(self._find(text)):
             secret = text[start:end]
-            text = text[:start] + ("***" if any(ch.isdigit() for ch in secret) else "某某") + text[end:]
+            text = (
+                text[:start]
+                + ("***" if any(ch.isdigit() for ch in secret) else "某某")
+                + text[end:]
+            )
         for pattern in (_ID_NO, _PHONE, _LANDLINE, _EMAIL):
             text = pattern.sub("***", text)
         return text
@@ -130,7 +134,12 @@ def load_template(name: str) -> doctemplate.DocTemplate:
     an edited copy is looked up by the file name alone in either case.
     """
     package, _, file_name = name.rpartition(":") if ":" in name else (TEMPLATE_PACKAGE, "", name)
-    if not file_name or Path(file_name).name != file_name or file_name.startswith(".") or not package:
+    if (
+        not file_name
+        or Path(file_name).name != file_name
+        or file_name.startswith(".")
+        or not package
+    ):
         raise InvalidInput(f"模板名无效：{name}", f"invalid template name: {name!r}")
     for folder in template_dirs():
         candidate = folder / file_name
@@ -158,8 +167,11 @@ def next_seq(prefix: str, year: int) -> int:
         conflict_target=[Counter.name], update={Counter.value: Counter.value + 1}
     ).execute()
     seq = Counter.get(Counter.name == name).value
-    issued = (DocumentNumber.select(pw.fn.MAX(DocumentNumber.seq))
-              .where((DocumentNumber.prefix == prefix) & (DocumentNumber.year == year)).scalar())
+    issued = (
+        DocumentNumber.select(pw.fn.MAX(DocumentNumber.seq))
+        .where((DocumentNumber.prefix == prefix) & (DocumentNumber.year == year))
+        .scalar()
+    )
     if issued is not None and issued >= seq:  # a counter lost or reset: never go back
         seq = issued + 1
         Counter.update(value=seq).where(Counter.name == name).execute()
@@ -197,8 +209,10 @@ class CircularService(Service):
         self.require("circular")
         out = Path(out)
         if out.is_dir() or not out.parent.is_dir():
-            raise InvalidInput(f"输出文件所在目录不存在或输出路径是目录：{out}",
-                               f"the output folder does not exist, or the output is a folder: {out}")
+            raise InvalidInput(
+                f"输出文件所在目录不存在或输出路径是目录：{out}",
+                f"the output folder does not exist, or the output is a folder: {out}",
+            )
         spec = get_registry().circular(kind)
         date = date or now().date()
         as_of = as_of or now()
@@ -226,12 +240,23 @@ class CircularService(Service):
                 seq = next_seq(prefix, date.year)
                 number = format_number(prefix, date.year, seq)
                 record = self.create(
-                    DocumentNumber, "circular", prefix=prefix, year=date.year, seq=seq, kind=kind,
-                    title="".join(title_lines)[:255], issued_by=self.actor.name,
+                    DocumentNumber,
+                    "circular",
+                    prefix=prefix,
+                    year=date.year,
+                    seq=seq,
+                    kind=kind,
+                    title="".join(title_lines)[:255],
+                    issued_by=self.actor.name,
                 )
                 doc = officialdoc.OfficialDocument(
-                    organ=organ, number=number, title="\n".join(title_lines), addressee=addressee,
-                    body=paragraphs, date=date, cc=[str(c) for c in settings.get("circular.cc") or []],
+                    organ=organ,
+                    number=number,
+                    title="\n".join(title_lines),
+                    addressee=addressee,
+                    body=paragraphs,
+                    date=date,
+                    cc=[str(c) for c in settings.get("circular.cc") or []],
                     printer=str(settings.get("circular.printer") or organ),
                 )
                 rendered = officialdoc.render(doc, temp, chosen)
@@ -260,8 +285,10 @@ class CircularService(Service):
             raise
         except Exception as exc:
             logger.exception("circular plugin %s failed", spec.name)
-            raise CircularPluginError(f"通报类型“{spec.name}”的插件出错：{exc}",
-                                      f"the plugin of circular kind {spec.name!r} failed: {exc}") from exc
+            raise CircularPluginError(
+                f"通报类型“{spec.name}”的插件出错：{exc}",
+                f"the plugin of circular kind {spec.name!r} failed: {exc}",
+            ) from exc
         if not isinstance(data, CircularData):
             raise CircularPluginError(
                 f"通报类型“{spec.name}”的插件返回了 {type(data).__name__}，应为 CircularData",
@@ -270,4 +297,11 @@ class CircularService(Service):
         return data
 
 
-__all__ = ["CircularData", "CircularService", "Redactor", "format_number", "load_template", "next_seq"]
+__all__ = [
+    "CircularData",
+    "CircularService",
+    "Redactor",
+    "format_number",
+    "load_template",
+    "next_seq",
+]

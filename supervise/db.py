@@ -32,7 +32,9 @@ SQLITE_PRAGMAS = {
     "synchronous": "normal",
     "cache_size": -64000,
 }
-BUSY_TIMEOUT_ENV = "SUPERVISE_BUSY_TIMEOUT"  # seconds a SQLite writer waits for another (default 15)
+BUSY_TIMEOUT_ENV = (
+    "SUPERVISE_BUSY_TIMEOUT"  # seconds a SQLite writer waits for another (default 15)
+)
 
 
 def busy_timeout() -> float:
@@ -57,7 +59,11 @@ def is_busy(exc: BaseException) -> bool:
     if not isinstance(exc, peewee.OperationalError | sqlite3.OperationalError):
         return False
     text = str(exc).lower()
-    return "database is locked" in text or "database is busy" in text or "database table is locked" in text
+    return (
+        "database is locked" in text
+        or "database is busy" in text
+        or "database table is locked" in text
+    )
 
 
 def busy_error() -> Conflict:
@@ -103,9 +109,7 @@ def open_database(url: str | None = None) -> peewee.Database:
         options = db.connect_params.get("options", "")
         db.connect_params["options"] = f"{options} -c jit=off".strip()
     else:
-        raise InvalidInput(
-            f"不支持的数据库地址：{url}", f"unsupported database URL: {url}"
-        )
+        raise InvalidInput(f"不支持的数据库地址：{url}", f"unsupported database URL: {url}")
     database.initialize(db)
     try:
         db.connect(reuse_if_open=True)

@@ -58,7 +58,9 @@ class _Template(string.Template):
 @dataclass
 class DocTemplate:
     name: str
-    sections: dict[str, list[str]] = field(default_factory=dict)  # section → lines (with line numbers)
+    sections: dict[str, list[str]] = field(
+        default_factory=dict
+    )  # section → lines (with line numbers)
     line_numbers: dict[str, list[int]] = field(default_factory=dict)
 
     def placeholders(self) -> set[str]:
@@ -92,11 +94,15 @@ def parse(text: str, name: str) -> DocTemplate:
         if m:
             current = m.group(1)
             if current in tpl.sections:
-                raise _error(name, number, f"节 [{current}] 重复", f"section [{current}] appears twice")
+                raise _error(
+                    name, number, f"节 [{current}] 重复", f"section [{current}] appears twice"
+                )
             tpl.sections[current], tpl.line_numbers[current] = [], []
             continue
         if line.strip().startswith("[") and line.strip().endswith("]"):
-            raise _error(name, number, f"未知的节 {line.strip()}", f"unknown section {line.strip()}")
+            raise _error(
+                name, number, f"未知的节 {line.strip()}", f"unknown section {line.strip()}"
+            )
         if not line.strip():
             continue
         if current is None:
@@ -105,13 +111,18 @@ def parse(text: str, name: str) -> DocTemplate:
         tpl.line_numbers[current].append(number)
     for section in SECTIONS:
         if not tpl.sections.get(section):
-            raise _error(name, 0, f"缺少节 [{section}]", f"the section [{section}] is missing or empty")
+            raise _error(
+                name, 0, f"缺少节 [{section}]", f"the section [{section}] is missing or empty"
+            )
     return tpl
 
 
 def _error(name: str, line: int, zh: str, en: str) -> InvalidInput:
     where = f"第 {line} 行" if line else ""
-    return InvalidInput(f"通报模板 {name} {where}{zh}", f"circular template {name}" + (f" line {line}" if line else "") + f": {en}")
+    return InvalidInput(
+        f"通报模板 {name} {where}{zh}",
+        f"circular template {name}" + (f" line {line}" if line else "") + f": {en}",
+    )
 
 
 def _sub(tpl: DocTemplate, section: str, index: int, line: str, values: Mapping[str, str]) -> str:
@@ -119,16 +130,24 @@ def _sub(tpl: DocTemplate, section: str, index: int, line: str, values: Mapping[
         return _Template(line).substitute(values)
     except KeyError as exc:
         known = "、".join(sorted(values)) or "—"
-        raise _error(tpl.name, tpl.line_numbers[section][index],
-                     f"未知的占位符 ${{{exc.args[0]}}}（可用：{known}）",
-                     f"unknown placeholder ${{{exc.args[0]}}}") from None
+        raise _error(
+            tpl.name,
+            tpl.line_numbers[section][index],
+            f"未知的占位符 ${{{exc.args[0]}}}（可用：{known}）",
+            f"unknown placeholder ${{{exc.args[0]}}}",
+        ) from None
     except ValueError:
-        raise _error(tpl.name, tpl.line_numbers[section][index],
-                     "“$”用法有误（写作 ${名称}，字面 $ 写作 $$）",
-                     "malformed $ (write ${name}; a literal $ is $$)") from None
+        raise _error(
+            tpl.name,
+            tpl.line_numbers[section][index],
+            "“$”用法有误（写作 ${名称}，字面 $ 写作 $$）",
+            "malformed $ (write ${name}; a literal $ is $$)",
+        ) from None
 
 
-def fill(tpl: DocTemplate, values: Mapping[str, str], lists: Mapping[str, Sequence[Mapping[str, str]]]) -> Filled:
+def fill(
+    tpl: DocTemplate, values: Mapping[str, str], lists: Mapping[str, Sequence[Mapping[str, str]]]
+) -> Filled:
     """Fill the template: ``values`` everywhere, ``lists`` through their ``[条目:…]`` sections."""
     values = {k: str(v) for k, v in values.items()}
     for list_name in lists:
@@ -142,11 +161,15 @@ def fill(tpl: DocTemplate, values: Mapping[str, str], lists: Mapping[str, Sequen
             if when:
                 key = when.group(1)
                 if key not in values and key not in lists:
-                    raise _error(tpl.name, tpl.line_numbers[section][i], f"未知的条件 ?{{{key}}}",
-                                 f"unknown condition ?{{{key}}}")
+                    raise _error(
+                        tpl.name,
+                        tpl.line_numbers[section][i],
+                        f"未知的条件 ?{{{key}}}",
+                        f"unknown condition ?{{{key}}}",
+                    )
                 if not (values.get(key) or lists.get(key)):
                     continue
-                line = line[when.end():]
+                line = line[when.end() :]
             alone = _ALONE.match(line)
             if alone and alone.group(1) in lists:
                 out += _items(tpl, alone.group(1), lists[alone.group(1)], values)
@@ -157,7 +180,9 @@ def fill(tpl: DocTemplate, values: Mapping[str, str], lists: Mapping[str, Sequen
     return Filled(lines("标题"), "".join(lines("主送")), lines("正文"))
 
 
-def _items(tpl: DocTemplate, name: str, items: Sequence[Mapping[str, str]], values: Mapping[str, str]) -> list[str]:
+def _items(
+    tpl: DocTemplate, name: str, items: Sequence[Mapping[str, str]], values: Mapping[str, str]
+) -> list[str]:
     if not items:
         section = f"无:{name}"
         if section not in tpl.sections:
@@ -165,11 +190,20 @@ def _items(tpl: DocTemplate, name: str, items: Sequence[Mapping[str, str]], valu
         return [_sub(tpl, section, i, line, values) for i, line in enumerate(tpl.sections[section])]
     section = f"条目:{name}"
     if section not in tpl.sections:
-        raise _error(tpl.name, 0, f"缺少列表 {name} 的节 [条目:{name}]", f"no [条目:{name}] section for the list {name}")
+        raise _error(
+            tpl.name,
+            0,
+            f"缺少列表 {name} 的节 [条目:{name}]",
+            f"no [条目:{name}] section for the list {name}",
+        )
     out = []
     for number, item in enumerate(items, 1):
-        merged = {**values, "序号": str(number), "中文序号": chinese_numeral(number),
-                  **{k: str(v) for k, v in item.items()}}
+        merged = {
+            **values,
+            "序号": str(number),
+            "中文序号": chinese_numeral(number),
+            **{k: str(v) for k, v in item.items()},
+        }
         out += [_sub(tpl, section, i, line, merged) for i, line in enumerate(tpl.sections[section])]
     return out
 

@@ -116,7 +116,11 @@ class LedgerFilter:
         return "；".join(parts) or "无（全部记录）"
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in asdict(self).items() if k in self.used()}
+        return {
+            k: (v.isoformat() if isinstance(v, dt.date) else v)
+            for k, v in asdict(self).items()
+            if k in self.used()
+        }
 
 
 def received_range(f: LedgerFilter) -> tuple[dt.datetime | None, dt.datetime | None]:
@@ -220,7 +224,9 @@ def check_output(out: str | Path) -> Path:
     if path.exists() and path.is_dir():
         raise InvalidInput(f"输出文件是一个目录：{path}", f"the output is a folder: {path}")
     if not path.parent.is_dir():
-        raise InvalidInput(f"输出目录不存在：{path.parent}", f"the output folder does not exist: {path.parent}")
+        raise InvalidInput(
+            f"输出目录不存在：{path.parent}", f"the output folder does not exist: {path.parent}"
+        )
     return path
 
 
@@ -244,13 +250,19 @@ def run_export(
     remove_stale_parts(path)
     part = part_file(path)
     try:
-        written = spec.run(actor=actor, path=part, filters=filters, unmask=unmask, progress=progress, cancel=cancel)
+        written = spec.run(
+            actor=actor, path=part, filters=filters, unmask=unmask, progress=progress, cancel=cancel
+        )
         if not part.exists():
             raise RuntimeError(f"exporter {name!r} wrote no file")
         rows = written if isinstance(written, int) and not isinstance(written, bool) else None
         with write_transaction():
             audit.append(
-                actor.name, "export.unmask" if unmask else "export", "export", name, None,
+                actor.name,
+                "export.unmask" if unmask else "export",
+                "export",
+                name,
+                None,
                 {"file": path.name, "rows": rows, "filters": filters.as_dict(), "unmasked": unmask},
             )
             os.replace(part, path)

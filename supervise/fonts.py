@@ -49,14 +49,28 @@ FALLBACK_WARNING = (
 #: Windows file names per role, best first (lower-case; Windows names are case-insensitive).
 WINDOWS_FILES: dict[str, tuple[str, ...]] = {
     "仿宋": ("仿宋_gb2312.ttf", "fangsong_gb2312.ttf", "fs_gb2312.ttf", "simfang.ttf"),
-    "小标宋": ("方正小标宋简体.ttf", "fzxbsjw.ttf", "fzxbsjw--gb1-0.ttf", "方正小标宋_gbk.ttf",
-              "fzxbsk.ttf", "simsun.ttc", "simsun.ttf"),
+    "小标宋": (
+        "方正小标宋简体.ttf",
+        "fzxbsjw.ttf",
+        "fzxbsjw--gb1-0.ttf",
+        "方正小标宋_gbk.ttf",
+        "fzxbsk.ttf",
+        "simsun.ttc",
+        "simsun.ttf",
+    ),
     "黑体": ("simhei.ttf", "方正黑体_gbk.ttf", "fzhtk.ttf", "msyh.ttc", "msyh.ttf"),
     "楷体": ("楷体_gb2312.ttf", "kaiti_gb2312.ttf", "kt_gb2312.ttf", "simkai.ttf"),
 }
 #: Any of these will do for a role whose own files are missing.
-WINDOWS_GENERIC: tuple[str, ...] = ("simsun.ttc", "simsun.ttf", "simfang.ttf", "simkai.ttf", "simhei.ttf",
-                                    "msyh.ttc", "msyh.ttf")
+WINDOWS_GENERIC: tuple[str, ...] = (
+    "simsun.ttc",
+    "simsun.ttf",
+    "simfang.ttf",
+    "simkai.ttf",
+    "simhei.ttf",
+    "msyh.ttc",
+    "msyh.ttf",
+)
 #: Words in a fontconfig family name that mark a face as fit for the role.
 ROLE_WORDS: dict[str, tuple[str, ...]] = {
     "仿宋": ("fangsong", "仿宋", "fang song"),
@@ -169,7 +183,10 @@ def _run_fc_list() -> list[tuple[str, int, str, str]]:
     try:
         out = subprocess.run(
             [fc_list, ":lang=zh", "--format", "%{file}\t%{index}\t%{fontformat}\t%{family}\n"],
-            capture_output=True, text=True, timeout=20, check=False,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
         ).stdout
     except (OSError, subprocess.SubprocessError):
         logger.warning("fc-list failed", exc_info=True)
@@ -194,7 +211,12 @@ def _rank(role: str, family: str) -> tuple[int, int, int, str]:
     style = SANS_WORDS if role == "黑体" else SERIF_WORDS
     styled = any(w in text for w in style)
     mono = "mono" in text
-    return (0 if own else 1, 0 if simplified else 1, (0 if styled else 1) + (2 if mono else 0), family)
+    return (
+        0 if own else 1,
+        0 if simplified else 1,
+        (0 if styled else 1) + (2 if mono else 0),
+        family,
+    )
 
 
 def _fontconfig_candidates(role: str) -> Iterator[Candidate]:
@@ -309,13 +331,19 @@ def find_font(role: str) -> FontChoice:
         name = register(candidate)
         if name is not None:
             warning = "；".join(problems) or None
-            return FontChoice(role, name, candidate.path, candidate.index, candidate.source, True, warning)
+            return FontChoice(
+                role, name, candidate.path, candidate.index, candidate.source, True, warning
+            )
         if candidate.source in ("configured", "plugin"):
             key = (os.path.realpath(candidate.path), candidate.index)
-            problems.append(f"{role}字体 {candidate.path} 不可用 unusable: {_rejected.get(key, '?')}")
+            problems.append(
+                f"{role}字体 {candidate.path} 不可用 unusable: {_rejected.get(key, '?')}"
+            )
     choice = _fallback(role)
     if problems:
-        return FontChoice(**{**choice.__dict__, "warning": "；".join([*problems, FALLBACK_WARNING])})
+        return FontChoice(
+            **{**choice.__dict__, "warning": "；".join([*problems, FALLBACK_WARNING])}
+        )
     return choice
 
 
@@ -334,4 +362,12 @@ def reset_cache() -> None:
         _fc_faces = None
 
 
-__all__ = ["FALLBACK_FONT", "ROLES", "FontChoice", "find_font", "find_fonts", "outline_kind", "reset_cache"]
+__all__ = [
+    "FALLBACK_FONT",
+    "ROLES",
+    "FontChoice",
+    "find_font",
+    "find_fonts",
+    "outline_kind",
+    "reset_cache",
+]

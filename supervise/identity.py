@@ -92,7 +92,11 @@ class Sealer:
 
     def seal(self, aad: str, data: bytes) -> str:
         nonce = os.urandom(12)
-        key = _hkdf(self._shared, self.ephemeral + self.public, b"supervise identity " + VERSION.encode() + nonce)
+        key = _hkdf(
+            self._shared,
+            self.ephemeral + self.public,
+            b"supervise identity " + VERSION.encode() + nonce,
+        )
         ct = AESGCM(key).encrypt(nonce, data, aad.encode("utf-8"))
         return f"{VERSION}:{_b64(self.ephemeral + nonce + ct)}"
 
@@ -117,8 +121,12 @@ class Opener:
         if shared is None:
             if len(self._shared) > 4096:
                 self._shared.clear()
-            shared = self._shared[ephemeral] = self._key.exchange(X25519PublicKey.from_public_bytes(ephemeral))
-        key = _hkdf(shared, ephemeral + self.public, b"supervise identity " + VERSION.encode() + nonce)
+            shared = self._shared[ephemeral] = self._key.exchange(
+                X25519PublicKey.from_public_bytes(ephemeral)
+            )
+        key = _hkdf(
+            shared, ephemeral + self.public, b"supervise identity " + VERSION.encode() + nonce
+        )
         return AESGCM(key).decrypt(nonce, ct, aad.encode("utf-8"))
 
 
@@ -156,9 +164,15 @@ def complaint_aad(number: str) -> str:
     return f"complaint|{number}"
 
 
-def rating_aad(unit_id: int | None, rated_at: Any, source: str | None, external_id: str | None) -> str:
+def rating_aad(
+    unit_id: int | None, rated_at: Any, source: str | None, external_id: str | None
+) -> str:
     """Binds a rater's sealed identity to the rating's unit, time (to the second) and source id."""
-    when = rated_at.replace(microsecond=0).isoformat(sep=" ") if hasattr(rated_at, "isoformat") else str(rated_at)[:19]
+    when = (
+        rated_at.replace(microsecond=0).isoformat(sep=" ")
+        if hasattr(rated_at, "isoformat")
+        else str(rated_at)[:19]
+    )
     return f"rating|{unit_id}|{when}|{source or 'entered'}|{external_id or ''}"
 
 
@@ -169,8 +183,9 @@ def _pack(values: Mapping[str, str | None], fields: tuple[str, ...]) -> bytes | 
     return json.dumps(kept, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
-def complaint_columns(seal: Sealer, number: str, name: str | None, phone: str | None,
-                      id_no: str | None) -> dict[str, str | None]:
+def complaint_columns(
+    seal: Sealer, number: str, name: str | None, phone: str | None, id_no: str | None
+) -> dict[str, str | None]:
     """The stored columns of a complainant identity: sealed value and masked forms."""
     data = _pack({"name": name, "phone": phone, "id_no": id_no}, COMPLAINT_FIELDS)
     return {
@@ -181,7 +196,9 @@ def complaint_columns(seal: Sealer, number: str, name: str | None, phone: str | 
     }
 
 
-def rating_columns(seal: Sealer, aad: str, name: str | None, phone: str | None) -> dict[str, str | None]:
+def rating_columns(
+    seal: Sealer, aad: str, name: str | None, phone: str | None
+) -> dict[str, str | None]:
     data = _pack({"name": name, "phone": phone}, RATING_FIELDS)
     return {
         "identity_sealed": None if data is None else seal.seal(aad, data),
@@ -205,7 +222,9 @@ def require_key(actor: Any) -> bytes:
     return key
 
 
-def open_sealed(actor: Any, aad: str, sealed: str | None, fields: tuple[str, ...]) -> dict[str, str | None]:
+def open_sealed(
+    actor: Any, aad: str, sealed: str | None, fields: tuple[str, ...]
+) -> dict[str, str | None]:
     """The clear identity of one record, for an actor holding the office key."""
     key = require_key(actor)
     if not sealed:
@@ -214,8 +233,10 @@ def open_sealed(actor: Any, aad: str, sealed: str | None, fields: tuple[str, ...
         data = json.loads(unseal(key, aad, sealed))
     except (InvalidTag, ValueError):
         logger.error("sealed identity does not open for %s (moved or damaged)", aad)
-        raise InvalidInput("身份信息无法解密（记录被改动或密钥不符）",
-                           "the identity does not open: the record was changed or the key does not match") from None
+        raise InvalidInput(
+            "身份信息无法解密（记录被改动或密钥不符）",
+            "the identity does not open: the record was changed or the key does not match",
+        ) from None
     return {f: data.get(f) for f in fields}
 
 
@@ -234,7 +255,9 @@ def complaint_identity(actor: Any, c: Any) -> dict[str, str | None]:
 
 def rating_identity(actor: Any, r: Any) -> dict[str, str | None]:
     """The clear identity of a Rating row (``identity.view`` and the office key needed)."""
-    return open_rating(actor, rating_aad(r.unit_id, r.rated_at, r.source, r.external_id), r.identity_sealed)
+    return open_rating(
+        actor, rating_aad(r.unit_id, r.rated_at, r.source, r.external_id), r.identity_sealed
+    )
 
 
 def masked_complaint(c: Any) -> dict[str, str | None]:
@@ -254,7 +277,7 @@ def _recovery_kek(recovery: bytes) -> bytes:
 
 def format_recovery(raw: bytes) -> str:
     text = base64.b32encode(raw).decode("ascii").rstrip("=")
-    return "-".join(text[i:i + 4] for i in range(0, len(text), 4))
+    return "-".join(text[i : i + 4] for i in range(0, len(text), 4))
 
 
 def parse_recovery(text: str) -> bytes:
@@ -280,11 +303,15 @@ def create_office_key() -> tuple[bytes, bytes, str]:
     nonce = os.urandom(12)
     wrapped = AESGCM(_recovery_kek(recovery)).encrypt(nonce, private, b"recovery|" + public)
     IdentityKey.create(kind="office", public_key=_b64(public), created_at=now())
-    IdentityKey.create(kind="recovery", public_key=_b64(public), secret=_b64(nonce + wrapped), created_at=now())
+    IdentityKey.create(
+        kind="recovery", public_key=_b64(public), secret=_b64(nonce + wrapped), created_at=now()
+    )
     text = format_recovery(recovery)
     _new_recovery.append(text)
-    logger.warning("a new office identity key was made (fingerprint %s); its recovery key is shown once",
-                   fingerprint(public))
+    logger.warning(
+        "a new office identity key was made (fingerprint %s); its recovery key is shown once",
+        fingerprint(public),
+    )
     return public, private, text
 
 
@@ -302,13 +329,17 @@ def open_with_recovery(text: str) -> bytes:
         raise NotPermitted("数据库中没有恢复密钥记录", "the database holds no recovery wrapping")
     raw = _unb64(row.secret)
     try:
-        return AESGCM(_recovery_kek(recovery)).decrypt(raw[:12], raw[12:], b"recovery|" + _unb64(row.public_key))
+        return AESGCM(_recovery_kek(recovery)).decrypt(
+            raw[:12], raw[12:], b"recovery|" + _unb64(row.public_key)
+        )
     except InvalidTag:
         raise NotPermitted("恢复密钥错误", "wrong recovery key") from None
 
 
 def _password_kek(password: str, salt: bytes) -> bytes:
-    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+    return hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32
+    )
 
 
 def _wrap_user_private(user_id: int, password: str, private: bytes) -> str:
@@ -327,9 +358,16 @@ def create_user_key(user: User, password: str) -> IdentityKey:
     """Give ``user`` their own key pair, wrapped under their password (no grant yet)."""
     private_key = X25519PrivateKey.generate()
     public, private = _public_bytes(private_key.public_key()), _private_bytes(private_key)
-    IdentityKey.delete().where((IdentityKey.kind == "user") & (IdentityKey.user == user.id)).execute()
-    return IdentityKey.create(kind="user", user=user.id, public_key=_b64(public),
-                              secret=_wrap_user_private(user.id, password, private), created_at=now())
+    IdentityKey.delete().where(
+        (IdentityKey.kind == "user") & (IdentityKey.user == user.id)
+    ).execute()
+    return IdentityKey.create(
+        kind="user",
+        user=user.id,
+        public_key=_b64(public),
+        secret=_wrap_user_private(user.id, password, private),
+        created_at=now(),
+    )
 
 
 def _user_row(user_id: int) -> IdentityKey | None:
@@ -349,11 +387,16 @@ def unlock(user: User, password: str) -> bytes | None:
         return None
     try:
         private = _unwrap_user_private(user.id, password, row.secret)
-        office = Opener(private).open(f"grant|{user.id}", row.grant)  # not cached: the user key is dropped here
+        office = Opener(private).open(
+            f"grant|{user.id}", row.grant
+        )  # not cached: the user key is dropped here
     except (InvalidTag, ValueError):
         logger.error("identity key of user %s does not open", user.name)
         return None
-    if _public_bytes(X25519PrivateKey.from_private_bytes(office).public_key()) != office_public_key():
+    if (
+        _public_bytes(X25519PrivateKey.from_private_bytes(office).public_key())
+        != office_public_key()
+    ):
         logger.error("identity key of user %s is for another office key", user.name)
         return None
     return office
@@ -362,14 +405,20 @@ def unlock(user: User, password: str) -> bytes | None:
 def grant(office_private: bytes, user: User, by: str) -> None:
     """Seal the office private key to ``user``'s own public key."""
     if not permissions.allowed(user.role, "identity.view"):
-        raise NotPermitted(f"角色 {user.role} 不得查看身份信息，不能授权",
-                           f"role {user.role} may not see identities: no key granted")
+        raise NotPermitted(
+            f"角色 {user.role} 不得查看身份信息，不能授权",
+            f"role {user.role} may not see identities: no key granted",
+        )
     row = _user_row(user.id)
     if row is None:
-        raise InvalidInput(f"用户 {user.name} 尚无个人密钥，请其先登录一次",
-                           f"user {user.name} has no personal key yet: they must log in once first")
+        raise InvalidInput(
+            f"用户 {user.name} 尚无个人密钥，请其先登录一次",
+            f"user {user.name} has no personal key yet: they must log in once first",
+        )
     grant_text = Sealer(_unb64(row.public_key)).seal(f"grant|{user.id}", office_private)
-    IdentityKey.update(grant=grant_text, granted_by=by, granted_at=now()).where(IdentityKey.id == row.id).execute()
+    IdentityKey.update(grant=grant_text, granted_by=by, granted_at=now()).where(
+        IdentityKey.id == row.id
+    ).execute()
 
 
 def rewrap(user: User, old_password: str, new_password: str) -> None:
@@ -384,30 +433,56 @@ def rewrap(user: User, old_password: str, new_password: str) -> None:
         create_user_key(user, new_password)  # the old wrapping is lost: a new grant is needed
         return
     IdentityKey.update(secret=_wrap_user_private(user.id, new_password, private)).where(
-        IdentityKey.id == row.id).execute()
+        IdentityKey.id == row.id
+    ).execute()
 
 
 def revoke(user_id: int) -> None:
     IdentityKey.update(grant=None, granted_by=None, granted_at=None).where(
-        (IdentityKey.kind == "user") & (IdentityKey.user == user_id)).execute()
+        (IdentityKey.kind == "user") & (IdentityKey.user == user_id)
+    ).execute()
 
 
 def status() -> dict[str, Any]:
     office = IdentityKey.get_or_none(IdentityKey.kind == "office")
-    holders = (IdentityKey.select(User.name, User.role, IdentityKey.granted_by, IdentityKey.granted_at)
-               .join(User, on=(IdentityKey.user == User.id))
-               .where((IdentityKey.kind == "user") & IdentityKey.grant.is_null(False))
-               .order_by(User.name).dicts())
+    holders = (
+        IdentityKey.select(User.name, User.role, IdentityKey.granted_by, IdentityKey.granted_at)
+        .join(User, on=(IdentityKey.user == User.id))
+        .where((IdentityKey.kind == "user") & IdentityKey.grant.is_null(False))
+        .order_by(User.name)
+        .dicts()
+    )
     return {
         "office_key": fingerprint(_unb64(office.public_key)) if office else None,
         "recovery": IdentityKey.select().where(IdentityKey.kind == "recovery").exists(),
-        "holders": [{"name": h["name"], "role": h["role"], "granted_by": h["granted_by"],
-                     "granted_at": h["granted_at"]} for h in holders],
+        "holders": [
+            {
+                "name": h["name"],
+                "role": h["role"],
+                "granted_by": h["granted_by"],
+                "granted_at": h["granted_at"],
+            }
+            for h in holders
+        ],
     }
 
 
 __all__ = [
-    "Sealer", "complaint_columns", "rating_columns", "open_complaint", "open_rating", "require_key",
-    "office_public_key", "sealer", "create_office_key", "take_new_recovery_key", "open_with_recovery",
-    "create_user_key", "unlock", "grant", "rewrap", "revoke", "status",
+    "Sealer",
+    "complaint_columns",
+    "rating_columns",
+    "open_complaint",
+    "open_rating",
+    "require_key",
+    "office_public_key",
+    "sealer",
+    "create_office_key",
+    "take_new_recovery_key",
+    "open_with_recovery",
+    "create_user_key",
+    "unlock",
+    "grant",
+    "rewrap",
+    "revoke",
+    "status",
 ]

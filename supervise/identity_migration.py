@@ -31,11 +31,21 @@ logger = logging.getLogger(__name__)
 
 _CHUNK = 2000
 OLD = {
-    "complaint": {"complainant_name": "name", "complainant_phone": "phone", "complainant_id_no": "id_no"},
+    "complaint": {
+        "complainant_name": "name",
+        "complainant_phone": "phone",
+        "complainant_id_no": "id_no",
+    },
     "rating": {"rater_name": "name", "rater_phone": "phone"},
 }
 NEW = {
-    "complaint": ("identity_sealed", "masked_name", "masked_phone", "masked_id_no", "identity_purged_at"),
+    "complaint": (
+        "identity_sealed",
+        "masked_name",
+        "masked_phone",
+        "masked_id_no",
+        "identity_purged_at",
+    ),
     "rating": ("identity_sealed", "masked_name", "masked_phone", "identity_purged_at"),
 }
 _MASKS = {"name": mask_name, "phone": mask_phone, "id_no": mask_id_no}
@@ -53,8 +63,15 @@ def apply(m: SchemaMigrator) -> None:
         for name in new:
             if name in have:
                 continue
-            field: pw.Field = pw.DateTimeField(null=True) if name == "identity_purged_at" else (
-                pw.TextField(null=True) if name == "identity_sealed" else pw.CharField(null=True))
+            field: pw.Field = (
+                pw.DateTimeField(null=True)
+                if name == "identity_purged_at"
+                else (
+                    pw.TextField(null=True)
+                    if name == "identity_sealed"
+                    else pw.CharField(null=True)
+                )
+            )
             adds.append(m.add_column(table, name, field))
         if adds:
             migrate(*adds)
@@ -78,7 +95,9 @@ def _update(table: str, updates: list[tuple[int, dict[str, Any]]]) -> None:
         database.execute_sql(f'UPDATE "{table}" SET {sets} WHERE id = {p}', (*cols.values(), rid))
 
 
-def _seal_table(table: str, keys: str, columns: Callable[[tuple[Any, ...]], dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _seal_table(
+    table: str, keys: str, columns: Callable[[tuple[Any, ...]], dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
     """Seal every clear identity of ``table`` in chunks; ``columns(row)`` gives the new columns
     of one row ``(id, *keys, *clear values)``.  Returns them by record id (for the audit rewrite)."""
     old = list(OLD[table])
@@ -88,8 +107,10 @@ def _seal_table(table: str, keys: str, columns: Callable[[tuple[Any, ...]], dict
     present = " OR ".join(f"{c} IS NOT NULL" for c in old)
     last = 0
     while True:
-        rows = _rows(f"SELECT id, {keys}, {', '.join(old)} FROM {table}"
-                     f" WHERE id > {last} AND ({present}) ORDER BY id LIMIT {_CHUNK}")
+        rows = _rows(
+            f"SELECT id, {keys}, {', '.join(old)} FROM {table}"
+            f" WHERE id > {last} AND ({present}) ORDER BY id LIMIT {_CHUNK}"
+        )
         if not rows:
             return done
         updates = []
@@ -108,9 +129,14 @@ def _seal_complaints(seal: identity.Sealer) -> dict[str, dict[str, Any]]:
 def _seal_ratings(seal: identity.Sealer) -> dict[str, dict[str, Any]]:
     def columns(row: tuple[Any, ...]) -> dict[str, Any]:
         _, unit_id, rated_at, source, external_id, name, phone = row
-        rated = rated_at if not isinstance(rated_at, str) else pw.format_date_time(
-            rated_at, ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"])
-        return identity.rating_columns(seal, identity.rating_aad(unit_id, rated, source, external_id), name, phone)
+        rated = (
+            rated_at
+            if not isinstance(rated_at, str)
+            else pw.format_date_time(rated_at, ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"])
+        )
+        return identity.rating_columns(
+            seal, identity.rating_aad(unit_id, rated, source, external_id), name, phone
+        )
 
     return _seal_table("rating", "unit_id, rated_at, source, external_id", columns)
 
@@ -150,16 +176,24 @@ def _rewrite_audit(sealed: dict[str, dict[str, dict[str, Any]]]) -> None:
     keys = ['%"complainant_%', '%"rater_name"%', '%"rater_phone"%']
     where = " OR ".join(f"({like})" for _ in keys)
     params = [k for k in keys for _ in range(2)]
-    hit = database.execute_sql(f"SELECT MIN(id) FROM audit_entry WHERE {where}", params).fetchone()[0]
+    hit = database.execute_sql(f"SELECT MIN(id) FROM audit_entry WHERE {where}", params).fetchone()[
+        0
+    ]
     if hit is None:
         return
     if hit > 1:
-        row = AuditEntry.select(AuditEntry.id, AuditEntry.hash).where(AuditEntry.id < hit).order_by(
-            AuditEntry.id.desc()).first()
+        row = (
+            AuditEntry.select(AuditEntry.id, AuditEntry.hash)
+            .where(AuditEntry.id < hit)
+            .order_by(AuditEntry.id.desc())
+            .first()
+        )
         if row is not None:
             prev, last_id = row.hash, row.id
     while True:
-        rows = list(AuditEntry.select().where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(_CHUNK))
+        rows = list(
+            AuditEntry.select().where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(_CHUNK)
+        )
         if not rows:
             break
         for e in rows:
@@ -171,17 +205,29 @@ def _rewrite_audit(sealed: dict[str, dict[str, dict[str, Any]]]) -> None:
             if (before, after) != (e.before, e.after) and first_changed is None:
                 first_changed = e.id
             at = audit._as_datetime(e.at)
-            digest = audit.entry_hash(at, e.actor, e.action, e.table, e.record_id, before, after, prev)
+            digest = audit.entry_hash(
+                at, e.actor, e.action, e.table, e.record_id, before, after, prev
+            )
             if (before, after, prev, digest) != (e.before, e.after, e.prev_hash, e.hash):
                 AuditEntry.update(before=before, after=after, prev_hash=prev, hash=digest).where(
-                    AuditEntry.id == e.id).execute()
+                    AuditEntry.id == e.id
+                ).execute()
             prev = digest
             last = (e.id, digest)
         last_id = rows[-1].id
     if last is not None:
         Setting.update(value=json.dumps({"id": last[0], "hash": last[1]})).where(
-            Setting.key == audit.HEAD_KEY).execute()
+            Setting.key == audit.HEAD_KEY
+        ).execute()
     if first_changed is not None:
-        audit.append("system", "identity.seal", "audit_entry", None, None,
-                     {"rehashed_from": first_changed, "reason": "migration 8: clear identities sealed"})
-        logger.warning("migration 8 rewrote audit entries from #%s (clear identities sealed)", first_changed)
+        audit.append(
+            "system",
+            "identity.seal",
+            "audit_entry",
+            None,
+            None,
+            {"rehashed_from": first_changed, "reason": "migration 8: clear identities sealed"},
+        )
+        logger.warning(
+            "migration 8 rewrote audit entries from #%s (clear identities sealed)", first_changed
+        )

@@ -82,7 +82,9 @@ class ImportBatches(Service):
         total = q.count()
         page = list(q.order_by(ImportBatch.id.desc()).limit(limit).offset(offset))
         ids = {b.user_id for b in page if b.user_id}
-        names = dict(User.select(User.id, User.name).where(User.id.in_(ids)).tuples()) if ids else {}
+        names = (
+            dict(User.select(User.id, User.name).where(User.id.in_(ids)).tuples()) if ids else {}
+        )
         return {"total": total, "items": [summary(b, names.get(b.user_id)) for b in page]}
 
     def undo(self, batch_id: int) -> dict[str, Any]:
@@ -92,10 +94,14 @@ class ImportBatches(Service):
             if batch is None:
                 raise NotFound(f"导入批次不存在：{batch_id}", f"import batch not found: {batch_id}")
             if batch.state != DONE:
-                raise InvalidInput(f"批次 {batch_id} 的状态为“{batch.state}”，不能撤销",
-                                   f"batch {batch_id} is {batch.state}; only a finished batch can be undone")
-            counts = {model._meta.table_name: model.select().where(model.batch == batch.id).count()
-                      for model, _ in BATCHED}
+                raise InvalidInput(
+                    f"批次 {batch_id} 的状态为“{batch.state}”，不能撤销",
+                    f"batch {batch_id} is {batch.state}; only a finished batch can be undone",
+                )
+            counts = {
+                model._meta.table_name: model.select().where(model.batch == batch.id).count()
+                for model, _ in BATCHED
+            }
             if batch.imported and not any(counts.values()):
                 raise InvalidInput(
                     f"批次 {batch_id}（{batch.format}）导入的是不带批次标记的基础数据，不能撤销",
@@ -105,8 +111,11 @@ class ImportBatches(Service):
             self._refuse_if_worked_on(batch)
             removed = self._delete(batch)
             before = {"state": batch.state, "version": batch.version}
-            updated = (ImportBatch.update(state=UNDONE, version=ImportBatch.version + 1)
-                       .where((ImportBatch.id == batch.id) & (ImportBatch.version == batch.version)).execute())
+            updated = (
+                ImportBatch.update(state=UNDONE, version=ImportBatch.version + 1)
+                .where((ImportBatch.id == batch.id) & (ImportBatch.version == batch.version))
+                .execute()
+            )
             if updated != 1:
                 self._raise_stale(ImportBatch, batch.id)
             after = {"state": UNDONE, "version": batch.version + 1, "removed": removed}
@@ -117,13 +126,20 @@ class ImportBatches(Service):
         return {"batch": batch.id, "format": batch.format, "state": UNDONE, "removed": removed}
 
     def _refuse_if_worked_on(self, batch: ImportBatch) -> None:
-        worked = sum(model.select().where((model.batch == batch.id) & (model.version > 1)).count()
-                     for model, _ in BATCHED if hasattr(model, "version"))
+        worked = sum(
+            model.select().where((model.batch == batch.id) & (model.version > 1)).count()
+            for model, _ in BATCHED
+            if hasattr(model, "version")
+        )
         ids = Complaint.select(Complaint.id).where(Complaint.batch == batch.id)
         others = Complaint.batch.is_null() | (Complaint.batch != batch.id)
         worked += Complaint.select().where(Complaint.merged_into.in_(ids) & others).count()
         reviews = Review.select(Review.id).where(Review.batch == batch.id)
-        worked += Finding.select().where(Finding.review.in_(reviews) & Finding.complaint.is_null(False)).count()
+        worked += (
+            Finding.select()
+            .where(Finding.review.in_(reviews) & Finding.complaint.is_null(False))
+            .count()
+        )
         if worked:
             raise InvalidInput(
                 f"批次 {batch.id} 中已有 {worked} 条记录在导入后被处理过，不能撤销",
@@ -134,25 +150,40 @@ class ImportBatches(Service):
         from . import search
 
         removed: dict[str, int] = {}
-        complaint_ids = [cid for (cid,) in Complaint.select(Complaint.id).where(Complaint.batch == batch.id).tuples()]
+        complaint_ids = [
+            cid
+            for (cid,) in Complaint.select(Complaint.id).where(Complaint.batch == batch.id).tuples()
+        ]
         if complaint_ids:
             search.remove_complaints(complaint_ids)
-        rating_ids = [rid for (rid,) in Rating.select(Rating.id).where(Rating.batch == batch.id).tuples()]
+        rating_ids = [
+            rid for (rid,) in Rating.select(Rating.id).where(Rating.batch == batch.id).tuples()
+        ]
         if rating_ids:
             search.remove_ratings(rating_ids)
         for model, kind in BATCHED:
             ids = model.select(model.id).where(model.batch == batch.id)
             if kind is not None:
-                removed[f"{kind}_timeline"] = TimelineEvent.delete().where(
-                    (TimelineEvent.record_kind == kind) & TimelineEvent.record_id.in_(ids)).execute()
-                Escalation.delete().where((Escalation.target_kind == kind) & Escalation.target_id.in_(ids)).execute()
-                Attachment.delete().where((Attachment.owner_kind == kind) & Attachment.owner_id.in_(ids)).execute()
+                removed[f"{kind}_timeline"] = (
+                    TimelineEvent.delete()
+                    .where((TimelineEvent.record_kind == kind) & TimelineEvent.record_id.in_(ids))
+                    .execute()
+                )
+                Escalation.delete().where(
+                    (Escalation.target_kind == kind) & Escalation.target_id.in_(ids)
+                ).execute()
+                Attachment.delete().where(
+                    (Attachment.owner_kind == kind) & Attachment.owner_id.in_(ids)
+                ).execute()
             if model is Review:
                 findings = Finding.select(Finding.id).where(Finding.review.in_(ids))
-                Attachment.delete().where((Attachment.owner_kind == "finding")
-                                          & Attachment.owner_id.in_(findings)).execute()
+                Attachment.delete().where(
+                    (Attachment.owner_kind == "finding") & Attachment.owner_id.in_(findings)
+                ).execute()
                 removed["finding"] = Finding.delete().where(Finding.review.in_(ids)).execute()
-            removed[model._meta.table_name] = model.delete().where(model.batch == batch.id).execute()
+            removed[model._meta.table_name] = (
+                model.delete().where(model.batch == batch.id).execute()
+            )
         return {k: v for k, v in removed.items() if v}
 
 

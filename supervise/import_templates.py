@@ -41,7 +41,10 @@ def write_template(spec: ImporterSpec, path: str | Path) -> Path:
 
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
-        raise InvalidInput(f"模板文件应以 .xlsx 结尾：{path.name}", f"the template file must end in .xlsx: {path.name}")
+        raise InvalidInput(
+            f"模板文件应以 .xlsx 结尾：{path.name}",
+            f"the template file must end in .xlsx: {path.name}",
+        )
     book = Workbook()
     sheet = book.active
     sheet.title = (spec.title or spec.name).translate(_BAD_SHEET_CHARS)[:31]
@@ -56,16 +59,27 @@ def write_template(spec: ImporterSpec, path: str | Path) -> Path:
         example.font = Font(italic=True, color="808080")
         example.number_format = "@"  # keep codes and dates as typed text
         letter = _column_letter(index)
-        sheet.column_dimensions[letter].width = max(12, min(40, max(2.2 * len(column.name),
-                                                                    1.8 * len(column.example)) + 4))
+        sheet.column_dimensions[letter].width = max(
+            12, min(40, max(2.2 * len(column.name), 1.8 * len(column.example)) + 4)
+        )
         if column.choices:
             formula = '"' + ",".join(column.choices) + '"'
             if len(formula) > 257:  # Excel's limit for an inline list
-                raise InvalidInput(f"列“{column.name}”的可选值过多", f"too many choices for column {column.name}")
-            rule = DataValidation(type="list", formula1=formula, allow_blank=True, errorStyle="warning",
-                                  showErrorMessage=True, errorTitle=column.name,
-                                  error=f"可选值：{'、'.join(column.choices)}", promptTitle=column.name,
-                                  prompt=(column.help or "请选择")[:255], showInputMessage=True)
+                raise InvalidInput(
+                    f"列“{column.name}”的可选值过多", f"too many choices for column {column.name}"
+                )
+            rule = DataValidation(
+                type="list",
+                formula1=formula,
+                allow_blank=True,
+                errorStyle="warning",
+                showErrorMessage=True,
+                errorTitle=column.name,
+                error=f"可选值：{'、'.join(column.choices)}",
+                promptTitle=column.name,
+                prompt=(column.help or "请选择")[:255],
+                showInputMessage=True,
+            )
             rule.add(f"{letter}2:{letter}{VALIDATED_ROWS}")
             sheet.add_data_validation(rule)
     sheet.freeze_panes = "A2"
@@ -88,8 +102,16 @@ def _notes(sheet: Any, spec: ImporterSpec) -> None:
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
     for column in spec.columns:
-        sheet.append([column.name, "必填" if column.required else "选填", "、".join(column.aliases) or None,
-                      "、".join(column.choices) or None, column.help or None, column.example or None])
+        sheet.append(
+            [
+                column.name,
+                "必填" if column.required else "选填",
+                "、".join(column.aliases) or None,
+                "、".join(column.choices) or None,
+                column.help or None,
+                column.example or None,
+            ]
+        )
     sheet.append([])
     for line in (
         "1. 第 1 行为表头（红色为必填列），第 2 行为示例：与示例完全相同的行导入时跳过，可保留或删除。",

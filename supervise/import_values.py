@@ -143,7 +143,9 @@ def parse_bool(value: Any, true: tuple[str, ...] = (), false: tuple[str, ...] = 
     raise ValueError("应为 是 或 否 must be 是 (yes) or 否 (no)")
 
 
-def parse_choice(value: Any, choices: tuple[str, ...], aliases: Mapping[str, str] | None = None) -> str:
+def parse_choice(
+    value: Any, choices: tuple[str, ...], aliases: Mapping[str, str] | None = None
+) -> str:
     """One of ``choices``, or a word that ``aliases`` maps to one of them."""
     text = str(value).strip()
     if text in choices:
@@ -163,7 +165,9 @@ def text(value: Any) -> str | None:
 
 
 _QUARTERS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
-_PERIOD_QUARTER = re.compile(r"(\d{4})\s*(?:年\s*(?:第)?\s*([一二三四1-4])\s*季度?|[-\s]?[Qq]([1-4]))")
+_PERIOD_QUARTER = re.compile(
+    r"(\d{4})\s*(?:年\s*(?:第)?\s*([一二三四1-4])\s*季度?|[-\s]?[Qq]([1-4]))"
+)
 _PERIOD_HALF = re.compile(r"(\d{4})\s*年?\s*(上|下)\s*半年")
 _PERIOD_YEAR = re.compile(r"(\d{4})\s*(?:年度?)?")
 _PERIOD_MONTH = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?(?:份)?")
@@ -216,8 +220,11 @@ def parse_period(value: Any) -> tuple[dt.date, dt.date]:
     match = _PERIOD_HALF.fullmatch(text)
     if match:
         year = int(match.group(1))
-        return (dt.date(year, 1, 1), dt.date(year, 6, 30)) if match.group(2) == "上" else (
-            dt.date(year, 7, 1), dt.date(year, 12, 31))
+        return (
+            (dt.date(year, 1, 1), dt.date(year, 6, 30))
+            if match.group(2) == "上"
+            else (dt.date(year, 7, 1), dt.date(year, 12, 31))
+        )
     match = _PERIOD_YEAR.fullmatch(text)
     if match:
         year = int(match.group(1))

@@ -117,8 +117,14 @@ class ImportContext:
         """True once an error means the import will be rolled back: write nothing more."""
         return bool(self.errors) and not self.skip_invalid
 
-    def writer(self, model: type[pw.Model], fields: Sequence[str], *, conflict: Sequence[str] = (),
-               chunk: int | None = None) -> BulkInsert:
+    def writer(
+        self,
+        model: type[pw.Model],
+        fields: Sequence[str],
+        *,
+        conflict: Sequence[str] = (),
+        chunk: int | None = None,
+    ) -> BulkInsert:
         """A bulk writer into ``model`` that stops writing once the import has failed."""
         kwargs = {"chunk": chunk} if chunk else {}
         return BulkInsert(model, fields, conflict=conflict, skip=lambda: self.stopped, **kwargs)
@@ -132,8 +138,11 @@ class ImportContext:
     def codes(self, kind: str) -> dict[str, int]:
         """code → id of ``units``, ``staff`` (by staff number) or ``matters``, read once."""
         if kind not in self._codes:
-            model, key = {"units": (Unit, Unit.code), "staff": (Staff, Staff.number),
-                          "matters": (Matter, Matter.code)}[kind]
+            model, key = {
+                "units": (Unit, Unit.code),
+                "staff": (Staff, Staff.number),
+                "matters": (Matter, Matter.code),
+            }[kind]
             self._codes[kind] = dict(model.select(key, model.id).tuples())
         return self._codes[kind]
 
@@ -173,12 +182,21 @@ def read_limits() -> ReadLimits:
     return ReadLimits(max_unzipped_bytes=mb * 1024 * 1024, max_cell_chars=chars)
 
 
-def _checked_rows(reader: RowReader, ctx: ImportContext, progress: Callable[[ImportProgress], None] | None,
-                  start: float) -> Iterator[Row]:
+def _checked_rows(
+    reader: RowReader,
+    ctx: ImportContext,
+    progress: Callable[[ImportProgress], None] | None,
+    start: float,
+) -> Iterator[Row]:
     """The rows an importer sees: cancel checked, reader problems, required values and the example row handled."""
     required = [c.name for c in ctx.spec.columns if c.required]
-    get_required = itemgetter(*required) if len(required) > 1 else (lambda values: (values[required[0]],)) \
-        if required else (lambda values: ())
+    get_required = (
+        itemgetter(*required)
+        if len(required) > 1
+        else (lambda values: (values[required[0]],))
+        if required
+        else (lambda values: ())
+    )
     example = {c.name: c.example for c in ctx.spec.columns if c.example}
     first_example = next(iter(example.items()), None)
     cancel = ctx.cancel
@@ -198,8 +216,11 @@ def _checked_rows(reader: RowReader, ctx: ImportContext, progress: Callable[[Imp
                 if values[name] is None:
                     ctx.error(row, name, REQUIRED_MISSING)
             continue
-        if first_example and text(values.get(first_example[0])) == first_example[1] and all(
-                text(values.get(k)) == v for k, v in example.items()):
+        if (
+            first_example
+            and text(values.get(first_example[0])) == first_example[1]
+            and all(text(values.get(k)) == v for k, v in example.items())
+        ):
             ctx.read -= 1  # the template's example row is not data
             continue
         yield row
@@ -233,17 +254,30 @@ def run_import(
             batch = ImportBatch.create(
                 format=spec.name, filename=path.name, sha256=_sha256(path), user=actor.user_id
             )
-            ctx = ImportContext(actor=actor, batch=batch, spec=spec, skip_invalid=skip_invalid,
-                                cancel=cancel or (lambda: False))
+            ctx = ImportContext(
+                actor=actor,
+                batch=batch,
+                spec=spec,
+                skip_invalid=skip_invalid,
+                cancel=cancel or (lambda: False),
+            )
             _run(spec, ctx, _checked_rows(reader, ctx, progress, start))
             if ctx.stopped:
                 raise _Rollback()
             batch.rows, batch.imported, batch.duplicates = ctx.read, ctx.imported, ctx.duplicates
             batch.errors, batch.finished_at, batch.state = len(ctx.errors), now(), "完成"
             batch.save()
-            summary = ImportResult(batch.id, ctx.imported, ctx.duplicates, ctx.errors, None, ctx.read).as_dict()
-            audit.append(actor.name, f"import.{spec.name}", "import_batch", batch.id, None,
-                         summary | {"file": path.name, "sha256": batch.sha256})
+            summary = ImportResult(
+                batch.id, ctx.imported, ctx.duplicates, ctx.errors, None, ctx.read
+            ).as_dict()
+            audit.append(
+                actor.name,
+                f"import.{spec.name}",
+                "import_batch",
+                batch.id,
+                None,
+                summary | {"file": path.name, "sha256": batch.sha256},
+            )
     except _Rollback:
         assert ctx is not None
         write_errors(ctx.errors, errors_path)
@@ -258,9 +292,19 @@ def run_import(
     if ctx.errors:
         write_errors(ctx.errors, errors_path)
         errors_file = str(errors_path)
-    logger.info("import %s of %s: %d read, %d imported, %d duplicates, %d errors in %.1f s", spec.name,
-                path.name, ctx.read, ctx.imported, ctx.duplicates, len(ctx.errors), time.monotonic() - start)
-    return ImportResult(ctx.batch.id, ctx.imported, ctx.duplicates, ctx.errors, errors_file, ctx.read)
+    logger.info(
+        "import %s of %s: %d read, %d imported, %d duplicates, %d errors in %.1f s",
+        spec.name,
+        path.name,
+        ctx.read,
+        ctx.imported,
+        ctx.duplicates,
+        len(ctx.errors),
+        time.monotonic() - start,
+    )
+    return ImportResult(
+        ctx.batch.id, ctx.imported, ctx.duplicates, ctx.errors, errors_file, ctx.read
+    )
 
 
 def _run(spec: ImporterSpec, ctx: ImportContext, rows: Iterator[Row]) -> None:
@@ -272,10 +316,18 @@ def _run(spec: ImporterSpec, ctx: ImportContext, rows: Iterator[Row]) -> None:
     except Exception as exc:
         logger.exception("importer %r failed", spec.name)
         raise ImporterFailed(
-            f"导入格式“{spec.name}”的插件出错，未导入任何数据：{type(exc).__name__}: {exc}".splitlines()[0],
-            f"the importer plugin of {spec.name!r} failed; nothing imported: {type(exc).__name__}: {exc}".splitlines()[0],
+            f"导入格式“{spec.name}”的插件出错，未导入任何数据：{type(exc).__name__}: {exc}".splitlines()[
+                0
+            ],
+            f"the importer plugin of {spec.name!r} failed; nothing imported: {type(exc).__name__}: {exc}".splitlines()[
+                0
+            ],
         ) from exc
-    if isinstance(result, int) and not isinstance(result, bool) and not (ctx.imported or ctx.duplicates):
+    if (
+        isinstance(result, int)
+        and not isinstance(result, bool)
+        and not (ctx.imported or ctx.duplicates)
+    ):
         ctx.imported = result
 
 
@@ -325,8 +377,10 @@ class ProgressLine:
             done = min(p.read / p.total, 1.0)
             filled = int(done * self.WIDTH)
             bar = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done:4.0%} "
-        return (f"{self.label}: {bar}读 read {p.read:,} / 写 written {p.written:,} 行, "
-                f"{p.elapsed:5.1f} s, {p.rate:,.0f} 行/秒 rows/s")
+        return (
+            f"{self.label}: {bar}读 read {p.read:,} / 写 written {p.written:,} 行, "
+            f"{p.elapsed:5.1f} s, {p.rate:,.0f} 行/秒 rows/s"
+        )
 
     def done(self) -> None:
         if self.shown:

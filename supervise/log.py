@@ -34,7 +34,9 @@ def setup_logging(verbose: bool = False) -> str | None:
     path = None
     try:
         path = str(log_dir() / "supervise.log")
-        handler = logging.handlers.RotatingFileHandler(path, maxBytes=5_000_000, backupCount=3, encoding="utf-8")
+        handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=5_000_000, backupCount=3, encoding="utf-8"
+        )
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         app.addHandler(handler)
     except OSError:

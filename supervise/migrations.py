@@ -158,11 +158,17 @@ MIGRATIONS: list[Migration] = [
     Migration(1, "baseline", _baseline),
     Migration(2, "account lockout (user.failed_logins, user.locked_until)", _account_lockout),
     Migration(3, "complaint workflow (extensions, counters, keyword index)", _complaint_workflow),
-    Migration(4, "rule indexes (escalation by rule and target, complaint deadlines)", _rule_indexes),
-    Migration(5, "complaint list indexes (unit, status, category, channel by received_at)", _list_indexes),
+    Migration(
+        4, "rule indexes (escalation by rule and target, complaint deadlines)", _rule_indexes
+    ),
+    Migration(
+        5, "complaint list indexes (unit, status, category, channel by received_at)", _list_indexes
+    ),
     Migration(6, "monthly report summaries and their change triggers", _report_summaries),
     Migration(7, "search and rating indexes", _search_and_rating_indexes),
-    Migration(8, "identities sealed to the office key; retention marks (issue #8)", _seal_identities),
+    Migration(
+        8, "identities sealed to the office key; retention marks (issue #8)", _seal_identities
+    ),
 ]
 LATEST = MIGRATIONS[-1].version
 
@@ -186,7 +192,8 @@ def upgrade() -> list[str]:
     if version is None:
         if User.table_exists():
             raise UserError(
-                "数据库中有未知版本的表，无法升级", "the database holds tables of an unknown version"
+                "数据库中有未知版本的表，无法升级",
+                "the database holds tables of an unknown version",
             )
         from . import identity, search
         from .report import summary

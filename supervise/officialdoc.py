@@ -208,7 +208,12 @@ def title_lines(title: str, size: float = TITLE_PT) -> list[str]:
     Line breaks already in the title (from the template) are kept.
     """
     if "\n" in title:
-        return [part for line in title.split("\n") if line.strip() for part in title_lines(line.strip(), size)]
+        return [
+            part
+            for line in title.split("\n")
+            if line.strip()
+            for part in title_lines(line.strip(), size)
+        ]
     per_line = int(BLOCK_W // size)
     n = len(title)
     if n <= per_line:
@@ -218,7 +223,9 @@ def title_lines(title: str, size: float = TITLE_PT) -> list[str]:
     lines, rest = [], title
     while count > 1:
         ideal = len(rest) // count
-        options = range(max(1, len(rest) - per_line * (count - 1)), min(per_line, len(rest) - 1) + 1)
+        options = range(
+            max(1, len(rest) - per_line * (count - 1)), min(per_line, len(rest) - 1) + 1
+        )
 
         def score(k: int, ideal: int = ideal, rest: str = rest) -> tuple[int, int]:
             nice = 0 if rest[k - 1] in good_after else 1
@@ -251,8 +258,16 @@ class _Writer:
         self.c = canvas
         self.fonts = fonts
 
-    def run(self, x: float, top: float, text: str, role: str, size: float, full: float,
-            colour: tuple[float, float, float] | None = None) -> float:
+    def run(
+        self,
+        x: float,
+        top: float,
+        text: str,
+        role: str,
+        size: float,
+        full: float,
+        colour: tuple[float, float, float] | None = None,
+    ) -> float:
         """Draw ``text`` char by char, ``full`` points per full-width char; returns the end x."""
         self.c.setFont(self.fonts[role].name, size)
         self.c.setFillColorRGB(*(colour or (0, 0, 0)))
@@ -266,12 +281,21 @@ class _Writer:
         for x, atom, role in line.atoms:
             self.run(LEFT + x * CELL / 2, row_top(row), atom, role, size, CELL)
 
-    def centred(self, top: float, text: str, role: str, size: float, full: float,
-                colour: tuple[float, float, float] | None = None) -> None:
+    def centred(
+        self,
+        top: float,
+        text: str,
+        role: str,
+        size: float,
+        full: float,
+        colour: tuple[float, float, float] | None = None,
+    ) -> None:
         width = text_units(text) * full / 2
         self.run(LEFT + (BLOCK_W - width) / 2, top, text, role, size, full, colour)
 
-    def rule(self, top: float, width: float, colour: tuple[float, float, float] = (0, 0, 0)) -> None:
+    def rule(
+        self, top: float, width: float, colour: tuple[float, float, float] = (0, 0, 0)
+    ) -> None:
         self.c.setStrokeColorRGB(*colour)
         self.c.setLineWidth(width)
         self.c.line(LEFT, PAGE_H - top, LEFT + BLOCK_W, PAGE_H - top)
@@ -334,13 +358,20 @@ def _cc_lines(cc: list[str]) -> list[Line]:
 # -- the document ------------------------------------------------------------------------------
 
 
-def render(doc: OfficialDocument, path: str | Path, fonts: dict[str, FontChoice] | None = None) -> Rendered:
+def render(
+    doc: OfficialDocument, path: str | Path, fonts: dict[str, FontChoice] | None = None
+) -> Rendered:
     """Lay ``doc`` out and write the PDF to ``path``; returns the page count and font notes."""
     path = Path(path)
     fonts = fonts or find_fonts()
     warnings = list(dict.fromkeys(f.warning for f in fonts.values() if f.warning))
-    c = Canvas(str(path), pagesize=A4, pageCompression=1, initialFontName=fonts["仿宋"].name,
-               initialFontSize=BODY_PT)
+    c = Canvas(
+        str(path),
+        pagesize=A4,
+        pageCompression=1,
+        initialFontName=fonts["仿宋"].name,
+        initialFontSize=BODY_PT,
+    )
     c.setTitle(doc.title.replace("\n", ""))
     c.setAuthor(doc.organ)
     c.setSubject(doc.number)
@@ -440,7 +471,23 @@ def _page_number(w: _Writer, number: int) -> None:
 
 
 __all__ = [
-    "BLOCK_H", "BLOCK_W", "CELL", "CHARS", "LEFT", "LINES", "NO_END", "NO_START", "PITCH", "TOP",
-    "Line", "OfficialDocument", "Rendered", "break_runs", "chinese_date", "paragraph_runs", "render",
-    "text_units", "title_lines",
+    "BLOCK_H",
+    "BLOCK_W",
+    "CELL",
+    "CHARS",
+    "LEFT",
+    "LINES",
+    "NO_END",
+    "NO_START",
+    "PITCH",
+    "TOP",
+    "Line",
+    "OfficialDocument",
+    "Rendered",
+    "break_runs",
+    "chinese_date",
+    "paragraph_runs",
+    "render",
+    "text_units",
+    "title_lines",
 ]

@@ -58,7 +58,9 @@ def remove_stale_parts(target: Path) -> list[Path]:
     A file whose writer still runs is left alone unless it is a day old."""
     pattern = re.compile(rf"\.{re.escape(target.stem)}\.(\d+)\.part{re.escape(target.suffix)}")
     removed = []
-    for path in target.parent.glob(f".{glob.escape(target.stem)}.*.part{glob.escape(target.suffix)}"):
+    for path in target.parent.glob(
+        f".{glob.escape(target.stem)}.*.part{glob.escape(target.suffix)}"
+    ):
         found = pattern.fullmatch(path.name)
         if found is None or int(found.group(1)) == os.getpid():
             continue
@@ -86,7 +88,9 @@ def _running(pid: int) -> bool:
             return ctypes.get_last_error() == 5  # access denied: it runs under another user
         try:
             code = ctypes.c_ulong()
-            return bool(kernel32.GetExitCodeProcess(handle, ctypes.byref(code))) and code.value == 259
+            return (
+                bool(kernel32.GetExitCodeProcess(handle, ctypes.byref(code))) and code.value == 259
+            )
         finally:
             kernel32.CloseHandle(handle)
     try:

@@ -46,12 +46,18 @@ def retention_days() -> int:
     except (TypeError, ValueError):
         days = -1
     if days < 0:
-        raise InvalidInput(f"身份信息保存期限设置无效：{value}", f"identity.retention_days is invalid: {value}")
+        raise InvalidInput(
+            f"身份信息保存期限设置无效：{value}", f"identity.retention_days is invalid: {value}"
+        )
     return days
 
 
 def _has_identity(model: type[Complaint] | type[Rating]) -> pw.Expression:
-    cond = model.identity_sealed.is_null(False) | model.masked_name.is_null(False) | model.masked_phone.is_null(False)
+    cond = (
+        model.identity_sealed.is_null(False)
+        | model.masked_name.is_null(False)
+        | model.masked_phone.is_null(False)
+    )
     if model is Complaint:
         cond = cond | Complaint.masked_id_no.is_null(False)
     return model.identity_purged_at.is_null() & cond
@@ -60,15 +66,27 @@ def _has_identity(model: type[Complaint] | type[Rating]) -> pw.Expression:
 def due(cutoff: dt.datetime) -> dict[str, pw.ModelSelect]:
     """The records whose identities are due for purging at ``cutoff``."""
     complaints = Complaint.select(Complaint.id).where(
-        Complaint.status.in_(CLOSED_COMPLAINT) & (Complaint.closed_at <= cutoff) & _has_identity(Complaint))
+        Complaint.status.in_(CLOSED_COMPLAINT)
+        & (Complaint.closed_at <= cutoff)
+        & _has_identity(Complaint)
+    )
     ratings = Rating.select(Rating.id).where(
-        (((Rating.status == "已办结") & (Rating.closed_at <= cutoff))
-         | ((Rating.status == "无需处理") & (Rating.rated_at <= cutoff))) & _has_identity(Rating))
+        (
+            ((Rating.status == "已办结") & (Rating.closed_at <= cutoff))
+            | ((Rating.status == "无需处理") & (Rating.rated_at <= cutoff))
+        )
+        & _has_identity(Rating)
+    )
     return {"complaint": complaints, "rating": ratings}
 
 
-def purge(actor: Any, as_of: dt.datetime | None = None, *, progress: Progress | None = None,
-          cancel: Callable[[], bool] | None = None) -> dict[str, Any]:
+def purge(
+    actor: Any,
+    as_of: dt.datetime | None = None,
+    *,
+    progress: Progress | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> dict[str, Any]:
     """Purge the identities of cases closed more than the retention period before ``as_of``."""
     permissions.require(actor.role, "retention.purge", actor.name)
     as_of = (as_of or now()).replace(microsecond=0)
@@ -83,8 +101,12 @@ def purge(actor: Any, as_of: dt.datetime | None = None, *, progress: Progress | 
     stopped = False
     for table, query in queries.items():
         model = Complaint if table == "complaint" else Rating
-        cleared: dict[str, Any] = {"identity_sealed": None, "masked_name": None, "masked_phone": None,
-                                   "identity_purged_at": as_of}
+        cleared: dict[str, Any] = {
+            "identity_sealed": None,
+            "masked_name": None,
+            "masked_phone": None,
+            "identity_purged_at": as_of,
+        }
         if model is Complaint:
             cleared["masked_id_no"] = None
         while not stopped:
@@ -96,17 +118,39 @@ def purge(actor: Any, as_of: dt.datetime | None = None, *, progress: Progress | 
                 if not ids:
                     break
                 model.update(**cleared).where(model.id.in_(ids)).execute()
-                audit.append(actor.name, "identity.purge", table, None, None,
-                             {"ids": ids, "set": cleared, "as_of": as_of, "cutoff": cutoff,
-                              "retention_days": days})
+                audit.append(
+                    actor.name,
+                    "identity.purge",
+                    table,
+                    None,
+                    None,
+                    {
+                        "ids": ids,
+                        "set": cleared,
+                        "as_of": as_of,
+                        "cutoff": cutoff,
+                        "retention_days": days,
+                    },
+                )
             done[table] += len(ids)
             batches += 1
             if progress is not None:
                 progress(sum(done.values()), total)
     if is_sqlite():
         database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    logger.info("%s purged identities of %s complaints and %s ratings closed before %s",
-                actor.name, done["complaint"], done["rating"], cutoff)
-    return {"as_of": as_of.isoformat(timespec="seconds"), "cutoff": cutoff.isoformat(timespec="seconds"),
-            "retention_days": days, "complaints": done["complaint"], "ratings": done["rating"],
-            "batches": batches, "cancelled": stopped}
+    logger.info(
+        "%s purged identities of %s complaints and %s ratings closed before %s",
+        actor.name,
+        done["complaint"],
+        done["rating"],
+        cutoff,
+    )
+    return {
+        "as_of": as_of.isoformat(timespec="seconds"),
+        "cutoff": cutoff.isoformat(timespec="seconds"),
+        "retention_days": days,
+        "complaints": done["complaint"],
+        "ratings": done["rating"],
+        "batches": batches,
+        "cancelled": stopped,
+    }

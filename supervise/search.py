@@ -48,7 +48,9 @@ SEPARATOR = "\ufdd0"  # between groups in the SQLite index; never a token
 PG_MAX_POS = 16383
 BATCH = 1000
 FEW_MATCHES = 5000  # see _id_condition
-SPARSE_FEW_MATCHES = 20_000  # see _id_condition: when the caller knows the matches are sparse among its rows
+SPARSE_FEW_MATCHES = (
+    20_000  # see _id_condition: when the caller knows the matches are sparse among its rows
+)
 DENSE_SPAN = 50  # see matching_among: a range read beats look-ups while ids are this close
 WINDOW, MAX_WINDOW = 512, 4096  # see first_matches: newest ids looked at first, and at most
 # Checked over every character tokens() can emit: each token stays one FTS5
@@ -143,7 +145,9 @@ def create_schema() -> None:
             )
         else:
             database.execute_sql(f'ALTER TABLE "{ix.table}" ADD COLUMN IF NOT EXISTS tsv tsvector')
-            database.execute_sql(f'CREATE INDEX IF NOT EXISTS {ix.gin} ON "{ix.table}" USING gin (tsv)')
+            database.execute_sql(
+                f'CREATE INDEX IF NOT EXISTS {ix.gin} ON "{ix.table}" USING gin (tsv)'
+            )
 
 
 Row = tuple  # (id, *texts) in the order of Index.fields
@@ -193,7 +197,9 @@ def index_records(ix: Index, rows: Iterable[Row], fresh: bool = False) -> None:
             docs = [(row[0], document(*row[1:])) for row in chunk]
             if fresh:
                 docs = [d for d in docs if d[1]]
-            cursor.executemany(f"INSERT OR REPLACE INTO {ix.fts} (rowid, tokens) VALUES (?, ?)", docs)
+            cursor.executemany(
+                f"INSERT OR REPLACE INTO {ix.fts} (rowid, tokens) VALUES (?, ?)", docs
+            )
         return
     for chunk in _chunks(rows):
         latest = {row[0]: tsvector(*row[1:]) for row in chunk}  # one row per id per statement
@@ -237,7 +243,10 @@ def _remove(ix: Index, ids: Iterable[int]) -> None:
         if is_sqlite():
             database.execute_sql(f"DELETE FROM {ix.fts} WHERE rowid IN ({marks})", chunk)
         else:
-            database.execute_sql(f'UPDATE "{ix.table}" SET tsv = NULL WHERE id IN ({marks}) AND tsv IS NOT NULL', chunk)
+            database.execute_sql(
+                f'UPDATE "{ix.table}" SET tsv = NULL WHERE id IN ({marks}) AND tsv IS NOT NULL',
+                chunk,
+            )
 
 
 def remove_complaints(ids: Iterable[int]) -> None:
@@ -377,8 +386,9 @@ def matching_among(query: str, ids: list[int], ix: Index = COMPLAINTS) -> set[in
     return {i for (i,) in database.execute_sql(sql, params).fetchall()}
 
 
-def first_matches(ordered: pw.ModelSelect, query: str, offset: int, limit: int,
-                  ix: Index = COMPLAINTS) -> list[int] | None:
+def first_matches(
+    ordered: pw.ModelSelect, query: str, offset: int, limit: int, ix: Index = COMPLAINTS
+) -> list[int] | None:
     """The ids of one page of ``query``'s matches, in the order of ``ordered``.
 
     ``ordered`` selects the ids that the other filters select, in the page's
@@ -401,7 +411,9 @@ def first_matches(ordered: pw.ModelSelect, query: str, offset: int, limit: int,
         found = [i for i in window if i in hits]
         if len(found) >= need or len(window) < size:
             return found[offset:need]
-        if 8 * len(found) < need:  # too sparse: asking 8× as many ids would cost more than the plain query
+        if (
+            8 * len(found) < need
+        ):  # too sparse: asking 8× as many ids would cost more than the plain query
             return None
         size *= 8
     return None

@@ -71,8 +71,13 @@ class Row(Mapping[str, Any]):
 
     __slots__ = ("sheet", "number", "cells", "problems")
 
-    def __init__(self, sheet: str, number: int, values: dict[str, Any],
-                 problems: list[tuple[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        sheet: str,
+        number: int,
+        values: dict[str, Any],
+        problems: list[tuple[str, str]] | None = None,
+    ) -> None:
         self.sheet, self.number, self.cells, self.problems = sheet, number, values, problems
 
     def __getitem__(self, key: str) -> Any:
@@ -176,7 +181,8 @@ class Table:
                     yield self.path.stem, number, values
             except csv.Error as exc:
                 raise InvalidInput(
-                    f"CSV 文件格式错误：{self.path.name}（{exc}）", f"malformed csv file {self.path.name}: {exc}"
+                    f"CSV 文件格式错误：{self.path.name}（{exc}）",
+                    f"malformed csv file {self.path.name}: {exc}",
                 ) from None
 
 
@@ -192,7 +198,9 @@ class _MergedFill:
     """Copies the top-left value of vertically merged ranges into the cells below it."""
 
     def __init__(self, ranges: list[tuple[int, int, int, int]]) -> None:
-        self.ranges = ranges  # (first row, last row, first col, last col): 1-based rows, 0-based cols
+        self.ranges = (
+            ranges  # (first row, last row, first col, last col): 1-based rows, 0-based cols
+        )
         self.rows = {r for first, last, _, _ in ranges for r in range(first, last + 1)}
         self.values: dict[int, Any] = {}
 
@@ -209,9 +217,14 @@ class _MergedFill:
                     values[col] = value
 
 
-def _merged_fill(ranges: Iterable[tuple[tuple[int, int], tuple[int, int]]], start_col: int) -> _MergedFill | None:
-    vertical = [(r0 + 1, r1 + 1, c0 - start_col, c1 - start_col)
-                for (r0, c0), (r1, c1) in ranges if r1 > r0 and c0 >= start_col]
+def _merged_fill(
+    ranges: Iterable[tuple[tuple[int, int], tuple[int, int]]], start_col: int
+) -> _MergedFill | None:
+    vertical = [
+        (r0 + 1, r1 + 1, c0 - start_col, c1 - start_col)
+        for (r0, c0), (r1, c1) in ranges
+        if r1 > r0 and c0 >= start_col
+    ]
     return _MergedFill(vertical) if vertical else None
 
 
@@ -251,7 +264,9 @@ def detect_encoding(path: Path) -> str:
             with path.open("rb") as handle:
                 for chunk in iter(lambda: handle.read(1 << 20), b""):
                     if "\x00" in decoder.decode(chunk):
-                        raise InvalidInput(f"文件含有二进制内容：{path.name}", f"binary content in {path.name}")
+                        raise InvalidInput(
+                            f"文件含有二进制内容：{path.name}", f"binary content in {path.name}"
+                        )
                 decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
@@ -272,7 +287,9 @@ def _key(value: Any) -> str:
 class RowReader:
     """The data rows of a file for the given columns; see :func:`read_rows`."""
 
-    def __init__(self, path: str | Path, columns: Iterable[Column], limits: ReadLimits | None = None) -> None:
+    def __init__(
+        self, path: str | Path, columns: Iterable[Column], limits: ReadLimits | None = None
+    ) -> None:
         self.path = Path(path)
         if not self.path.is_file():
             raise InvalidInput(f"文件不存在：{self.path}", f"file not found: {self.path}")
@@ -343,7 +360,9 @@ class RowReader:
             )
 
 
-def _header(values: list[Any], names: Mapping[str, str], required: set[str]) -> list[tuple[int, str]] | None:
+def _header(
+    values: list[Any], names: Mapping[str, str], required: set[str]
+) -> list[tuple[int, str]] | None:
     """The (index, column) pairs of a header row, or None when a required name is missing."""
     mapping: dict[str, int] = {}
     for index, value in enumerate(values):
@@ -355,7 +374,9 @@ def _header(values: list[Any], names: Mapping[str, str], required: set[str]) -> 
     return sorted(((i, n) for n, i in mapping.items()), key=lambda pair: pair[0])
 
 
-def read_rows(path: str | Path, columns: Iterable[Column], limits: ReadLimits | None = None) -> Iterator[Row]:
+def read_rows(
+    path: str | Path, columns: Iterable[Column], limits: ReadLimits | None = None
+) -> Iterator[Row]:
     """Yield the data rows of every sheet that has a header row.
 
     A sheet's header is the first row within the first 20 rows that holds
@@ -366,4 +387,13 @@ def read_rows(path: str | Path, columns: Iterable[Column], limits: ReadLimits | 
     return iter(RowReader(path, columns, limits))
 
 
-__all__ = ["Row", "RowReader", "ReadLimits", "read_rows", "norm", "check_zip", "detect_encoding", "parse_datetime"]
+__all__ = [
+    "Row",
+    "RowReader",
+    "ReadLimits",
+    "read_rows",
+    "norm",
+    "check_zip",
+    "detect_encoding",
+    "parse_datetime",
+]

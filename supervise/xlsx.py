@@ -49,7 +49,15 @@ TEXT, INT, FLOAT, RATE, DATE, DATETIME = "text", "int", "float", "rate", "date",
 #: A column of mixed values: text is made safe, a :class:`Fmt` value gets its own format.
 GENERAL = "general"
 FORMATS = {INT: "0", FLOAT: "0.00", RATE: "0.00%", DATE: "yyyy-mm-dd", DATETIME: "yyyy-mm-dd hh:mm"}
-_DEFAULT_WIDTH = {TEXT: 14.0, INT: 9.0, FLOAT: 10.0, RATE: 10.0, DATE: 12.0, DATETIME: 17.0, GENERAL: 14.0}
+_DEFAULT_WIDTH = {
+    TEXT: 14.0,
+    INT: 9.0,
+    FLOAT: 10.0,
+    RATE: 10.0,
+    DATE: 12.0,
+    DATETIME: 17.0,
+    GENERAL: 14.0,
+}
 
 #: First characters that make a spreadsheet treat text as a formula (SPEC §10).
 FORMULA_STARTS = frozenset("=+-@\t\r＝＋－＠")
@@ -115,12 +123,24 @@ class Col:
         return max(base, display_width(self.header) + 3)  # room for the filter button
 
 
-_NUMBER_STYLE = {INT: parts.NUM_INT, FLOAT: parts.NUM_FLOAT, RATE: parts.NUM_RATE, DATE: parts.NUM_DATE,
-                 DATETIME: parts.NUM_DATETIME}
+_NUMBER_STYLE = {
+    INT: parts.NUM_INT,
+    FLOAT: parts.NUM_FLOAT,
+    RATE: parts.NUM_RATE,
+    DATE: parts.NUM_DATE,
+    DATETIME: parts.NUM_DATETIME,
+}
 #: How a column's cells are written: text, number (with a style), date (with a style), or by value.
 _AS_TEXT, _AS_NUMBER, _AS_DATE, _AS_GENERAL = 0, 1, 2, 3
-_KIND_PLAN = {TEXT: _AS_TEXT, INT: _AS_NUMBER, FLOAT: _AS_NUMBER, RATE: _AS_NUMBER, DATE: _AS_DATE,
-              DATETIME: _AS_DATE, GENERAL: _AS_GENERAL}
+_KIND_PLAN = {
+    TEXT: _AS_TEXT,
+    INT: _AS_NUMBER,
+    FLOAT: _AS_NUMBER,
+    RATE: _AS_NUMBER,
+    DATE: _AS_DATE,
+    DATETIME: _AS_DATE,
+    GENERAL: _AS_GENERAL,
+}
 _ROWS_PER_WRITE = 500
 _BAD_TITLE = str.maketrans({ch: "_" for ch in "[]:*?/\\"})
 
@@ -177,15 +197,22 @@ class TableSheet:
     worked out once per column (see :mod:`supervise.xlsx_parts`) and compressed
     as it goes, so memory stays flat however many rows are written."""
 
-    def __init__(self, book: XlsxBook, name: str, columns: Sequence[Col], *, wrap: Sequence[int] = ()) -> None:
+    def __init__(
+        self, book: XlsxBook, name: str, columns: Sequence[Col], *, wrap: Sequence[int] = ()
+    ) -> None:
         if not columns:
             raise ValueError("a table needs at least one column")
         self.book, self.name, self.columns = book, name, tuple(columns)
         self.rows = 0  # data rows written over all parts
         wrapped = set(wrap)
         self._plan = [
-            (i, _KIND_PLAN[c.kind],
-             parts.WRAP if i in wrapped and c.kind in (TEXT, GENERAL) else _NUMBER_STYLE.get(c.kind, parts.PLAIN))
+            (
+                i,
+                _KIND_PLAN[c.kind],
+                parts.WRAP
+                if i in wrapped and c.kind in (TEXT, GENERAL)
+                else _NUMBER_STYLE.get(c.kind, parts.PLAIN),
+            )
             for i, c in enumerate(self.columns)
         ]
         self._letters = parts.column_letters(len(self.columns))
@@ -200,10 +227,17 @@ class TableSheet:
         part.data = Deflated()
         self._parts.append(part)
         self._in_part = 0
-        self._buffer = [parts.sheet_head([c.column_width for c in self.columns], frozen=True,
-                                         selected=len(self.book._parts) == 1)]
-        header = "".join(parts.text_cell(f"{letter}1", safe_text(col.header) or " ", parts.HEADER)
-                         for letter, col in zip(self._letters, self.columns, strict=True))
+        self._buffer = [
+            parts.sheet_head(
+                [c.column_width for c in self.columns],
+                frozen=True,
+                selected=len(self.book._parts) == 1,
+            )
+        ]
+        header = "".join(
+            parts.text_cell(f"{letter}1", safe_text(col.header) or " ", parts.HEADER)
+            for letter, col in zip(self._letters, self.columns, strict=True)
+        )
         self._buffer.append(f'<row r="1">{header}</row>')
 
     def _flush(self) -> None:
@@ -239,8 +273,12 @@ class TableSheet:
             if value is None:
                 continue
             if how == _AS_TEXT:
-                if value.__class__ is not str or not value.isprintable() or value[:1] in _RISKY or (
-                        len(value) > MAX_TEXT):
+                if (
+                    value.__class__ is not str
+                    or not value.isprintable()
+                    or value[:1] in _RISKY
+                    or (len(value) > MAX_TEXT)
+                ):
                     value = safe_text(value)
                 if value:
                     add(parts.text_cell(letters[i] + rs, value, style))
@@ -248,9 +286,13 @@ class TableSheet:
                 text = parts.number(value)
                 if text is not None:
                     add(f'<c r="{letters[i]}{rs}" s="{style}" t="n"><v>{text}</v></c>')
-            elif how == _AS_DATE and (value.__class__ is dt.date or (
-                    value.__class__ is dt.datetime and value.tzinfo is None)):
-                add(f'<c r="{letters[i]}{rs}" s="{style}" t="n"><v>{parts.serial(value):.16g}</v></c>')
+            elif how == _AS_DATE and (
+                value.__class__ is dt.date
+                or (value.__class__ is dt.datetime and value.tzinfo is None)
+            ):
+                add(
+                    f'<c r="{letters[i]}{rs}" s="{style}" t="n"><v>{parts.serial(value):.16g}</v></c>'
+                )
             else:
                 cell = _cell(letters[i] + rs, value, style)
                 if cell is not None:
@@ -302,7 +344,9 @@ class XlsxBook:
         self._tables: list[TableSheet] = []
         self._cover = self._add_part("封面") if cover else None
         if self._cover is not None:
-            self._cover.xml = parts.sheet_head([], frozen=False, selected=True) + parts.sheet_tail(None)
+            self._cover.xml = parts.sheet_head([], frozen=False, selected=True) + parts.sheet_tail(
+                None
+            )
 
     def _add_part(self, title: str) -> _Part:
         title = title.translate(_BAD_TITLE)[:31] or "Sheet"
@@ -310,7 +354,7 @@ class XlsxBook:
         base, n = title, 1
         while title.casefold() in taken:
             n += 1
-            title = f"{base[:31 - len(str(n)) - 2]}({n})"
+            title = f"{base[: 31 - len(str(n)) - 2]}({n})"
         part = _Part(title)
         self._parts.append(part)
         return part
@@ -322,10 +366,15 @@ class XlsxBook:
             raise RuntimeError("this workbook was opened without a cover sheet")
         rows = [f'<row r="1">{_cell("A1", title, parts.TITLE) or ""}</row>']
         for n, (label, value) in enumerate(items, 3):
-            rows.append(f'<row r="{n}">{_cell(f"A{n}", label, parts.LABEL) or ""}'
-                        f'{self._cover_value(f"B{n}", value) or ""}</row>')
-        part.xml = (parts.sheet_head([18, 70], frozen=False, selected=True) + "".join(rows)
-                    + parts.sheet_tail(None))
+            rows.append(
+                f'<row r="{n}">{_cell(f"A{n}", label, parts.LABEL) or ""}'
+                f"{self._cover_value(f'B{n}', value) or ''}</row>"
+            )
+        part.xml = (
+            parts.sheet_head([18, 70], frozen=False, selected=True)
+            + "".join(rows)
+            + parts.sheet_tail(None)
+        )
         self._cover = None
 
     @staticmethod
@@ -356,7 +405,9 @@ class XlsxBook:
                 out.add("_rels/.rels", parts.ROOT_RELS)
                 out.add("docProps/app.xml", parts.APP)
                 out.add("docProps/core.xml", parts.core(dt.datetime.now().astimezone()))
-                out.add("xl/workbook.xml", parts.workbook(titles, [p.autofilter for p in self._parts]))
+                out.add(
+                    "xl/workbook.xml", parts.workbook(titles, [p.autofilter for p in self._parts])
+                )
                 out.add("xl/_rels/workbook.xml.rels", parts.workbook_rels(len(titles)))
                 out.add("xl/styles.xml", parts.STYLES)
                 for i, part in enumerate(self._parts, 1):

@@ -31,14 +31,16 @@ _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-_FONT = '<sz val="{}"/><color theme="1"/><name val="Calibri"/><family val="2"/><scheme val="minor"/>'
+_FONT = (
+    '<sz val="{}"/><color theme="1"/><name val="Calibri"/><family val="2"/><scheme val="minor"/>'
+)
 
 STYLES = (
     f'{_DECL}<styleSheet xmlns="{_MAIN}">'
     '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
     '<numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm"/></numFmts>'
     f'<fonts count="3"><font>{_FONT.format(11)}</font><font><b/>{_FONT.format(11)}</font>'
-    f'<font><b/>{_FONT.format(14)}</font></fonts>'
+    f"<font><b/>{_FONT.format(14)}</font></fonts>"
     '<fills count="3"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill>'
     '<fill><patternFill patternType="solid"><fgColor rgb="FFDDEBF7"/><bgColor indexed="64"/></patternFill></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
@@ -59,10 +61,10 @@ STYLES = (
     '<alignment horizontal="left"/></xf>'
     '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyAlignment="1">'
     '<alignment horizontal="left"/></xf>'
-    '</cellXfs>'
+    "</cellXfs>"
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     '<dxfs count="0"/><tableStyles count="0" defaultTableStyle="TableStyleMedium9" defaultPivotStyle="PivotStyleLight16"/>'
-    '</styleSheet>'
+    "</styleSheet>"
 )
 
 # -- package parts -------------------------------------------------------------------------
@@ -72,19 +74,22 @@ def content_types(sheets: int) -> str:
     over = "".join(
         f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
         'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-        for i in range(1, sheets + 1))
-    return (f'{_DECL}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/styles.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-            '<Override PartName="/docProps/core.xml" '
-            'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
-            '<Override PartName="/docProps/app.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>'
-            f'{over}</Types>')
+        for i in range(1, sheets + 1)
+    )
+    return (
+        f'{_DECL}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/styles.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        '<Override PartName="/docProps/core.xml" '
+        'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+        '<Override PartName="/docProps/app.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>'
+        f"{over}</Types>"
+    )
 
 
 ROOT_RELS = (
@@ -93,37 +98,47 @@ ROOT_RELS = (
     '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/'
     'core-properties" Target="docProps/core.xml"/>'
     f'<Relationship Id="rId3" Type="{_REL}/extended-properties" Target="docProps/app.xml"/>'
-    '</Relationships>'
+    "</Relationships>"
 )
 
-APP = (f'{_DECL}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
-       '<Application>supervise</Application></Properties>')
+APP = (
+    f'{_DECL}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+    "<Application>supervise</Application></Properties>"
+)
 
 
 def core(created: dt.datetime) -> str:
     stamp = created.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return (f'{_DECL}<cp:coreProperties '
-            'xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
-            'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
-            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-            '<dc:creator>supervise</dc:creator>'
-            f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
-            f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified>'
-            '</cp:coreProperties>')
+    return (
+        f"{_DECL}<cp:coreProperties "
+        'xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        "<dc:creator>supervise</dc:creator>"
+        f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
+        f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified>'
+        "</cp:coreProperties>"
+    )
 
 
 def workbook(titles: Sequence[str], filters: Sequence[str | None]) -> str:
     """The workbook part: one ``<sheet>`` per title; ``filters[i]`` is sheet i's
     autofilter range (``A1:F10``) or None, named ``_xlnm._FilterDatabase`` as Excel does."""
-    sheets = "".join(f'<sheet name={quoteattr(t)} sheetId="{i}" r:id="rId{i}"/>' for i, t in enumerate(titles, 1))
+    sheets = "".join(
+        f'<sheet name={quoteattr(t)} sheetId="{i}" r:id="rId{i}"/>' for i, t in enumerate(titles, 1)
+    )
     names = "".join(
         f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
         f"{escape(sheet_ref(titles[i], ref))}</definedName>"
-        for i, ref in enumerate(filters) if ref)
-    return (f'{_DECL}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><workbookPr/>'
-            '<bookViews><workbookView activeTab="0"/></bookViews>'
-            f"<sheets>{sheets}</sheets>{f'<definedNames>{names}</definedNames>' if names else ''}"
-            '<calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>')
+        for i, ref in enumerate(filters)
+        if ref
+    )
+    return (
+        f'{_DECL}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><workbookPr/>'
+        '<bookViews><workbookView activeTab="0"/></bookViews>'
+        f"<sheets>{sheets}</sheets>{f'<definedNames>{names}</definedNames>' if names else ''}"
+        '<calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>'
+    )
 
 
 def sheet_ref(title: str, ref: str) -> str:
@@ -138,25 +153,43 @@ def _absolute(cell: str) -> str:
 
 
 def workbook_rels(sheets: int) -> str:
-    rels = "".join(f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
-                   for i in range(1, sheets + 1))
-    return (f'{_DECL}<Relationships xmlns="{_PKG_REL}">{rels}'
-            f'<Relationship Id="rId{sheets + 1}" Type="{_REL}/styles" Target="styles.xml"/></Relationships>')
+    rels = "".join(
+        f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+        for i in range(1, sheets + 1)
+    )
+    return (
+        f'{_DECL}<Relationships xmlns="{_PKG_REL}">{rels}'
+        f'<Relationship Id="rId{sheets + 1}" Type="{_REL}/styles" Target="styles.xml"/></Relationships>'
+    )
 
 
 def sheet_head(widths: Sequence[float], *, frozen: bool, selected: bool) -> str:
     """Everything of a worksheet before its first row: view (header row frozen), widths."""
     tab = ' tabSelected="1"' if selected else ""
-    pane = ('<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-            '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/>') if frozen else ""
-    cols = "".join(f'<col min="{i}" max="{i}" width="{w:g}" customWidth="1"/>' for i, w in enumerate(widths, 1))
-    return (f'{_DECL}<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}">'
-            f'<sheetViews><sheetView workbookViewId="0"{tab}>{pane}</sheetView></sheetViews>'
-            f'<sheetFormatPr defaultRowHeight="15"/>{f"<cols>{cols}</cols>" if cols else ""}<sheetData>')
+    pane = (
+        (
+            '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+            '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/>'
+        )
+        if frozen
+        else ""
+    )
+    cols = "".join(
+        f'<col min="{i}" max="{i}" width="{w:g}" customWidth="1"/>' for i, w in enumerate(widths, 1)
+    )
+    return (
+        f'{_DECL}<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}">'
+        f'<sheetViews><sheetView workbookViewId="0"{tab}>{pane}</sheetView></sheetViews>'
+        f'<sheetFormatPr defaultRowHeight="15"/>{f"<cols>{cols}</cols>" if cols else ""}<sheetData>'
+    )
 
 
 def sheet_tail(autofilter: str | None) -> str:
-    return "</sheetData>" + (f'<autoFilter ref="{autofilter}"/>' if autofilter else "") + "</worksheet>"
+    return (
+        "</sheetData>"
+        + (f'<autoFilter ref="{autofilter}"/>' if autofilter else "")
+        + "</worksheet>"
+    )
 
 
 def column_letters(count: int) -> list[str]:
@@ -192,7 +225,7 @@ def text_cell(ref: str, text: str, style: int = PLAIN) -> str:
 def number(value: object) -> str | None:
     """``value`` as openpyxl writes a number; None for NaN and infinities (an empty cell)."""
     if value.__class__ is int:
-        return str(value) if -10**15 < value < 10**15 else "%.16g" % value  # noqa: UP031 - openpyxl's format
+        return str(value) if -(10**15) < value < 10**15 else "%.16g" % value  # noqa: UP031 - openpyxl's format
     number = float(value)  # type: ignore[arg-type]
     if math.isnan(number) or math.isinf(number):
         return None
@@ -205,7 +238,11 @@ def serial(value: dt.date) -> float | int:
     if 0 < days <= 60:  # Excel's phantom 1900-02-29
         days -= 1
     if isinstance(value, dt.datetime):
-        return days + (value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 10**6) / 86400
+        return (
+            days
+            + (value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 10**6)
+            / 86400
+        )
     return days
 
 

@@ -36,7 +36,9 @@ _UTF8_NAMES = 0x0800
 def _dos_time(stamp: float) -> tuple[int, int]:
     t = time.localtime(stamp)
     year = max(t.tm_year, 1980)
-    return (t.tm_hour << 11) | (t.tm_min << 5) | (t.tm_sec // 2), ((year - 1980) << 9) | (t.tm_mon << 5) | t.tm_mday
+    return (t.tm_hour << 11) | (t.tm_min << 5) | (t.tm_sec // 2), ((year - 1980) << 9) | (
+        t.tm_mon << 5
+    ) | t.tm_mday
 
 
 class Deflated:
@@ -90,8 +92,23 @@ class ZipOut:
         version = 45 if big else 20
         sizes = (_MAX32, _MAX32) if big else (compressed, size)
         offset = self.offset
-        self._emit(struct.pack("<IHHHHHIIIHH", 0x04034B50, version, flags, 8, self._time, self._date, crc,
-                               *sizes, len(raw), len(extra)) + raw + extra)
+        self._emit(
+            struct.pack(
+                "<IHHHHHIIIHH",
+                0x04034B50,
+                version,
+                flags,
+                8,
+                self._time,
+                self._date,
+                crc,
+                *sizes,
+                len(raw),
+                len(extra),
+            )
+            + raw
+            + extra
+        )
         # the central record: ZIP64 fields for what does not fit, in the order of the spec
         fields, central_sizes, central_offset = [], [compressed, size], offset
         if size >= ZIP64_LIMIT:
@@ -105,9 +122,29 @@ class ZipOut:
             central_offset = _MAX32
         cextra = struct.pack(f"<HH{len(fields)}Q", 1, 8 * len(fields), *fields) if fields else b""
         cversion = 45 if fields else 20
-        self._central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, cversion, cversion, flags, 8,
-                                         self._time, self._date, crc, *central_sizes, len(raw), len(cextra), 0, 0,
-                                         0, 0, central_offset) + raw + cextra)
+        self._central.append(
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                cversion,
+                cversion,
+                flags,
+                8,
+                self._time,
+                self._date,
+                crc,
+                *central_sizes,
+                len(raw),
+                len(cextra),
+                0,
+                0,
+                0,
+                0,
+                central_offset,
+            )
+            + raw
+            + cextra
+        )
 
     def add(self, name: str, data: bytes | str) -> None:
         """An entry from bytes (or text, written as UTF-8) in memory."""
@@ -134,10 +171,17 @@ class ZipOut:
         count = len(self._central)
         if count >= 0xFFFF or start >= ZIP64_LIMIT or length >= ZIP64_LIMIT:
             end64 = self.offset
-            self._emit(struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, count, count, length, start))
+            self._emit(
+                struct.pack(
+                    "<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, count, count, length, start
+                )
+            )
             self._emit(struct.pack("<IIQI", 0x07064B50, 0, end64, 1))
             count = min(count, 0xFFFF)
-            length, start = (_MAX32 if length >= ZIP64_LIMIT else length), (_MAX32 if start >= ZIP64_LIMIT else start)
+            length, start = (
+                (_MAX32 if length >= ZIP64_LIMIT else length),
+                (_MAX32 if start >= ZIP64_LIMIT else start),
+            )
         self._emit(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, length, start, 0))
 
 

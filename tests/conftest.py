@@ -23,7 +23,9 @@ from supervise.models import User
 from supervise.permissions import allowed
 from supervise.services.reference import ReferenceService
 
-PG_URL = os.environ.get("SUPERVISE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/supervise_test")
+PG_URL = os.environ.get(
+    "SUPERVISE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/supervise_test"
+)
 PASSWORD = "test-pass-123"
 _pg_state: dict[str, str | None] = {}
 
@@ -63,10 +65,18 @@ def reset_pg_schema() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("SUPERVISE_HOME", str(home))
-    for var in ("SUPERVISE_DB", "SUPERVISE_USER", "SUPERVISE_PASSWORD", "SUPERVISE_PLUGINS_DIR", "SUPERVISE_DISABLED_PLUGINS"):
+    for var in (
+        "SUPERVISE_DB",
+        "SUPERVISE_USER",
+        "SUPERVISE_PASSWORD",
+        "SUPERVISE_PLUGINS_DIR",
+        "SUPERVISE_DISABLED_PLUGINS",
+    ):
         monkeypatch.delenv(var, raising=False)
 
 
@@ -159,13 +169,20 @@ def leave_parts(target, dead: int) -> dict[str, object]:
     return made
 
 
-def sealed_complaint(number: str, name: str | None = None, phone: str | None = None,
-                     id_no: str | None = None) -> dict[str, str | None]:
+def sealed_complaint(
+    number: str, name: str | None = None, phone: str | None = None, id_no: str | None = None
+) -> dict[str, str | None]:
     """The stored identity columns of a complaint made directly in a test (sealed as the services seal)."""
     return identity.complaint_columns(identity.sealer(), number, name, phone, id_no)
 
 
-def sealed_rating(unit_id: int, rated, name: str | None = None, phone: str | None = None,
-                  source: str = "entered", external_id: str | None = None) -> dict[str, str | None]:
+def sealed_rating(
+    unit_id: int,
+    rated,
+    name: str | None = None,
+    phone: str | None = None,
+    source: str = "entered",
+    external_id: str | None = None,
+) -> dict[str, str | None]:
     aad = identity.rating_aad(unit_id, rated, source, external_id)
     return identity.rating_columns(identity.sealer(), aad, name, phone)

@@ -59,8 +59,14 @@ def office(cli: Runner, tmp_path: Path) -> Runner:
     return cli
 
 
-def write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None,
-               sheet: str = "数据") -> Path:
+def write_xlsx(
+    path: Path,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    title: str | None = None,
+    sheet: str = "数据",
+) -> Path:
     book = openpyxl.Workbook()
     ws = book.active
     ws.title = sheet
@@ -74,7 +80,9 @@ def write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]],
     return path
 
 
-def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]], encoding: str = "utf-8") -> Path:
+def write_csv(
+    path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]], encoding: str = "utf-8"
+) -> Path:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)

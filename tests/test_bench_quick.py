@@ -36,7 +36,12 @@ KEYS = {
         "records.register",
         "records.list.page",
     },
-    "ratings": {"ratings.list.page", "ratings.search.page", "ratings.search.count", "ratings.list.deep"},
+    "ratings": {
+        "ratings.list.page",
+        "ratings.search.page",
+        "ratings.search.count",
+        "ratings.list.deep",
+    },
     "report": {"report.ledger", "report.ledger.memory", "report.figures", "report.files"},
     "imports": set(imports.BUDGETS),
     "rules": set(rules.BUDGETS),
@@ -59,7 +64,14 @@ def test_every_suite_within_ratio_budgets(db_url: str, bench_cache: Path) -> Non
     assert sum(n for _, n in office.units) == COMPLAINTS
     assert office.ratings == 10 * COMPLAINTS and office.history > 0
     engine = "sqlite" if db_url.startswith("sqlite") else "postgresql"
-    assert list(SUITES) == ["records", "ratings", "report", "gui", "imports", "rules"]  # rules last: it rewrites
+    assert list(SUITES) == [
+        "records",
+        "ratings",
+        "report",
+        "gui",
+        "imports",
+        "rules",
+    ]  # rules last: it rewrites
     open_database(db_url)
     figures = []
     try:
@@ -79,7 +91,9 @@ def test_every_suite_within_ratio_budgets(db_url: str, bench_cache: Path) -> Non
     assert imported["imports.ratings.xlsx"]["rows"] == spec.import_rows["ratings.xlsx"]
     assert imported["imports.hotline.xlsx"]["rows"] == spec.import_rows["hotline.xlsx"]
     searched = next(f for f in figures if f.key == "ratings.search.page").detail["cases"]
-    assert all(rows > 0 for case, (_, rows) in searched.items() if "+" not in case), searched  # every term is found
+    assert all(rows > 0 for case, (_, rows) in searched.items() if "+" not in case), (
+        searched
+    )  # every term is found
     assert not (message := regressions(figures)), message
 
 
@@ -136,8 +150,10 @@ def test_bench_prints_every_figure_in_table_and_json(
 ) -> None:
     saved = tmp_path / "bench.json"
     chosen = [name for name in SUITES if name in KEYS]  # gui: tests/gui/test_bench_gui.py
-    code = main(["--complaints", "2000", "--repeats", "1", "--save", str(saved)]
-                + [arg for name in chosen for arg in ("--only", name)])
+    code = main(
+        ["--complaints", "2000", "--repeats", "1", "--save", str(saved)]
+        + [arg for name in chosen for arg in ("--only", name)]
+    )
     out = capsys.readouterr().out
     assert code == 0
     result = json.loads(saved.read_text(encoding="utf-8"))

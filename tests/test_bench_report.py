@@ -20,8 +20,9 @@ from supervise.report.figures import snapshot
 from supervise.report.summary import MonthCounts
 
 COMPLAINTS = 1500
-pytestmark = pytest.mark.skipif(os.environ.get("SUPERVISE_LONG_TESTS") != "1",
-                                reason="long: set SUPERVISE_LONG_TESTS=1")
+pytestmark = pytest.mark.skipif(
+    os.environ.get("SUPERVISE_LONG_TESTS") != "1", reason="long: set SUPERVISE_LONG_TESTS=1"
+)
 
 
 def test_report_suite_prints_its_figures(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -35,7 +36,9 @@ def test_report_suite_prints_its_figures(tmp_path, monkeypatch: pytest.MonkeyPat
         as_of = dt.datetime.fromisoformat(spec.as_of)
         with snapshot():
             start = dt.datetime.strptime(spec.month, "%Y-%m")
-            assert MonthCounts(spec.month, start, dt.datetime(2026, 11, 1), as_of).source == "summary"
+            assert (
+                MonthCounts(spec.month, start, dt.datetime(2026, 11, 1), as_of).source == "summary"
+            )
         warm = monthly_figures(spec.month, as_of)
         summary.enabled = False
         try:
@@ -44,9 +47,16 @@ def test_report_suite_prints_its_figures(tmp_path, monkeypatch: pytest.MonkeyPat
             summary.enabled = True
     finally:
         close_database()
-    assert [f.key for f in figures] == ["report.ledger", "report.ledger.memory", "report.figures",
-                                        "report.figures.build", "report.files"]
-    assert all(f.value_ms > 0 and f.baseline_ms > 0 for f in figures if f.key != "report.ledger.memory")
+    assert [f.key for f in figures] == [
+        "report.ledger",
+        "report.ledger.memory",
+        "report.figures",
+        "report.figures.build",
+        "report.files",
+    ]
+    assert all(
+        f.value_ms > 0 and f.baseline_ms > 0 for f in figures if f.key != "report.ledger.memory"
+    )
     assert warm["total"]["评价量"] == 3 * COMPLAINTS and warm["total"]["回访量"] > 0
     text = table(figures)
     assert "月报指标" in text and "台账导出" in text and ("PASS" in text or "FAIL" in text)

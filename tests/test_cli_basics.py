@@ -36,13 +36,41 @@ def test_init_creates_schema_and_admin(cli_db, capsys):
 
 
 def test_reference_data_and_json(cli_db, capsys):
-    code, out, _ = run(capsys, "--db", cli_db, "unit", "add", "U01", "市政务服务局", "--kind", "部门", "--json")
+    code, out, _ = run(
+        capsys, "--db", cli_db, "unit", "add", "U01", "市政务服务局", "--kind", "部门", "--json"
+    )
     assert code == 0 and json.loads(out)["code"] == "U01"
-    code, _, _ = run(capsys, "--db", cli_db, "unit", "add", "U0101", "综合窗口", "--parent", "U01", "--kind", "窗口")
+    code, _, _ = run(
+        capsys,
+        "--db",
+        cli_db,
+        "unit",
+        "add",
+        "U0101",
+        "综合窗口",
+        "--parent",
+        "U01",
+        "--kind",
+        "窗口",
+    )
     assert code == 0
     code, _, _ = run(capsys, "--db", cli_db, "staff", "add", "S001", "张三", "--unit", "U0101")
     assert code == 0
-    code, _, _ = run(capsys, "--db", cli_db, "matter", "add", "M001", "营业执照办理", "--unit", "U01", "--legal", "20", "--promised", "5")
+    code, _, _ = run(
+        capsys,
+        "--db",
+        cli_db,
+        "matter",
+        "add",
+        "M001",
+        "营业执照办理",
+        "--unit",
+        "U01",
+        "--legal",
+        "20",
+        "--promised",
+        "5",
+    )
     assert code == 0
     open_database(cli_db)
     assert Unit.get(Unit.code == "U0101").parent.code == "U01"
@@ -62,7 +90,9 @@ def test_reference_data_and_json(cli_db, capsys):
 )
 def test_bad_input_exit_codes(cli_db, capsys, argv, expected):
     run(capsys, "--db", cli_db, "unit", "add", "U01", "局")
-    code, out, err = run(capsys, "--db", cli_db, *argv) if argv != ["unit", "add"] else _usage(capsys, cli_db)
+    code, out, err = (
+        run(capsys, "--db", cli_db, *argv) if argv != ["unit", "add"] else _usage(capsys, cli_db)
+    )
     assert code == expected
     assert "Traceback" not in err
     assert err.strip().count("\n") <= 1 or expected == 2
@@ -94,20 +124,47 @@ def test_role_cannot_add_user(cli_db, capsys, monkeypatch):
 
 def test_user_list_json(cli_db, capsys):
     run(capsys, "--db", cli_db, "unit", "add", "U01", "局")
-    assert run(capsys, "--db", cli_db, "user", "add", "li", "--role", "liaison", "--unit", "U01")[0] == 0
+    assert (
+        run(capsys, "--db", cli_db, "user", "add", "li", "--role", "liaison", "--unit", "U01")[0]
+        == 0
+    )
     code, out, _ = run(capsys, "--db", cli_db, "user", "list", "--json")
     data = json.loads(out)
     assert data["total"] == 2
-    assert {"name": "li", "role": "liaison", "unit": "U01"}.items() <= next(u for u in data["items"] if u["name"] == "li").items()
+    assert {"name": "li", "role": "liaison", "unit": "U01"}.items() <= next(
+        u for u in data["items"] if u["name"] == "li"
+    ).items()
 
 
 def test_help_lists_every_command(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for command in ("init", "demo", "gui", "workdays", "calendar", "user", "unit", "staff", "matter", "complaint",
-                    "rating", "review", "track", "import", "export", "escalate", "accountability", "circular",
-                    "report", "plugins", "audit", "backup", "restore"):
+    for command in (
+        "init",
+        "demo",
+        "gui",
+        "workdays",
+        "calendar",
+        "user",
+        "unit",
+        "staff",
+        "matter",
+        "complaint",
+        "rating",
+        "review",
+        "track",
+        "import",
+        "export",
+        "escalate",
+        "accountability",
+        "circular",
+        "report",
+        "plugins",
+        "audit",
+        "backup",
+        "restore",
+    ):
         assert command in out
 
 
@@ -153,7 +210,9 @@ def test_plugins_dir_setting_loads_drop_ins(cli_db, capsys, tmp_path):
     data.write_text("编号\n1\n2\n", encoding="utf-8")
     try:
         assert run(capsys, "--db", cli_db, "import", "dropfmt", str(data))[0] == 6
-        assert run(capsys, "--db", cli_db, "settings", "plugins.dir", json.dumps(str(folder)))[0] == 0
+        assert (
+            run(capsys, "--db", cli_db, "settings", "plugins.dir", json.dumps(str(folder)))[0] == 0
+        )
         code, out, err = run(capsys, "--db", cli_db, "import", "dropfmt", str(data), "--json")
         assert code == 0, err
         assert json.loads(out)["imported"] == 2

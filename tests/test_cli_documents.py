@@ -29,9 +29,13 @@ def cli(db_url, monkeypatch, capsys):
     monkeypatch.setenv("SUPERVISE_PASSWORD", "secret-123")
     assert run(capsys, "--db", db_url, "init", "--admin", "admin")[0] == 0
     monkeypatch.setenv("SUPERVISE_USER", "admin")
-    steps = [["unit", "add", "U01", "市人社局"], ["unit", "add", "U02", "市医保局"],
-             ["user", "add", "jw", "--role", "staff"], ["user", "add", "leader", "--role", "viewer"],
-             ["user", "add", "lly1", "--role", "liaison", "--unit", "U01"]]
+    steps = [
+        ["unit", "add", "U01", "市人社局"],
+        ["unit", "add", "U02", "市医保局"],
+        ["user", "add", "jw", "--role", "staff"],
+        ["user", "add", "leader", "--role", "viewer"],
+        ["user", "add", "lly1", "--role", "liaison", "--unit", "U01"],
+    ]
     for argv in steps:
         code, _, err = run(capsys, "--db", db_url, *argv)
         assert code == 0, err
@@ -41,35 +45,79 @@ def cli(db_url, monkeypatch, capsys):
         assert "Traceback" not in err
         return code, json.loads(out) if code == 0 and "--json" in argv else None, err
 
-    code, data, _ = call("jw", "complaint", "add", "--channel", "12345热线", "--category", "投诉", "--content",
-                         "=1+1 窗口推诿", "--name", "欧阳明月", "--phone", "13912345678", "--received",
-                         "2026-03-02T09:00", "--json")
+    code, data, _ = call(
+        "jw",
+        "complaint",
+        "add",
+        "--channel",
+        "12345热线",
+        "--category",
+        "投诉",
+        "--content",
+        "=1+1 窗口推诿",
+        "--name",
+        "欧阳明月",
+        "--phone",
+        "13912345678",
+        "--received",
+        "2026-03-02T09:00",
+        "--json",
+    )
     assert code == 0
-    assert call("jw", "complaint", "assign", data["number"], "--unit", "U01", "--card", "黄")[0] == 0
+    assert (
+        call("jw", "complaint", "assign", data["number"], "--unit", "U01", "--card", "黄")[0] == 0
+    )
     for level in ("5", "4", "1"):
-        assert call("jw", "rating", "add", "--unit", "U02", "--level", level, "--rated", "2026-03-05T10:00")[0] == 0
+        assert (
+            call(
+                "jw",
+                "rating",
+                "add",
+                "--unit",
+                "U02",
+                "--level",
+                level,
+                "--rated",
+                "2026-03-05T10:00",
+            )[0]
+            == 0
+        )
     yield call
     set_registry(None)
 
 
 def test_export_json_and_file(cli, tmp_path):
     out = tmp_path / "工单台账.xlsx"
-    code, data, _ = cli("jw", "export", "complaints", "--out", str(out), "--month", "2026-03", "--json")
+    code, data, _ = cli(
+        "jw", "export", "complaints", "--out", str(out), "--month", "2026-03", "--json"
+    )
     assert code == 0
-    assert data == {"name": "complaints", "title": "诉求工单台账", "file": str(out), "rows": 1, "unmasked": False,
-                    "filters": {"month": "2026-03"}}
+    assert data == {
+        "name": "complaints",
+        "title": "诉求工单台账",
+        "file": str(out),
+        "rows": 1,
+        "unmasked": False,
+        "filters": {"month": "2026-03"},
+    }
     ws = load_workbook(out)["诉求工单台账"]
     assert ws["F2"].value == "'=1+1 窗口推诿" and ws["G2"].value == "欧***"
 
 
 def test_export_unmask_audited_and_refused_to_a_viewer(cli, tmp_path):
-    code, data, _ = cli("jw", "export", "complaints", "--out", str(tmp_path / "a.xlsx"), "--unmask", "--json")
+    code, data, _ = cli(
+        "jw", "export", "complaints", "--out", str(tmp_path / "a.xlsx"), "--unmask", "--json"
+    )
     assert code == 0 and data["unmasked"] is True
     assert load_workbook(tmp_path / "a.xlsx")["诉求工单台账"]["G2"].value == "欧阳明月"
     assert AuditEntry.select().where(AuditEntry.action == "export.unmask").count() == 1
-    code, _, err = cli("leader", "export", "complaints", "--out", str(tmp_path / "b.xlsx"), "--unmask")
+    code, _, err = cli(
+        "leader", "export", "complaints", "--out", str(tmp_path / "b.xlsx"), "--unmask"
+    )
     assert code == 4 and "export.unmask" in err and not (tmp_path / "b.xlsx").exists()
-    code, _, _ = cli("leader", "export", "ratings", "--out", str(tmp_path / "c.xlsx"), "--bad", "--json")
+    code, _, _ = cli(
+        "leader", "export", "ratings", "--out", str(tmp_path / "c.xlsx"), "--bad", "--json"
+    )
     assert code == 0
 
 
@@ -100,8 +148,18 @@ def test_export_needs_a_permitted_role_and_a_folder(cli, tmp_path):
 
 
 def test_report_monthly_json_and_files(cli, tmp_path):
-    code, data, _ = cli("leader", "report", "monthly", "--month", "2026-03", "--as-of", "2026-04-02T12:00",
-                        "--out", str(tmp_path / "月报"), "--json")
+    code, data, _ = cli(
+        "leader",
+        "report",
+        "monthly",
+        "--month",
+        "2026-03",
+        "--as-of",
+        "2026-04-02T12:00",
+        "--out",
+        str(tmp_path / "月报"),
+        "--json",
+    )
     assert code == 0
     assert data["月份"] == "2026-03" and data["截止时间"] == "2026-04-02 12:00:00"
     assert [f.rsplit("/", 1)[1] for f in data["files"]] == ["月报-2026-03.xlsx", "月报-2026-03.pdf"]
@@ -110,11 +168,16 @@ def test_report_monthly_json_and_files(cli, tmp_path):
     assert units["U02"]["好评率"] == 0.6667 and units["U02"]["差评数"] == 1
     assert data["total"]["受理量"] == 1 and data["total"]["评价量"] == 3
     # U02: 好评率 2/3 only; U01: its one complaint was due 03-05 and is unanswered
-    assert [(r["单位编码"], r["综合得分"]) for r in data["ranking"]] == [("U02", 66.67), ("U01", 0.0)]
+    assert [(r["单位编码"], r["综合得分"]) for r in data["ranking"]] == [
+        ("U02", 66.67),
+        ("U01", 0.0),
+    ]
     assert [r["单位编码"] for r in data["流动红旗"]] == ["U02"]
     for key in ("ranking", "红黑榜", "hotspots", "trend"):
         assert key in data
-    assert all((tmp_path / "月报" / name).exists() for name in ("月报-2026-03.xlsx", "月报-2026-03.pdf"))
+    assert all(
+        (tmp_path / "月报" / name).exists() for name in ("月报-2026-03.xlsx", "月报-2026-03.pdf")
+    )
 
 
 def test_report_monthly_figures_only_and_text(cli, tmp_path):
@@ -152,17 +215,41 @@ def test_third_party_exporter_and_circular_run_as_the_core_calls_them(cli, tmp_p
     out = tmp_path / "件数.csv"
     code, data, err = cli("jw", "export", "example_csv", "--out", str(out), "--json")
     assert code == 0, err
-    assert data["rows"] == 1 and out.read_text(encoding="utf-8").splitlines() == ["单位编码,单位,件数", "U01,市人社局,1"]
-    code, _, err = cli("jw", "export", "example_csv", "--out", str(tmp_path / "x.csv"), "--status", "已办结")
+    assert data["rows"] == 1 and out.read_text(encoding="utf-8").splitlines() == [
+        "单位编码,单位,件数",
+        "U01,市人社局,1",
+    ]
+    code, _, err = cli(
+        "jw", "export", "example_csv", "--out", str(tmp_path / "x.csv"), "--status", "已办结"
+    )
     assert code == 2 and "状态" in err and not (tmp_path / "x.csv").exists()
 
     pdf = tmp_path / "超期通报.pdf"
-    code, data, err = cli("jw", "circular", "example_circular", "--out", str(pdf), "--as-of", "2027-06-01T00:00",
-                          "--date", "2027-06-02", "--json")
+    code, data, err = cli(
+        "jw",
+        "circular",
+        "example_circular",
+        "--out",
+        str(pdf),
+        "--as-of",
+        "2027-06-01T00:00",
+        "--date",
+        "2027-06-02",
+        "--json",
+    )
     assert code == 0, err
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     compact = "".join(text.split())
     assert "关于对市人社局超期未反馈问题的通报" in compact and "13912345678" not in compact
-    code, _, err = cli("jw", "circular", "example_circular", "--out", str(tmp_path / "none.pdf"),
-                       "--as-of", "2026-03-02T10:00")
+    code, _, err = cli(
+        "jw",
+        "circular",
+        "example_circular",
+        "--out",
+        str(tmp_path / "none.pdf"),
+        "--as-of",
+        "2026-03-02T10:00",
+    )
     assert code == 3 and "没有超期未反馈的单位" in err and not (tmp_path / "none.pdf").exists()

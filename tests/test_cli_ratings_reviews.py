@@ -23,11 +23,16 @@ def cli(db_url, monkeypatch, capsys):
     monkeypatch.setenv("SUPERVISE_PASSWORD", "secret-123")
     assert run(capsys, "--db", db_url, "init", "--admin", "admin")[0] == 0
     monkeypatch.setenv("SUPERVISE_USER", "admin")
-    for argv in (["unit", "add", "U01", "市人社局"], ["unit", "add", "U02", "市医保局"],
-                 ["staff", "add", "S001", "李四", "--unit", "U01"],
-                 ["user", "add", "jw", "--role", "staff"], ["user", "add", "lly1", "--role", "liaison", "--unit", "U01"],
-                 ["user", "add", "jdy1", "--role", "supervisor"], ["user", "add", "jdy2", "--role", "supervisor"],
-                 ["user", "add", "leader", "--role", "viewer"]):
+    for argv in (
+        ["unit", "add", "U01", "市人社局"],
+        ["unit", "add", "U02", "市医保局"],
+        ["staff", "add", "S001", "李四", "--unit", "U01"],
+        ["user", "add", "jw", "--role", "staff"],
+        ["user", "add", "lly1", "--role", "liaison", "--unit", "U01"],
+        ["user", "add", "jdy1", "--role", "supervisor"],
+        ["user", "add", "jdy2", "--role", "supervisor"],
+        ["user", "add", "leader", "--role", "viewer"],
+    ):
         code, _, err = run(capsys, "--db", db_url, *argv)
         assert code == 0, err
 
@@ -40,8 +45,26 @@ def cli(db_url, monkeypatch, capsys):
 
 
 def test_rating_loop_json(cli):
-    code, data, _ = cli("jw", "rating", "add", "--unit", "U01", "--level", "1", "--staff", "S001", "--comment", "等候太久",
-                        "--rater", "王五", "--phone", "13912345678", "--rated", "2025-09-30T10:00", "--json")
+    code, data, _ = cli(
+        "jw",
+        "rating",
+        "add",
+        "--unit",
+        "U01",
+        "--level",
+        "1",
+        "--staff",
+        "S001",
+        "--comment",
+        "等候太久",
+        "--rater",
+        "王五",
+        "--phone",
+        "13912345678",
+        "--rated",
+        "2025-09-30T10:00",
+        "--json",
+    )
     assert code == 0 and data["bad"] is True and data["status"] == "待核实"
     assert data["contact_due_at"] == "2025-10-09 23:59:59"
     rid = str(data["id"])
@@ -59,7 +82,9 @@ def test_rating_loop_json(cli):
 
 
 def test_rating_words_misjudged_and_list(cli):
-    code, data, _ = cli("jw", "rating", "add", "--unit", "U01", "--level", "非常满意", "--channel", "网上", "--json")
+    code, data, _ = cli(
+        "jw", "rating", "add", "--unit", "U01", "--level", "非常满意", "--channel", "网上", "--json"
+    )
     assert code == 0 and data["bad"] is False and data["status"] == "无需处理"
     code, data, _ = cli("jw", "rating", "add", "--unit", "U02", "--level", "2", "--json")
     assert code == 0 and data["bad"] is True
@@ -74,13 +99,35 @@ def test_rating_words_misjudged_and_list(cli):
 
 
 def test_rating_list_search(cli):
-    for unit, level, comment in (("U01", 1, "排队两个小时，态度差"), ("U02", 5, "服务态度好"), ("U01", 4, "一次办好")):
-        assert cli("jw", "rating", "add", "--unit", unit, "--level", str(level), "--comment", comment, "--json")[0] == 0
+    for unit, level, comment in (
+        ("U01", 1, "排队两个小时，态度差"),
+        ("U02", 5, "服务态度好"),
+        ("U01", 4, "一次办好"),
+    ):
+        assert (
+            cli(
+                "jw",
+                "rating",
+                "add",
+                "--unit",
+                unit,
+                "--level",
+                str(level),
+                "--comment",
+                comment,
+                "--json",
+            )[0]
+            == 0
+        )
     code, data, _ = cli("jw", "rating", "list", "--search", "态度", "--json")
     assert code == 0 and data["total"] == 2
-    code, data, _ = cli("jw", "rating", "list", "--search", "态度", "--unit", "U01", "--bad", "--json")
+    code, data, _ = cli(
+        "jw", "rating", "list", "--search", "态度", "--unit", "U01", "--bad", "--json"
+    )
     assert data["total"] == 1 and data["items"][0]["level"] == 1
-    code, data, _ = cli("lly1", "rating", "list", "--search", "态度", "--json")  # a liaison: their unit only
+    code, data, _ = cli(
+        "lly1", "rating", "list", "--search", "态度", "--json"
+    )  # a liaison: their unit only
     assert data["total"] == 1
     code, _, err = cli("jw", "rating", "list", "--search", "，。")
     assert code == 3 and "search" in err and len(err.strip().splitlines()) == 1
@@ -112,16 +159,41 @@ def test_rating_exit_codes(cli):
 
 
 def test_review_submit_adopt_to_complaint(cli):
-    code, data, _ = cli("jdy1", "review", "submit", "--unit", "U01", "--method", "暗访", "--finding", "窗口人员玩手机",
-                        "--finding", "叫号机故障", "--category", "作风", "--severity", "较重", "--scores", "80,75,90",
-                        "--json")
+    code, data, _ = cli(
+        "jdy1",
+        "review",
+        "submit",
+        "--unit",
+        "U01",
+        "--method",
+        "暗访",
+        "--finding",
+        "窗口人员玩手机",
+        "--finding",
+        "叫号机故障",
+        "--category",
+        "作风",
+        "--severity",
+        "较重",
+        "--scores",
+        "80,75,90",
+        "--json",
+    )
     assert code == 0 and data["status"] == "待审核" and len(data["findings"]) == 2
     rid = str(data["id"])
     code, data, _ = cli("jw", "review", "adopt", rid, "--to-complaint", "--json")
     assert code == 0 and data["status"] == "已采纳"
-    assert len(data["numbers"]) == 2 and data["number"] == data["numbers"][0] and data["number"].startswith("TS")
+    assert (
+        len(data["numbers"]) == 2
+        and data["number"] == data["numbers"][0]
+        and data["number"].startswith("TS")
+    )
     code, complaint, _ = cli("jw", "complaint", "show", data["number"], "--json")
-    assert complaint["status"] == "已交办" and complaint["card"] == "黄" and complaint["channel"] == "社会监督员"
+    assert (
+        complaint["status"] == "已交办"
+        and complaint["card"] == "黄"
+        and complaint["channel"] == "社会监督员"
+    )
     assert f"监督评议 #{rid}" in complaint["timeline"][0]["note"]
     code, shown, _ = cli("jdy1", "review", "show", rid, "--json")
     assert [f["complaint"] for f in shown["findings"]] == data["numbers"]
@@ -130,8 +202,18 @@ def test_review_submit_adopt_to_complaint(cli):
 
 
 def test_review_reject_attach_and_scope(cli, tmp_path):
-    code, data, _ = cli("jdy1", "review", "submit", "--unit", "U02", "--method", "明察", "--finding", "大厅环境脏乱",
-                        "--json")
+    code, data, _ = cli(
+        "jdy1",
+        "review",
+        "submit",
+        "--unit",
+        "U02",
+        "--method",
+        "明察",
+        "--finding",
+        "大厅环境脏乱",
+        "--json",
+    )
     rid, fid = str(data["id"]), str(data["findings"][0])
     photo = tmp_path / "photo.png"
     photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"x" * 100)
@@ -154,9 +236,54 @@ def test_review_reject_attach_and_scope(cli, tmp_path):
 
 REVIEW_ERRORS = [
     ("jdy1", ["review", "submit", "--unit", "U01", "--method", "抽查", "--finding", "x"], 3),
-    ("jdy1", ["review", "submit", "--unit", "U01", "--method", "暗访", "--finding", "x", "--scores", "80,90"], 3),
-    ("jdy1", ["review", "submit", "--unit", "U01", "--method", "暗访", "--finding", "x", "--scores", "a,b,c"], 3),
-    ("jdy1", ["review", "submit", "--unit", "U01", "--method", "暗访", "--finding", "x", "--category", "服务"], 3),
+    (
+        "jdy1",
+        [
+            "review",
+            "submit",
+            "--unit",
+            "U01",
+            "--method",
+            "暗访",
+            "--finding",
+            "x",
+            "--scores",
+            "80,90",
+        ],
+        3,
+    ),
+    (
+        "jdy1",
+        [
+            "review",
+            "submit",
+            "--unit",
+            "U01",
+            "--method",
+            "暗访",
+            "--finding",
+            "x",
+            "--scores",
+            "a,b,c",
+        ],
+        3,
+    ),
+    (
+        "jdy1",
+        [
+            "review",
+            "submit",
+            "--unit",
+            "U01",
+            "--method",
+            "暗访",
+            "--finding",
+            "x",
+            "--category",
+            "服务",
+        ],
+        3,
+    ),
     ("jdy1", ["review", "submit", "--unit", "U99", "--method", "暗访", "--finding", "x"], 6),
     ("lly1", ["review", "submit", "--unit", "U01", "--method", "暗访", "--finding", "x"], 4),
     ("jdy1", ["review", "adopt", "1"], 4),
@@ -168,7 +295,10 @@ REVIEW_ERRORS = [
 
 
 def test_review_exit_codes(cli):
-    assert cli("jdy1", "review", "submit", "--unit", "U01", "--method", "暗访", "--finding", "问题")[0] == 0
+    assert (
+        cli("jdy1", "review", "submit", "--unit", "U01", "--method", "暗访", "--finding", "问题")[0]
+        == 0
+    )
     for user, argv, expected in REVIEW_ERRORS:
         code, _, err = cli(user, *argv)
         assert code == expected, (user, argv, err)

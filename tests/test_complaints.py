@@ -34,8 +34,15 @@ def office(admin):
 
 
 def _add(service: ComplaintService, **kw) -> Complaint:
-    fields = {"channel": "12345热线", "category": "投诉", "content": "社保卡补办多次被要求补充材料，推诿扯皮",
-              "name": "张三", "phone": "13812345678", "id_no": "110101199001011234", "received": RECEIVED}
+    fields = {
+        "channel": "12345热线",
+        "category": "投诉",
+        "content": "社保卡补办多次被要求补充材料，推诿扯皮",
+        "name": "张三",
+        "phone": "13812345678",
+        "id_no": "110101199001011234",
+        "received": RECEIVED,
+    }
     fields.update(kw)
     return service.register(**fields)
 
@@ -47,7 +54,11 @@ def test_register_numbers_and_receipt(office):
     assert len(a.receipt_code) == 12 and a.receipt_code != b.receipt_code
     c = _add(service, received=dt.datetime(2025, 10, 9, 9, 0))
     assert c.number == "TS20251000001"
-    assert TimelineEvent.select().where(TimelineEvent.record_id == a.id, TimelineEvent.action == "登记").exists()
+    assert (
+        TimelineEvent.select()
+        .where(TimelineEvent.record_id == a.id, TimelineEvent.action == "登记")
+        .exists()
+    )
 
 
 def test_full_lifecycle_due_from_receipt(office):
@@ -97,8 +108,11 @@ def test_late_reply_and_unsatisfied_reopens(office):
 def test_illegal_transitions_refused(office):
     service, _ = office
     c = _add(service)
-    for step in (lambda: service.reply(c.number, "x"), lambda: service.visit(c.number, "满意", True),
-                 lambda: service.close(c.number)):
+    for step in (
+        lambda: service.reply(c.number, "x"),
+        lambda: service.visit(c.number, "满意", True),
+        lambda: service.close(c.number),
+    ):
         with pytest.raises(InvalidInput, match="登记"):
             step()
     service.assign(c.number, "U01", card="黄")
@@ -126,7 +140,9 @@ def test_extension_once(office):
     liaison = make_user("lly1", "liaison", "U01")
     ComplaintService(liaison).request_extension(c.number, 5, "需现场核查")
     c = service.decide_extension(c.number, True)
-    assert c.extension_count == 1 and c.due_at.date() == service.calendar.add(dt.date(2025, 10, 11), 5)
+    assert c.extension_count == 1 and c.due_at.date() == service.calendar.add(
+        dt.date(2025, 10, 11), 5
+    )
     with pytest.raises(InvalidInput, match="no further extension"):
         ComplaintService(liaison).request_extension(c.number, 3, "再延")
 
@@ -173,7 +189,11 @@ def test_identity_masked_unmask_audited(office):
     c = _add(service)
     queries = ComplaintQueries(staff)
     masked = queries.show(c.number)
-    assert masked["complainant"] == {"name": "张*", "phone": "138****5678", "id_no": "110101********1234"}
+    assert masked["complainant"] == {
+        "name": "张*",
+        "phone": "138****5678",
+        "id_no": "110101********1234",
+    }
     before = AuditEntry.select().where(AuditEntry.action == "identity.view").count()
     full = queries.show(c.number, unmask=True)
     assert full["complainant"]["phone"] == "13812345678"
@@ -191,7 +211,9 @@ def test_identity_masked_unmask_audited(office):
 def test_list_filters_and_liaison_scope(office):
     service, staff = office
     a = service.assign(_add(service).number, "U01", card="蓝")
-    service.assign(_add(service, category="咨询", content="咨询医保异地备案").number, "U02", card="黄")
+    service.assign(
+        _add(service, category="咨询", content="咨询医保异地备案").number, "U02", card="黄"
+    )
     _add(service, content="建议延长窗口服务时间", category="建议")
     q = ComplaintQueries(staff)
     assert q.list(ComplaintFilter())["total"] == 3

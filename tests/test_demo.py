@@ -122,7 +122,9 @@ def test_complaints_have_believable_lifecycles_and_timelines(office):
     assert max(set(channels), key=channels.count) == "12345热线"
     anonymous = sum(c.anonymous for c in complaints) / len(complaints)
     assert 0.05 < anonymous < 0.3
-    assert all(c.identity_sealed is None and c.masked_name is None for c in complaints if c.anonymous)
+    assert all(
+        c.identity_sealed is None and c.masked_name is None for c in complaints if c.anonymous
+    )
     assert any(c.identity_sealed for c in complaints if not c.anonymous)
 
     # every step is a timeline event

@@ -39,14 +39,21 @@ def test_ledger_filter_words_and_limits():
     with pytest.raises(UsageError) as err:
         f.only("reviews", ("month", "unit"))
     assert "仅超期" in err.value.line() and err.value.exit_code == 2
-    narrowed = LedgerFilter(month="2026-03", date_from=dt.date(2026, 3, 10), date_to=dt.date(2026, 4, 30))
+    narrowed = LedgerFilter(
+        month="2026-03", date_from=dt.date(2026, 3, 10), date_to=dt.date(2026, 4, 30)
+    )
     assert received_range(narrowed) == (dt.datetime(2026, 3, 10), dt.datetime(2026, 4, 1))
 
 
 def test_driver_value_conversions():
     assert as_datetime("2026-03-02 09:05:00") == dt.datetime(2026, 3, 2, 9, 5)
-    assert as_datetime(dt.datetime(2026, 3, 2)) == dt.datetime(2026, 3, 2) and as_datetime(None) is None
-    assert as_date("2026-03-02") == dt.date(2026, 3, 2) and as_date(dt.date(2026, 3, 2)) == dt.date(2026, 3, 2)
+    assert (
+        as_datetime(dt.datetime(2026, 3, 2)) == dt.datetime(2026, 3, 2)
+        and as_datetime(None) is None
+    )
+    assert as_date("2026-03-02") == dt.date(2026, 3, 2) and as_date(dt.date(2026, 3, 2)) == dt.date(
+        2026, 3, 2
+    )
     assert (yes_no(1), yes_no(False), yes_no(None)) == ("是", "否", None)
 
 

@@ -26,9 +26,13 @@ def system_cjk_fonts() -> list[tuple[str, int, str, str]]:
     return [f for f in fonts.fontconfig_faces() if f[2] == "TrueType"]
 
 
-needs_cjk = pytest.mark.skipif(not system_cjk_fonts(), reason="no TrueType CJK font known to fontconfig")
-needs_both = pytest.mark.skipif(not (UMING.is_file() and WQY.is_file()),
-                                reason="needs fonts-arphic-uming and fonts-wqy-microhei")
+needs_cjk = pytest.mark.skipif(
+    not system_cjk_fonts(), reason="no TrueType CJK font known to fontconfig"
+)
+needs_both = pytest.mark.skipif(
+    not (UMING.is_file() and WQY.is_file()),
+    reason="needs fonts-arphic-uming and fonts-wqy-microhei",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -82,7 +86,10 @@ def test_roles_prefer_fitting_faces() -> None:
 
 @needs_both
 def test_configured_path_comes_first(db: str) -> None:
-    Setting.create(key="fonts.paths", value=json.dumps({"仿宋": str(WQY), "楷体": {"path": str(UMING), "index": 1}}))
+    Setting.create(
+        key="fonts.paths",
+        value=json.dumps({"仿宋": str(WQY), "楷体": {"path": str(UMING), "index": 1}}),
+    )
     fangsong, kaiti = fonts.find_font("仿宋"), fonts.find_font("楷体")
     assert (fangsong.source, fangsong.path) == ("configured", str(WQY))
     assert (kaiti.source, kaiti.subfont_index) == ("configured", 1)
@@ -92,7 +99,9 @@ def test_configured_path_comes_first(db: str) -> None:
 @needs_cjk
 def test_unusable_configured_font_is_skipped_with_a_warning(db: str, tmp_path: Path) -> None:
     noto = cff_font(tmp_path / "NotoSansCJK-Regular.otf")
-    Setting.create(key="fonts.paths", value=json.dumps({"仿宋": str(noto), "黑体": str(tmp_path / "gone.ttf")}))
+    Setting.create(
+        key="fonts.paths", value=json.dumps({"仿宋": str(noto), "黑体": str(tmp_path / "gone.ttf")})
+    )
     fangsong = fonts.find_font("仿宋")
     assert fangsong.source == "fontconfig" and fangsong.embedded
     assert "NotoSansCJK-Regular.otf" in fangsong.warning and "CFF" in fangsong.warning
@@ -140,15 +149,24 @@ def test_no_font_falls_back_to_stsong_with_one_warning(
     assert {c.name for c in chosen.values()} == {"STSong-Light"}
     assert all(not c.embedded and c.warning == fonts.FALLBACK_WARNING for c in chosen.values())
     assert [r.message for r in caplog.records] == [fonts.FALLBACK_WARNING]
-    doc = OfficialDocument(organ="某某市政务服务效能监督办公室", number="效监通〔2026〕1号",
-                           title="关于字体回退的通报", addressee="各有关单位",
-                           body=["没有可嵌入字体时，正文仍可提取为中文。"], date=dt.date(2026, 11, 20))
+    doc = OfficialDocument(
+        organ="某某市政务服务效能监督办公室",
+        number="效监通〔2026〕1号",
+        title="关于字体回退的通报",
+        addressee="各有关单位",
+        body=["没有可嵌入字体时，正文仍可提取为中文。"],
+        date=dt.date(2026, 11, 20),
+    )
     rendered = render(doc, tmp_path / "fallback.pdf", chosen)
     assert rendered.warnings == [fonts.FALLBACK_WARNING]
     if shutil.which("pdffonts") and shutil.which("pdftotext"):
-        listing = subprocess.run(["pdffonts", str(rendered.path)], capture_output=True, text=True).stdout
+        listing = subprocess.run(
+            ["pdffonts", str(rendered.path)], capture_output=True, text=True
+        ).stdout
         assert "STSong-Light" in listing
-        text = subprocess.run(["pdftotext", str(rendered.path), "-"], capture_output=True, text=True).stdout
+        text = subprocess.run(
+            ["pdftotext", str(rendered.path), "-"], capture_output=True, text=True
+        ).stdout
         assert "正文仍可提取为中文" in "".join(text.split())
 
 

@@ -24,8 +24,11 @@ from supervise.services.reference import ReferenceService
 
 from .conftest import PASSWORD, RECOVERY, make_user
 
-PEOPLE = [("欧阳娜娜", "13812345678", "110101199001011234"), ("司马光明", "13987654321", None),
-          ("诸葛青云", "13700001111", "320102198512125678")]
+PEOPLE = [
+    ("欧阳娜娜", "13812345678", "110101199001011234"),
+    ("司马光明", "13987654321", None),
+    ("诸葛青云", "13700001111", "320102198512125678"),
+]
 
 
 def _fixture(admin) -> list[str]:
@@ -33,12 +36,24 @@ def _fixture(admin) -> list[str]:
     service = ComplaintService(admin)
     numbers = []
     for name, phone, id_no in PEOPLE:
-        c = service.register(channel="12345热线", category="举报", content=f"窗口人员态度差 {phone[-2:]}",
-                             unit="U01", name=name, phone=phone, id_no=id_no,
-                             received=dt.datetime(2026, 1, 5, 9, 0))
+        c = service.register(
+            channel="12345热线",
+            category="举报",
+            content=f"窗口人员态度差 {phone[-2:]}",
+            unit="U01",
+            name=name,
+            phone=phone,
+            id_no=id_no,
+            received=dt.datetime(2026, 1, 5, 9, 0),
+        )
         numbers.append(c.number)
-    RatingService(admin).add(unit="U01", level=1, rater="上官婉儿", phone="13655556666",
-                             rated=dt.datetime(2026, 1, 6, 10, 0))
+    RatingService(admin).add(
+        unit="U01",
+        level=1,
+        rater="上官婉儿",
+        phone="13655556666",
+        rated=dt.datetime(2026, 1, 6, 10, 0),
+    )
     return numbers
 
 
@@ -107,7 +122,9 @@ def test_wrong_recovery_key_refused_and_right_one_restores(admin, db, capsys, mo
     assert main(["--db", db, "--user", "admin", "keys", "recover"]) == 0
     open_database(db)
     actor = login("admin", PASSWORD)
-    assert ComplaintQueries(actor).show(numbers[1], unmask=True)["complainant"]["name"] == "司马光明"
+    assert (
+        ComplaintQueries(actor).show(numbers[1], unmask=True)["complainant"]["name"] == "司马光明"
+    )
 
 
 def test_password_change_keeps_access(admin, db):
@@ -116,7 +133,9 @@ def test_password_change_keeps_access(admin, db):
     changed = change_password(staff, PASSWORD, "new-pass-456")
     assert changed.identity_key is not None
     again = login("jiwei01", "new-pass-456")
-    assert ComplaintQueries(again).show(numbers[2], unmask=True)["complainant"]["name"] == "诸葛青云"
+    assert (
+        ComplaintQueries(again).show(numbers[2], unmask=True)["complainant"]["name"] == "诸葛青云"
+    )
     with pytest.raises(NotPermitted):
         login("jiwei01", PASSWORD)
 
@@ -126,20 +145,39 @@ def test_keys_grant_by_cli(admin, db, capsys, monkeypatch):
     ReferenceService(make_user("viewer1", "viewer")).actor  # noqa: B018 - a role that may not hold the key
     from supervise.auth import SYSTEM
 
-    ReferenceService(SYSTEM).add_user("newstaff", "staff", PASSWORD)  # added by no key holder: no grant
+    ReferenceService(SYSTEM).add_user(
+        "newstaff", "staff", PASSWORD
+    )  # added by no key holder: no grant
     assert login("newstaff", PASSWORD).identity_key is None
     monkeypatch.setenv("SUPERVISE_PASSWORD", PASSWORD)
     assert main(["--db", db, "--user", "admin", "keys", "grant", "viewer1"]) == 4
     assert main(["--db", db, "--user", "admin", "keys", "grant", "newstaff", "--json"]) == 0
     capsys.readouterr()
-    assert main(["--db", db, "--user", "newstaff", "complaint", "show", numbers[0], "--unmask", "--json"]) == 0
+    assert (
+        main(
+            [
+                "--db",
+                db,
+                "--user",
+                "newstaff",
+                "complaint",
+                "show",
+                numbers[0],
+                "--unmask",
+                "--json",
+            ]
+        )
+        == 0
+    )
     assert "欧阳娜娜" in capsys.readouterr().out
 
 
 def test_moved_sealed_value_does_not_open(admin, db):
     numbers = _fixture(admin)
     first = Complaint.get(Complaint.number == numbers[0])
-    Complaint.update(identity_sealed=first.identity_sealed).where(Complaint.number == numbers[1]).execute()
+    Complaint.update(identity_sealed=first.identity_sealed).where(
+        Complaint.number == numbers[1]
+    ).execute()
     from supervise.errors import InvalidInput
 
     with pytest.raises(InvalidInput):
@@ -166,10 +204,24 @@ def _make_version_7(admin) -> None:
         m.add_column("rating", "rater_name", pw.CharField(null=True)),
         m.add_column("rating", "rater_phone", pw.CharField(null=True)),
     )
-    migrate(*(m.drop_column("complaint", c) for c in
-              ("identity_sealed", "masked_name", "masked_phone", "masked_id_no", "identity_purged_at")))
-    migrate(*(m.drop_column("rating", c) for c in
-              ("identity_sealed", "masked_name", "masked_phone", "identity_purged_at")))
+    migrate(
+        *(
+            m.drop_column("complaint", c)
+            for c in (
+                "identity_sealed",
+                "masked_name",
+                "masked_phone",
+                "masked_id_no",
+                "identity_purged_at",
+            )
+        )
+    )
+    migrate(
+        *(
+            m.drop_column("rating", c)
+            for c in ("identity_sealed", "masked_name", "masked_phone", "identity_purged_at")
+        )
+    )
     database.drop_tables([IdentityKey])
     SchemaMigration.delete().where(SchemaMigration.version == 8).execute()
 
@@ -184,19 +236,62 @@ def test_migration_8_seals_an_older_database(admin, db, capsys, monkeypatch):
             "INSERT INTO complaint (number, receipt_code, channel, category, title, content, complainant_name,"
             " complainant_phone, complainant_id_no, anonymous, received_at, status, reopen_count,"
             f" extension_count, source, created_at, version) VALUES ({', '.join([p] * 17)})",
-            (number, f"RC{i:06d}", "来访", "投诉", "t", "c", name, phone, id_no, False,
-             dt.datetime(2026, 1, 5), "登记", 0, 0, "entered", dt.datetime(2026, 1, 5), 1))
+            (
+                number,
+                f"RC{i:06d}",
+                "来访",
+                "投诉",
+                "t",
+                "c",
+                name,
+                phone,
+                id_no,
+                False,
+                dt.datetime(2026, 1, 5),
+                "登记",
+                0,
+                0,
+                "entered",
+                dt.datetime(2026, 1, 5),
+                1,
+            ),
+        )
         cid = Complaint.select(Complaint.id).where(Complaint.number == number).scalar()
         with database.atomic():
-            audit.append("admin", "complaint.add", "complaint", cid, None,
-                         {"number": number, "complainant_name": name, "complainant_phone": phone,
-                          "complainant_id_no": id_no})
+            audit.append(
+                "admin",
+                "complaint.add",
+                "complaint",
+                cid,
+                None,
+                {
+                    "number": number,
+                    "complainant_name": name,
+                    "complainant_phone": phone,
+                    "complainant_id_no": id_no,
+                },
+            )
     unit_id = database.execute_sql("SELECT id FROM unit WHERE code = 'U01'").fetchone()[0]
     database.execute_sql(
-        "INSERT INTO rating (unit_id, \"window\", channel, level, bad, reasons, comment, rater_name, rater_phone,"
+        'INSERT INTO rating (unit_id, "window", channel, level, bad, reasons, comment, rater_name, rater_phone,'
         f" real_name, rated_at, status, source, version) VALUES ({', '.join([p] * 14)})",
-        (unit_id, "", "窗口", 1, True, "", "", "上官婉儿", "13655556666", True, dt.datetime(2026, 1, 6, 10, 0),
-         "待核实", "entered", 1))
+        (
+            unit_id,
+            "",
+            "窗口",
+            1,
+            True,
+            "",
+            "",
+            "上官婉儿",
+            "13655556666",
+            True,
+            dt.datetime(2026, 1, 6, 10, 0),
+            "待核实",
+            "entered",
+            1,
+        ),
+    )
     assert audit.verify().ok
     close_database()
     monkeypatch.setenv("SUPERVISE_PASSWORD", PASSWORD)
@@ -214,9 +309,15 @@ def test_migration_8_seals_an_older_database(admin, db, capsys, monkeypatch):
     assert main(["--db", db, "--user", "admin", "keys", "recover"]) == 0
     open_database(db)
     actor = login("admin", PASSWORD)
-    assert ComplaintQueries(actor).show("TS20260100002", unmask=True)["complainant"]["phone"] == "13987654321"
+    assert (
+        ComplaintQueries(actor).show("TS20260100002", unmask=True)["complainant"]["phone"]
+        == "13987654321"
+    )
     rating_id = database.execute_sql("SELECT MAX(id) FROM rating").fetchone()[0]
-    assert RatingQueries(actor).show(rating_id, unmask=True)["rater"] == {"name": "上官婉儿", "phone": "13655556666"}
+    assert RatingQueries(actor).show(rating_id, unmask=True)["rater"] == {
+        "name": "上官婉儿",
+        "phone": "13655556666",
+    }
 
 
 def test_retention_purge_at_several_instants(admin, db, capsys, monkeypatch):
@@ -231,19 +332,52 @@ def test_retention_purge_at_several_instants(admin, db, capsys, monkeypatch):
     early = retention.purge(admin, dt.datetime(2026, 6, 1))  # 365 days not yet passed
     assert early["complaints"] == 0 and early["ratings"] == 0
     monkeypatch.setenv("SUPERVISE_PASSWORD", PASSWORD)
-    assert main(["--db", db, "--user", "admin", "retention", "purge", "--as-of", "2027-01-11T00:00", "--json"]) == 0
+    assert (
+        main(
+            [
+                "--db",
+                db,
+                "--user",
+                "admin",
+                "retention",
+                "purge",
+                "--as-of",
+                "2027-01-11T00:00",
+                "--json",
+            ]
+        )
+        == 0
+    )
     import json
 
     result = json.loads(capsys.readouterr().out)
     assert result["complaints"] == 1  # the one closed 2026-01-10; the refusal of 2026-03-01 not yet
-    assert main(["--db", db, "--user", "admin", "retention", "purge", "--as-of", "2027-03-02T00:00", "--json"]) == 0
+    assert (
+        main(
+            [
+                "--db",
+                db,
+                "--user",
+                "admin",
+                "retention",
+                "purge",
+                "--as-of",
+                "2027-03-02T00:00",
+                "--json",
+            ]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["complaints"] == closed - 1
     open_database(db)
     c = Complaint.get(Complaint.number == numbers[1])
     assert c.identity_sealed is None and c.masked_name is None and c.identity_purged_at is not None
     assert Complaint.get(Complaint.number == numbers[2]).identity_sealed is not None  # still open
     assert retention.purge(admin, dt.datetime(2027, 2, 1))["complaints"] == 0  # idempotent
-    assert "purged" in ComplaintQueries(login("admin", PASSWORD)).show(numbers[1], unmask=True)["complainant"]
+    assert (
+        "purged"
+        in ComplaintQueries(login("admin", PASSWORD)).show(numbers[1], unmask=True)["complainant"]
+    )
     assert audit.verify().ok
     viewer = make_user("leader", "viewer")
     assert main(["--db", db, "--user", "leader", "retention", "purge"]) == 4

@@ -41,8 +41,20 @@ def _malformed(tmp_path):
     ws.merge_cells("A2:C2")
     ws.append(HEADER)
     rows = [
-        ["PJ1", dt.datetime(2025, 10, 9, 9, 30), "U01", 5.0, 13800138000.0],  # a level and a phone as floats
-        ["PJ2", dt.date(2025, 10, 9), "U02", "满意", None],  # a date-time at midnight read as a date
+        [
+            "PJ1",
+            dt.datetime(2025, 10, 9, 9, 30),
+            "U01",
+            5.0,
+            13800138000.0,
+        ],  # a level and a phone as floats
+        [
+            "PJ2",
+            dt.date(2025, 10, 9),
+            "U02",
+            "满意",
+            None,
+        ],  # a date-time at midnight read as a date
         ["PJ3", "2025-10-09 10:00", "U99", "满意", None],  # unknown unit code
         ["PJ4", "2025-10-09 10:00", "U01", "很好", None],  # bad level
         ["PJ5", "2025-02-30 10:00", "U01", "满意", None],  # no such date
@@ -66,7 +78,13 @@ EXPECTED = [
     ("评价明细", 9, "评价编号", "PJ1", "文件内评价编号重复 duplicate id in the file"),
     ("评价明细", 10, "单位编码", None, "必填项为空 required value missing"),
     ("评价明细", 12, "评价等级", "6", LEVEL_REASON),
-    ("评价明细", 13, "评价时间", "下午三点", "日期时间无法识别（如 2026-10-05 14:03） unrecognised date-time"),
+    (
+        "评价明细",
+        13,
+        "评价时间",
+        "下午三点",
+        "日期时间无法识别（如 2026-10-05 14:03） unrecognised date-time",
+    ),
 ]
 
 
@@ -77,7 +95,9 @@ def test_every_bad_value_in_the_errors_workbook_nothing_imported(office, tmp_pat
     before = counts(office.url)
     code, out, err = office("import", "ratings", str(path), "--errors", str(errors))
     assert code == 3
-    assert err.count("\n") == 1 and "7 处错误" in err and str(errors) in err and "Traceback" not in err
+    assert (
+        err.count("\n") == 1 and "7 处错误" in err and str(errors) in err and "Traceback" not in err
+    )
     assert error_rows(errors) == EXPECTED
     assert counts(office.url) == before
     # the default place of the errors workbook is beside the input
@@ -86,17 +106,25 @@ def test_every_bad_value_in_the_errors_workbook_nothing_imported(office, tmp_pat
 
 
 def test_skip_invalid_imports_floats_and_midnight_dates(office, tmp_path):
-    code, out, err = office("import", "ratings", str(_malformed(tmp_path)), "--skip-invalid", "--json")
+    code, out, err = office(
+        "import", "ratings", str(_malformed(tmp_path)), "--skip-invalid", "--json"
+    )
     assert code == 0 and (out["imported"], out["errors"]) == (2, 7)
     with Opened(office.url):
         one = Rating.get(Rating.external_id == "PJ1")
-        assert (one.level, clear_identity(one)["phone"], one.rated_at) == (5, "13800138000", dt.datetime(2025, 10, 9, 9, 30))
+        assert (one.level, clear_identity(one)["phone"], one.rated_at) == (
+            5,
+            "13800138000",
+            dt.datetime(2025, 10, 9, 9, 30),
+        )
         two = Rating.get(Rating.external_id == "PJ2")
         assert two.rated_at == dt.datetime(2025, 10, 9, 0, 0) and two.level == 4
 
 
 def test_vertically_merged_cells_count_for_each_row(office, tmp_path):
-    pytest.importorskip("python_calamine", reason="openpyxl's streaming reader does not see merged ranges")
+    pytest.importorskip(
+        "python_calamine", reason="openpyxl's streaming reader does not see merged ranges"
+    )
     book = openpyxl.Workbook()
     ws = book.active
     ws.append(["工号", "姓名", "单位编码"])
@@ -131,12 +159,19 @@ def test_wrong_encoding(office, tmp_path):
     err = _bad_file(office, tmp_path, "utf16.csv", text.encode("utf-16"))
     assert "无法识别文件编码" in err and "UTF-8 或 GB18030" in err
     # Big5 bytes decode as GB18030 nonsense: no header is found
-    err = _bad_file(office, tmp_path, "big5.csv", "評價編號,評價時間,單位編碼,評價等級\nPJ1,2025-10-09,U01,5\n".encode("big5"))
+    err = _bad_file(
+        office,
+        tmp_path,
+        "big5.csv",
+        "評價編號,評價時間,單位編碼,評價等級\nPJ1,2025-10-09,U01,5\n".encode("big5"),
+    )
     assert "未找到表头" in err
 
 
 def test_junk_renamed_xlsx(office, tmp_path):
-    err = _bad_file(office, tmp_path, "junk.xlsx", b"PK\x03\x04 this is not really a zip" + bytes(range(256)))
+    err = _bad_file(
+        office, tmp_path, "junk.xlsx", b"PK\x03\x04 this is not really a zip" + bytes(range(256))
+    )
     assert "不是有效的 xlsx 文件" in err
     pdf = _bad_file(office, tmp_path, "report.xlsx", b"%PDF-1.7\n" + b"\x00" * 100)
     assert "xlsx" in pdf
@@ -174,8 +209,13 @@ def test_zip_bomb_refused_before_opening(office, tmp_path):
 
 
 def test_huge_cell_is_a_row_error(office, tmp_path):
-    rows = [["PJ1", "2025-10-09 09:00", "U01", "满意", "好" * 40_000], ["PJ2", "2025-10-09 09:00", "U01", "满意", "好"]]
-    path = write_csv(tmp_path / "huge.csv", ["评价编号", "评价时间", "单位编码", "评价等级", "评价内容"], rows)
+    rows = [
+        ["PJ1", "2025-10-09 09:00", "U01", "满意", "好" * 40_000],
+        ["PJ2", "2025-10-09 09:00", "U01", "满意", "好"],
+    ]
+    path = write_csv(
+        tmp_path / "huge.csv", ["评价编号", "评价时间", "单位编码", "评价等级", "评价内容"], rows
+    )
     before = counts(office.url)
     code, _, err = office("import", "ratings", str(path))
     assert code == 3

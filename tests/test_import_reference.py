@@ -92,7 +92,9 @@ def test_errors_import_nothing_and_write_workbook(cli, tmp_path):
     units.write_text(UNITS_CSV, encoding="utf-8")
     cli("import", "units", str(units))
     staff = tmp_path / "staff.csv"
-    staff.write_text("工号,姓名,单位编码\nS1,张三,U01\nS2,李四,U99\nS1,王五,U01\nS3,,U01\n", encoding="utf-8")
+    staff.write_text(
+        "工号,姓名,单位编码\nS1,张三,U01\nS2,李四,U99\nS1,王五,U01\nS3,,U01\n", encoding="utf-8"
+    )
     errors = tmp_path / "errs.xlsx"
     code, out, err = cli("import", "staff", str(staff), "--errors", str(errors))
     assert code == 3
@@ -100,7 +102,11 @@ def test_errors_import_nothing_and_write_workbook(cli, tmp_path):
     assert count(cli.url, Staff) == 0
     rows = list(openpyxl.load_workbook(errors).active.iter_rows(values_only=True))
     assert rows[0] == ("工作表", "行号", "列", "值", "原因")
-    assert {(r[1], r[2], r[3]) for r in rows[1:]} == {(3, "单位编码", "U99"), (4, "工号", "S1"), (5, "姓名", None)}
+    assert {(r[1], r[2], r[3]) for r in rows[1:]} == {
+        (3, "单位编码", "U99"),
+        (4, "工号", "S1"),
+        (5, "姓名", None),
+    }
     assert count(cli.url, ImportBatch) == 1  # only the units batch
 
 

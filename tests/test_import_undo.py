@@ -44,18 +44,32 @@ def test_list_and_undo_everything_a_batch_brought(office, tmp_path, monkeypatch)
     ratings = write_xlsx(tmp_path / "r.xlsx", RATINGS_HEADER, RATINGS_ROWS)
     findings = write_xlsx(tmp_path / "f.xlsx", FINDINGS_HEADER, FINDINGS_ROWS)
     before = counts(office.url)
-    batches = {name: office("import", name, str(path), "--json")[1]["batch"]
-               for name, path in (("hotline", hotline), ("ratings", ratings), ("findings", findings))}
+    batches = {
+        name: office("import", name, str(path), "--json")[1]["batch"]
+        for name, path in (("hotline", hotline), ("ratings", ratings), ("findings", findings))
+    }
     with Opened(office.url):
         c = Complaint.get(Complaint.external_id == "GD250902")
-        Escalation.create(rule="超期催办", target_kind="complaint", target_id=c.id, level="催办", reason="超期",
-                          raised_at=dt.datetime(2025, 10, 13), updated_at=dt.datetime(2025, 10, 13))
+        Escalation.create(
+            rule="超期催办",
+            target_kind="complaint",
+            target_id=c.id,
+            level="催办",
+            reason="超期",
+            raised_at=dt.datetime(2025, 10, 13),
+            updated_at=dt.datetime(2025, 10, 13),
+        )
     _as(office, monkeypatch, "jw", "staff")
     code, listed, _ = office("import", "list", "--json")
     assert code == 0 and listed["total"] == 6  # units, staff, matters and the three above
     top = listed["items"][0]
     assert (top["batch"], top["format"], top["state"], top["imported"], top["user"]) == (
-        batches["findings"], "findings", "完成", 4, "admin")
+        batches["findings"],
+        "findings",
+        "完成",
+        4,
+        "admin",
+    )
     assert office("import", "list", "--format", "ratings", "--json")[1]["total"] == 1
 
     code, out, err = office("import", "undo", str(batches["hotline"]), "--json")
@@ -87,7 +101,9 @@ def test_undo_refused_after_work_and_for_reference_data(office, tmp_path):
     batch = office("import", "ratings", str(ratings), "--json")[1]["batch"]
     with Opened(office.url):
         rating = Rating.get(Rating.external_id == "PJ0002")
-        RatingService(make_user("jw", "staff")).verify(rating.id, "不属实", at=dt.datetime(2025, 10, 9, 9, 0))
+        RatingService(make_user("jw", "staff")).verify(
+            rating.id, "不属实", at=dt.datetime(2025, 10, 9, 9, 0)
+        )
     before = counts(office.url)
     code, _, err = office("import", "undo", str(batch))
     assert code == 3 and "1 条记录在导入后被处理过" in err
@@ -113,9 +129,17 @@ def test_adopted_findings_block_undo(office, tmp_path):
 
 
 def test_who_may_list_and_undo(office, tmp_path, monkeypatch):
-    batch = office("import", "ratings", str(write_xlsx(tmp_path / "r.xlsx", RATINGS_HEADER, RATINGS_ROWS)),
-                   "--json")[1]["batch"]
-    for name, role, unit in (("ll", "liaison", "U01"), ("sv", "supervisor", None), ("vw", "viewer", None)):
+    batch = office(
+        "import",
+        "ratings",
+        str(write_xlsx(tmp_path / "r.xlsx", RATINGS_HEADER, RATINGS_ROWS)),
+        "--json",
+    )[1]["batch"]
+    for name, role, unit in (
+        ("ll", "liaison", "U01"),
+        ("sv", "supervisor", None),
+        ("vw", "viewer", None),
+    ):
         _as(office, monkeypatch, name, role, unit)
         assert office("import", "list")[0] == 4
         assert office("import", "undo", str(batch))[0] == 4

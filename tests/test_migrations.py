@@ -78,8 +78,12 @@ def _make_version_6() -> None:
             "CREATE TABLE complaint_search (complaint_id integer PRIMARY KEY REFERENCES complaint(id)"
             " ON DELETE CASCADE, tsv tsvector NOT NULL)"
         )
-        database.execute_sql("INSERT INTO complaint_search SELECT id, tsv FROM complaint WHERE tsv IS NOT NULL")
-        database.execute_sql("CREATE INDEX complaint_search_tsv ON complaint_search USING gin (tsv)")
+        database.execute_sql(
+            "INSERT INTO complaint_search SELECT id, tsv FROM complaint WHERE tsv IS NOT NULL"
+        )
+        database.execute_sql(
+            "CREATE INDEX complaint_search_tsv ON complaint_search USING gin (tsv)"
+        )
         database.execute_sql("ALTER TABLE complaint DROP COLUMN tsv")
         database.execute_sql("ALTER TABLE rating DROP COLUMN tsv")
     SchemaMigration.delete().where(SchemaMigration.version > 6).execute()
@@ -96,7 +100,10 @@ def _search_results(staff) -> dict:
     for term in SEARCHES:
         for unit in (None, "U01"):
             listed = ComplaintQueries(staff).list(ComplaintFilter(search=term, unit=unit, limit=50))
-            results[("complaint", term, unit)] = (listed["total"], [c["number"] for c in listed["items"]])
+            results[("complaint", term, unit)] = (
+                listed["total"],
+                [c["number"] for c in listed["items"]],
+            )
             page = queries.rating_page(staff, queries.ListFilter(search=term, unit=unit))
             results[("rating", term, unit)] = (page["total"], [r["id"] for r in page["items"]])
     return results
@@ -111,13 +118,31 @@ def test_upgrade_from_version_6_keeps_search_results(admin, db):
     ref.add_unit("U01", "市人社局")
     ref.add_unit("U02", "市医保局")
     complaints, ratings = ComplaintService(admin), RatingService(admin)
-    texts = ["社保卡补办窗口推诿扯皮", "社保中心乱收费", "拨打12345热线无人接听", "窗口工作人员态度差", "公积金提取"]
+    texts = [
+        "社保卡补办窗口推诿扯皮",
+        "社保中心乱收费",
+        "拨打12345热线无人接听",
+        "窗口工作人员态度差",
+        "公积金提取",
+    ]
     for i in range(40):
-        complaints.register(channel="网站", category="投诉", content=f"{texts[i % 5]}，第{i}件", unit=f"U0{i % 2 + 1}")
-        ratings.add(f"U0{i % 2 + 1}", 1 + i % 5, comment=["排队太久，态度差", "窗口服务好", "", "社保一次办好"][i % 4],
-                    reasons="等候时间长" if i % 5 < 2 else "", window=f"{i % 3 + 1}号窗口")
+        complaints.register(
+            channel="网站",
+            category="投诉",
+            content=f"{texts[i % 5]}，第{i}件",
+            unit=f"U0{i % 2 + 1}",
+        )
+        ratings.add(
+            f"U0{i % 2 + 1}",
+            1 + i % 5,
+            comment=["排队太久，态度差", "窗口服务好", "", "社保一次办好"][i % 4],
+            reasons="等候时间长" if i % 5 < 2 else "",
+            window=f"{i % 3 + 1}号窗口",
+        )
     before = _search_results(admin)
-    assert before[("complaint", "社保", None)][0] == 16 and before[("rating", "态度", "U01")][0] == 10
+    assert (
+        before[("complaint", "社保", None)][0] == 16 and before[("rating", "态度", "U01")][0] == 10
+    )
     _make_version_6()
     assert migrations.current_version() == 6
     applied = migrations.upgrade()
@@ -130,4 +155,6 @@ def test_upgrade_from_version_6_keeps_search_results(admin, db):
         assert "complaint_search" not in database.get_tables()
         columns = {c.name for c in database.get_columns("complaint")}
         assert "tsv" in columns
-    assert set(migrations.RATING_INDEXES) <= {tuple(ix.columns) for ix in database.get_indexes("rating")}
+    assert set(migrations.RATING_INDEXES) <= {
+        tuple(ix.columns) for ix in database.get_indexes("rating")
+    }

@@ -31,8 +31,10 @@ TOLERANCE = 1 * MM  # GB/T 9704: 天头 37 ± 1 mm, 订口 28 ± 1 mm
 POPPLER = all(shutil.which(tool) for tool in ("pdfinfo", "pdffonts", "pdftotext", "pdftoppm"))
 needs_poppler = pytest.mark.skipif(not POPPLER, reason="poppler-utils not installed")
 
-SENTENCE = ("为进一步加强政务服务效能建设，严肃工作纪律，持续整治推诿扯皮、敷衍塞责、"
-            "超期办理等突出问题，推动政务服务提质增效，根据有关规定，现将有关情况通报如下")
+SENTENCE = (
+    "为进一步加强政务服务效能建设，严肃工作纪律，持续整治推诿扯皮、敷衍塞责、"
+    "超期办理等突出问题，推动政务服务提质增效，根据有关规定，现将有关情况通报如下"
+)
 BODY = [
     SENTENCE + "。",
     "一、基本情况",
@@ -45,9 +47,13 @@ BODY = [
 
 def document(**changes) -> OfficialDocument:
     fields = dict(
-        organ="某某市政务服务效能监督办公室", number="效监通〔2026〕12号",
-        title="关于对市人社局等3个单位推诿扯皮和超期办理问题的通报", addressee="各区县政府，市直各部门",
-        body=BODY, date=dt.date(2026, 11, 20), cc=["市纪委监委", "市委办公室", "市政府办公室"],
+        organ="某某市政务服务效能监督办公室",
+        number="效监通〔2026〕12号",
+        title="关于对市人社局等3个单位推诿扯皮和超期办理问题的通报",
+        addressee="各区县政府，市直各部门",
+        body=BODY,
+        date=dt.date(2026, 11, 20),
+        cc=["市纪委监委", "市委办公室", "市政府办公室"],
         printer="某某市政务服务效能监督办公室",
     )
     fields.update(changes)
@@ -59,7 +65,12 @@ def document(**changes) -> OfficialDocument:
 
 def test_full_lines_hold_exactly_28_characters() -> None:
     lines = break_runs([("政" * 100, "仿宋")])
-    assert [len(line.text) for line in lines] == [26, 28, 28, 18]  # first line indented two characters
+    assert [len(line.text) for line in lines] == [
+        26,
+        28,
+        28,
+        18,
+    ]  # first line indented two characters
     assert lines[0].atoms[0][0] == 4 and lines[1].atoms[0][0] == 0
 
 
@@ -71,7 +82,9 @@ def test_no_line_starts_with_a_closing_mark_or_ends_with_an_opening_one() -> Non
         for line in lines[1:]:
             assert line.text[0] not in NO_START, line.text
         for line in lines[:-1]:
-            assert line.text.rstrip(line.text[-1] if line.hanging else "")[-1:] not in NO_END, line.text
+            assert line.text.rstrip(line.text[-1] if line.hanging else "")[-1:] not in NO_END, (
+                line.text
+            )
 
 
 def test_one_closing_mark_hangs_two_push_a_character_down() -> None:
@@ -93,7 +106,10 @@ def test_numbers_stay_together_and_take_half_cells() -> None:
 
 def test_heading_roles_and_titles_and_dates() -> None:
     assert paragraph_runs("一、基本情况") == [("一、基本情况", "黑体")]
-    assert paragraph_runs("（二）加强管理。各单位要……") == [("（二）加强管理。", "楷体"), ("各单位要……", "仿宋")]
+    assert paragraph_runs("（二）加强管理。各单位要……") == [
+        ("（二）加强管理。", "楷体"),
+        ("各单位要……", "仿宋"),
+    ]
     assert paragraph_runs("正文") == [("正文", "仿宋")]
     assert title_lines("短标题") == ["短标题"]
     two = title_lines("关于对市不动产登记服务大厅慢作为、不作为问题的通报")
@@ -106,11 +122,17 @@ def test_heading_roles_and_titles_and_dates() -> None:
 
 
 def words(pdf: Path, page: int) -> list[dict]:
-    html = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-bbox", str(pdf), "-"],
-                          capture_output=True, text=True, check=True).stdout
+    html = subprocess.run(
+        ["pdftotext", "-f", str(page), "-l", str(page), "-bbox", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     pattern = r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>'
-    return [{"x0": float(a), "y0": float(b), "x1": float(c), "y1": float(d), "text": unescape(t)}
-            for a, b, c, d, t in re.findall(pattern, html)]
+    return [
+        {"x0": float(a), "y0": float(b), "x1": float(c), "y1": float(d), "text": unescape(t)}
+        for a, b, c, d, t in re.findall(pattern, html)
+    ]
 
 
 def lines_of(items: list[dict]) -> list[dict]:
@@ -122,7 +144,14 @@ def lines_of(items: list[dict]) -> list[dict]:
     out = []
     for top, ws in sorted(rows.items()):
         ws.sort(key=lambda w: w["x0"])
-        out.append({"top": top, "x0": ws[0]["x0"], "x1": ws[-1]["x1"], "text": "".join(w["text"] for w in ws)})
+        out.append(
+            {
+                "top": top,
+                "x0": ws[0]["x0"],
+                "x1": ws[-1]["x1"],
+                "text": "".join(w["text"] for w in ws),
+            }
+        )
     return out
 
 
@@ -171,7 +200,10 @@ def test_first_page_header_title_and_page_numbers(pdf) -> None:
     assert LEFT - 1 <= mark["x0"] and mark["x1"] <= RIGHT + 1
     assert abs((mark["x0"] + mark["x1"]) / 2 - (LEFT + RIGHT) / 2) < 2  # centred
     number = first[1]
-    assert number["text"] == "效监通〔2026〕12号" and abs((number["x0"] + number["x1"]) / 2 - (LEFT + RIGHT) / 2) < 2
+    assert (
+        number["text"] == "效监通〔2026〕12号"
+        and abs((number["x0"] + number["x1"]) / 2 - (LEFT + RIGHT) / 2) < 2
+    )
     title = [ln for ln in first if "通报" in ln["text"] and ln["top"] < 450]
     assert "".join(ln["text"] for ln in title).endswith("超期办理问题的通报")
     odd = [ln for ln in first if ln["text"] == "—1—"]
@@ -184,14 +216,19 @@ def test_first_page_header_title_and_page_numbers(pdf) -> None:
 def test_signature_date_and_imprint_on_the_last_page(pdf) -> None:
     path, pages = pdf
     last = lines_of(words(path, pages))
-    with_signature = next(lines for lines in (last, lines_of(words(path, pages - 1)))
-                          if "2026年11月20日" in [ln["text"] for ln in lines])
+    with_signature = next(
+        lines
+        for lines in (last, lines_of(words(path, pages - 1)))
+        if "2026年11月20日" in [ln["text"] for ln in lines]
+    )
     texts = [ln["text"] for ln in with_signature]
     signature = texts.index("某某市政务服务效能监督办公室")
     assert texts[signature + 1] == "2026年11月20日"
     sig, date = with_signature[signature], with_signature[signature + 1]
     assert abs(sig["x1"] - (RIGHT - 2 * 156 * MM / 28)) < TOLERANCE  # two characters from the right
-    assert abs(date["x0"] - (sig["x0"] + 2 * 156 * MM / 28)) < TOLERANCE  # two right of the signature
+    assert (
+        abs(date["x0"] - (sig["x0"] + 2 * 156 * MM / 28)) < TOLERANCE
+    )  # two right of the signature
     imprint = [ln for ln in last if ln["text"].endswith("2026年11月20日印发")]
     assert imprint and imprint[0]["text"].startswith("某某市政务服务效能监督办公室")
     assert BOTTOM - 225 * MM / 22 < imprint[0]["top"] < BOTTOM  # on the last line of the block
@@ -203,13 +240,19 @@ def test_signature_date_and_imprint_on_the_last_page(pdf) -> None:
 def test_fonts_embedded_and_text_extracts(pdf) -> None:
     path, _ = pdf
     chosen = fonts.find_fonts()
-    listing = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    listing = subprocess.run(
+        ["pdffonts", str(path)], capture_output=True, text=True, check=True
+    ).stdout
     rows = listing.splitlines()[2:]
     assert rows
     if all(c.embedded for c in chosen.values()):
         for row in rows:
             assert " TrueType " in row and re.search(r"\syes\s+yes\s+yes\s", row), row
-    text = "".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout.split())
+    text = "".join(
+        subprocess.run(
+            ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
     assert "关于对市人社局等3个单位推诿扯皮" in text
     assert "群众反映在窗口办理社保卡补办业务时" in text
     assert "抄送：市纪委监委" in text
@@ -220,7 +263,10 @@ def test_page_renders_not_blank_with_a_red_header(pdf, tmp_path: Path) -> None:
     from PIL import Image
 
     path, _ = pdf
-    subprocess.run(["pdftoppm", "-f", "1", "-l", "1", "-r", "50", "-png", str(path), str(tmp_path / "p")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-f", "1", "-l", "1", "-r", "50", "-png", str(path), str(tmp_path / "p")],
+        check=True,
+    )
     (png,) = tmp_path.glob("p*.png")
     image = Image.open(png).convert("RGB")
     width, height = image.size

@@ -119,7 +119,10 @@ def test_example_plugin_every_hook(tmp_path: Path) -> None:
 
     (rule,) = registry.escalation_rules()
     assert (rule.name, rule.kind) == ("example_rule", "escalation")
-    assert supervise_example.at_least({"TS1": 5, "TS2": 1, "TS3": 3}, **rule.parameters) == ["TS1", "TS3"]
+    assert supervise_example.at_least({"TS1": 5, "TS2": 1, "TS3": 3}, **rule.parameters) == [
+        "TS1",
+        "TS3",
+    ]
     (case_rule,) = registry.accountability_rules()
     assert supervise_example.more_than({"A01": 3, "A02": 1}, **case_rule.parameters) == ["A01"]
 

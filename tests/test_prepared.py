@@ -13,9 +13,18 @@ AT = dt.datetime(2026, 10, 9, 9, 30, 5)
 
 
 def _values(number: str, unit_id: int | None) -> dict[str, object]:
-    return {"number": number, "receipt_code": number + "R", "channel": "12345热线", "category": "投诉",
-            "title": "窗口推诿", "content": "窗口工作人员推诿扯皮", "masked_name": "张*",
-            "anonymous": False, "received_at": AT, "unit": unit_id}
+    return {
+        "number": number,
+        "receipt_code": number + "R",
+        "channel": "12345热线",
+        "category": "投诉",
+        "title": "窗口推诿",
+        "content": "窗口工作人员推诿扯皮",
+        "masked_name": "张*",
+        "anonymous": False,
+        "received_at": AT,
+        "unit": unit_id,
+    }
 
 
 def _stored(model, pk) -> dict[str, object]:
@@ -40,9 +49,18 @@ def test_create_writes_what_model_create_writes(admin):
 
 
 def test_create_twice_reuses_the_statement_and_keeps_nulls(db):
-    first = prepared.create(TimelineEvent, record_kind="complaint", record_id=1, at=AT, actor="a", action="登记")
-    second = prepared.create(TimelineEvent, record_kind="complaint", record_id=1, at=AT, actor="a", action="交办",
-                             status=None)
+    first = prepared.create(
+        TimelineEvent, record_kind="complaint", record_id=1, at=AT, actor="a", action="登记"
+    )
+    second = prepared.create(
+        TimelineEvent,
+        record_kind="complaint",
+        record_id=1,
+        at=AT,
+        actor="a",
+        action="交办",
+        status=None,
+    )
     assert second.id == first.id + 1
     rows = list(TimelineEvent.select().order_by(TimelineEvent.id).tuples())
     assert [r[5] for r in rows] == ["登记", "交办"] and rows[0][6] is None and rows[0][7] == ""

@@ -29,14 +29,27 @@ def office(admin):
 
 
 def _bad(service: RatingService, **kw) -> Rating:
-    fields = {"unit": "U01", "level": 1, "reasons": "办事效率低", "comment": "排队两小时", "rater": "王五",
-              "phone": "13912345678", "rated": RATED}
+    fields = {
+        "unit": "U01",
+        "level": 1,
+        "reasons": "办事效率低",
+        "comment": "排队两小时",
+        "rater": "王五",
+        "phone": "13912345678",
+        "rated": RATED,
+    }
     fields.update(kw)
     return service.add(**fields)
 
 
 def test_parse_level_and_finding():
-    assert [parse_level(v) for v in (5, "4", "基本满意", "不满意", " 非常不满意 ")] == [5, 4, 3, 2, 1]
+    assert [parse_level(v) for v in (5, "4", "基本满意", "不满意", " 非常不满意 ")] == [
+        5,
+        4,
+        3,
+        2,
+        1,
+    ]
     for bad in (0, 6, "七", "", True, 2.0):
         with pytest.raises(InvalidInput):
             parse_level(bad)
@@ -48,11 +61,22 @@ def test_parse_level_and_finding():
 def test_good_rating_needs_no_handling(office):
     service, _ = office
     r = service.add("U01", "满意", channel="网上", matter="M001", staff="S001", rated=RATED)
-    assert (r.level, r.bad, r.status, r.contact_due_at, r.real_name) == (4, False, "无需处理", None, False)
+    assert (r.level, r.bad, r.status, r.contact_due_at, r.real_name) == (
+        4,
+        False,
+        "无需处理",
+        None,
+        False,
+    )
     assert r.matter.code == "M001" and r.staff.number == "S001"
     with pytest.raises(InvalidInput, match="无需处理"):
         service.verify(r.id, "属实")
-    assert TimelineEvent.get(TimelineEvent.record_kind == "rating", TimelineEvent.record_id == r.id).action == "评价"
+    assert (
+        TimelineEvent.get(
+            TimelineEvent.record_kind == "rating", TimelineEvent.record_id == r.id
+        ).action
+        == "评价"
+    )
 
 
 def test_bad_rating_contact_due_across_national_day(office):
@@ -106,7 +130,9 @@ def test_complex_and_immediate_rectification(office):
     assert complex_.rectify_due_at == dt.datetime(2025, 10, 28, 23, 59, 59)
     assert complex_.rectify_due_at.date() == service.calendar.add(dt.date(2025, 9, 30), 15)
     now_ = service.verify(_bad(service).id, "属实", immediate=True, at=VERIFIED)
-    assert now_.rectify_kind == "立行立改" and now_.rectify_due_at == dt.datetime(2025, 9, 30, 23, 59, 59)
+    assert now_.rectify_kind == "立行立改" and now_.rectify_due_at == dt.datetime(
+        2025, 9, 30, 23, 59, 59
+    )
     with pytest.raises(InvalidInput):
         service.verify(_bad(service).id, "属实", immediate=True, complex=True)
     with pytest.raises(InvalidInput):
@@ -188,7 +214,10 @@ def test_liaison_scope_and_office_only_steps(office):
         supervisor.verify(other.id, "属实")
     assert RatingService(make_user("jw2", "staff")).visit(r.id, "基本满意").status == "已办结"
     # every step was audited under the acting user
-    assert AuditEntry.select().where(AuditEntry.actor == "lly1", AuditEntry.table == "rating").count() == 2
+    assert (
+        AuditEntry.select().where(AuditEntry.actor == "lly1", AuditEntry.table == "rating").count()
+        == 2
+    )
 
 
 def test_rater_masked_unmask_audited(office):
@@ -199,7 +228,12 @@ def test_rater_masked_unmask_audited(office):
     before = AuditEntry.select().where(AuditEntry.action == "identity.view").count()
     full = queries.show(r.id, unmask=True)
     assert full["rater"] == {"name": "王五", "phone": "13912345678"}
-    entry = AuditEntry.select().where(AuditEntry.action == "identity.view").order_by(AuditEntry.id.desc()).first()
+    entry = (
+        AuditEntry.select()
+        .where(AuditEntry.action == "identity.view")
+        .order_by(AuditEntry.id.desc())
+        .first()
+    )
     assert AuditEntry.select().where(AuditEntry.action == "identity.view").count() == before + 1
     assert entry.table == "rating" and entry.record_id == str(r.id) and entry.actor == "jw"
     liaison = RatingQueries(make_user("lly1", "liaison", "U01"))

@@ -33,10 +33,20 @@ from supervise.registry import get_registry
 from .import_support import cli, counts, office, write_csv, write_xlsx  # noqa: F401
 
 LONG = os.environ.get("SUPERVISE_LONG_TESTS") == "1"
-settings.register_profile("reliability-ci", max_examples=6, deadline=None, database=None,
-                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-settings.register_profile("reliability-long", max_examples=150, deadline=None, database=None,
-                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+settings.register_profile(
+    "reliability-ci",
+    max_examples=6,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.register_profile(
+    "reliability-long",
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 PROFILE = settings.get_profile("reliability-long" if LONG else "reliability-ci")
 FORMATS = ("ratings", "hotline", "survey", "findings", "units", "staff", "matters")
 EXIT_CODES = {0, 2, 3, 4, 5, 6}
@@ -76,13 +86,44 @@ def refused(office, path: Path, fmt: str, before: dict[str, int]) -> str:
 # -- generated values ------------------------------------------------------------------
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=40)
-PLAUSIBLE = st.sampled_from(["U01", "U0101", "U99", "S001", "M001", "满意", "5", "0", "-1", "1e9", "2025-10-09 10:00",
-                             "2026年10月5日 14时03分", "2025-02-30", "9999-99-99", "是", "否", "匿名", "=1+1", "@SUM(A1)",
-                             "", " ", "　", "nan", "NULL", "'; DROP TABLE complaint; --"])
-CELL = st.one_of(st.none(), TEXT, PLAUSIBLE, st.integers(-10**12, 10**12),
-                 st.floats(allow_nan=False, allow_infinity=False),
-                 st.datetimes(dt.datetime(1900, 1, 1), dt.datetime(2100, 1, 1)),
-                 st.tuples(st.sampled_from("好a="), st.integers(32_768, 40_000)).map(lambda p: p[0] * p[1]))
+PLAUSIBLE = st.sampled_from(
+    [
+        "U01",
+        "U0101",
+        "U99",
+        "S001",
+        "M001",
+        "满意",
+        "5",
+        "0",
+        "-1",
+        "1e9",
+        "2025-10-09 10:00",
+        "2026年10月5日 14时03分",
+        "2025-02-30",
+        "9999-99-99",
+        "是",
+        "否",
+        "匿名",
+        "=1+1",
+        "@SUM(A1)",
+        "",
+        " ",
+        "　",
+        "nan",
+        "NULL",
+        "'; DROP TABLE complaint; --",
+    ]
+)
+CELL = st.one_of(
+    st.none(),
+    TEXT,
+    PLAUSIBLE,
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.datetimes(dt.datetime(1900, 1, 1), dt.datetime(2100, 1, 1)),
+    st.tuples(st.sampled_from("好a="), st.integers(32_768, 40_000)).map(lambda p: p[0] * p[1]),
+)
 
 
 def columns(fmt: str) -> list[str]:
@@ -109,8 +150,10 @@ def write_table(tmp: Path, names: list[str], rows: list[list[object]], kind: str
     if kind == "xlsx":
         return write_xlsx(tmp / "in.xlsx", names, rows)
     encoding = kind.removeprefix("csv-")
-    text_rows = [[("" if v is None else str(v)).encode(encoding, "replace").decode(encoding) for v in row]
-                 for row in rows]
+    text_rows = [
+        [("" if v is None else str(v)).encode(encoding, "replace").decode(encoding) for v in row]
+        for row in rows
+    ]
     return write_csv(tmp / "in.csv", names, text_rows, encoding=encoding)
 
 
@@ -137,7 +180,11 @@ def test_binary_junk_is_refused(office, tmp_path, suffix):
     before = counts(office.url)
 
     @PROFILE
-    @given(st.binary(max_size=2000), st.sampled_from(FORMATS), st.sampled_from([b"", b"PK\x03\x04", b"\xef\xbb\xbf"]))
+    @given(
+        st.binary(max_size=2000),
+        st.sampled_from(FORMATS),
+        st.sampled_from([b"", b"PK\x03\x04", b"\xef\xbb\xbf"]),
+    )
     def check(junk, fmt, prefix):
         path = tmp_path / f"junk{suffix}"
         path.write_bytes(prefix + junk)
@@ -153,8 +200,12 @@ def test_damaged_workbooks_are_refused(office, tmp_path):
     before = counts(office.url)
 
     @PROFILE
-    @given(st.lists(st.tuples(st.integers(0, len(good) - 1), st.integers(0, 255)), min_size=1, max_size=8),
-           st.integers(1, len(good)))
+    @given(
+        st.lists(
+            st.tuples(st.integers(0, len(good) - 1), st.integers(0, 255)), min_size=1, max_size=8
+        ),
+        st.integers(1, len(good)),
+    )
     def check(flips, keep):
         data = bytearray(good[:keep])
         for at, value in flips:
@@ -182,7 +233,12 @@ def _commands() -> list[tuple[list[str], list[str]]]:
     def walk(parser: argparse.ArgumentParser, words: list[str]) -> None:
         subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
         if not subs:
-            opts = [s for a in parser._actions for s in a.option_strings if s.startswith("--") and s != "--help"]
+            opts = [
+                s
+                for a in parser._actions
+                for s in a.option_strings
+                if s.startswith("--") and s != "--help"
+            ]
             found.append((words, opts))
             return
         for name, child in subs[0].choices.items():
@@ -195,9 +251,30 @@ def _commands() -> list[tuple[list[str], list[str]]]:
 
 
 COMMANDS = _commands()
-ARG = st.one_of(TEXT.filter(lambda s: "\x00" not in s), PLAUSIBLE, st.integers(-10**20, 10**20).map(str),
-                st.sampled_from(["2026-13-01", "2026-02-30T25:61", "2026-10", "-1", "0", "TS20260300001", "--json",
-                                 "蓝", "满意", "yes", "--", "-", "10000000000000000000000", "1e400", "../../etc/passwd"]))
+ARG = st.one_of(
+    TEXT.filter(lambda s: "\x00" not in s),
+    PLAUSIBLE,
+    st.integers(-(10**20), 10**20).map(str),
+    st.sampled_from(
+        [
+            "2026-13-01",
+            "2026-02-30T25:61",
+            "2026-10",
+            "-1",
+            "0",
+            "TS20260300001",
+            "--json",
+            "蓝",
+            "满意",
+            "yes",
+            "--",
+            "-",
+            "10000000000000000000000",
+            "1e400",
+            "../../etc/passwd",
+        ]
+    ),
+)
 
 
 @st.composite
@@ -227,8 +304,11 @@ def test_generated_command_lines(cli, tmp_path, monkeypatch):
         assert "Traceback" not in err and "内部错误" not in err, (args, err)
         if code != 0:  # a refused command changes nothing but the audit of a failed log-in
             after = counts(cli.url)
-            assert {k: v for k, v in after.items() if k not in ("audit_entry", "user", "setting")} == {
-                k: v for k, v in before.items() if k not in ("audit_entry", "user", "setting")}, args
+            assert {
+                k: v for k, v in after.items() if k not in ("audit_entry", "user", "setting")
+            } == {k: v for k, v in before.items() if k not in ("audit_entry", "user", "setting")}, (
+                args
+            )
 
     check()
 
@@ -239,8 +319,12 @@ def test_generated_command_lines(cli, tmp_path, monkeypatch):
 def _deflated_spaces(head: bytes, spaces: int, tail: bytes) -> tuple[bytes, int, int]:
     """A raw deflate stream of head + spaces + tail built from one repeated block: (data, crc, size)."""
     chunk = b" " * 2**20
-    block = (c := zlib.compressobj(9, zlib.DEFLATED, -15)).compress(chunk) + c.flush(zlib.Z_FULL_FLUSH)
-    start = (c := zlib.compressobj(9, zlib.DEFLATED, -15)).compress(head) + c.flush(zlib.Z_FULL_FLUSH)
+    block = (c := zlib.compressobj(9, zlib.DEFLATED, -15)).compress(chunk) + c.flush(
+        zlib.Z_FULL_FLUSH
+    )
+    start = (c := zlib.compressobj(9, zlib.DEFLATED, -15)).compress(head) + c.flush(
+        zlib.Z_FULL_FLUSH
+    )
     end = (c := zlib.compressobj(9, zlib.DEFLATED, -15)).compress(tail) + c.flush(zlib.Z_FINISH)
     times = spaces // len(chunk)
     crc = zlib.crc32(head)
@@ -269,9 +353,13 @@ def bomb_xlsx(path: Path, template: Path, unpacked: int, declared: int | None = 
         n, offset = name.encode(), len(out)
         fields = (8, 0, 0x21, crc, len(data), size, len(n))
         out += struct.pack("<4s5H3I2H", b"PK\x03\x04", 20, 0, *fields, 0) + n + data
-        central += struct.pack("<4s6H3I5H2I", b"PK\x01\x02", 20, 20, 0, *fields, 0, 0, 0, 0, 0, offset) + n
+        central += (
+            struct.pack("<4s6H3I5H2I", b"PK\x01\x02", 20, 20, 0, *fields, 0, 0, 0, 0, 0, offset) + n
+        )
     cd = len(out)
-    out += central + struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, len(parts), len(parts), len(central), cd, 0)
+    out += central + struct.pack(
+        "<4s4H2IH", b"PK\x05\x06", 0, 0, len(parts), len(parts), len(central), cd, 0
+    )
     path.write_bytes(bytes(out))
     return path
 
@@ -288,14 +376,21 @@ print("RSS", code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base)
 def rss_growth(db: str, *argv: str) -> tuple[int, int, str]:
     """Run the CLI in a fresh interpreter: (exit code, peak RSS growth in MB, stderr)."""
     env = dict(os.environ, SUPERVISE_USER="admin")
-    done = subprocess.run([sys.executable, "-c", CHILD, "--db", db, *argv], capture_output=True, text=True,
-                          env=env, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, "--db", db, *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     marker = done.stdout.strip().splitlines()[-1].split()
     assert marker[0] == "RSS", done.stdout
     return int(marker[1]), int(marker[2]) // 1024, done.stderr
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # refused before any storage is touched
+@pytest.mark.parametrize(
+    "db_url", ["sqlite"], indirect=True
+)  # refused before any storage is touched
 @pytest.mark.parametrize("declared", [None, 4096], ids=["honest", "forged-directory"])
 def test_zip_bomb_refused_in_bounded_memory(office, tmp_path, declared):
     template = write_xlsx(tmp_path / "t.xlsx", columns("ratings"), [poison("ratings")])
@@ -327,10 +422,14 @@ def test_oversized_cells_in_every_format(office, tmp_path):
     before = counts(office.url)
     for fmt in FORMATS:
         names = columns(fmt)
-        row = [("超" * 40_000) if i == 0 else (c or "x") for i, c in
-               enumerate(c.example for c in get_registry().importer(fmt).columns)]
-        for path in (oversize(write_xlsx(tmp_path / f"{fmt}.xlsx", names, [row])),
-                     write_csv(tmp_path / f"{fmt}.csv", names, [row])):
+        row = [
+            ("超" * 40_000) if i == 0 else (c or "x")
+            for i, c in enumerate(c.example for c in get_registry().importer(fmt).columns)
+        ]
+        for path in (
+            oversize(write_xlsx(tmp_path / f"{fmt}.xlsx", names, [row])),
+            write_csv(tmp_path / f"{fmt}.csv", names, [row]),
+        ):
             code, _, err = office("import", fmt, str(path))
             TRIED["oversized cell"] += 1
             assert code == 3, err

@@ -55,8 +55,15 @@ def seeded(db, admin):
     staff = make_user("jw", "staff")
     sup = make_user("jdy", "supervisor")
     complaints = ComplaintService(staff)
-    c = complaints.register(channel="12345热线", category="投诉", content="窗口推诿", unit="U01",
-                            name="张三", phone="13800000000", received=T)
+    c = complaints.register(
+        channel="12345热线",
+        category="投诉",
+        content="窗口推诿",
+        unit="U01",
+        name="张三",
+        phone="13800000000",
+        received=T,
+    )
     complaints.assign(c.number, "U01", card="黄", at=T)
     complaints.reply(c.number, "已处理", at=T + dt.timedelta(days=1))
     complaints.visit(c.number, "满意", True, at=T + dt.timedelta(days=2))
@@ -66,7 +73,9 @@ def seeded(db, admin):
     ratings.verify(r.id, "属实", at=T + dt.timedelta(hours=2))
     review = ReviewService(sup).submit("U01", "暗访", ["窗口人员离岗"], review_date=T.date(), at=T)
     ReviewService(staff).adopt(review.id, to_complaint=True, at=T + dt.timedelta(hours=1))
-    AccountabilityService(staff).decide(pending_case(), "约谈", "依据问责条例", at=T + dt.timedelta(days=3))
+    AccountabilityService(staff).decide(
+        pending_case(), "约谈", "依据问责条例", at=T + dt.timedelta(days=3)
+    )
     return db
 
 
@@ -104,13 +113,22 @@ def test_every_entry_edited_deleted_or_swapped_is_named(seeded):
     cases = 0
     for index, entry_id in enumerate(ids):
         e = AuditEntry.get_by_id(entry_id)
-        for field, value in (("actor", e.actor + "x"), ("after", '{"forged": 1}'), ("at", e.at + dt.timedelta(seconds=1))):
-            result = first_bad(AuditEntry.update({field: value}).where(AuditEntry.id == entry_id).execute)
+        for field, value in (
+            ("actor", e.actor + "x"),
+            ("after", '{"forged": 1}'),
+            ("at", e.at + dt.timedelta(seconds=1)),
+        ):
+            result = first_bad(
+                AuditEntry.update({field: value}).where(AuditEntry.id == entry_id).execute
+            )
             assert (result.ok, result.bad_id) == (False, entry_id), (field, entry_id, result)
             cases += 1
         # deleting an entry breaks the link of the next one, or the head marker for the last
         result = first_bad(AuditEntry.delete().where(AuditEntry.id == entry_id).execute)
-        assert (result.ok, result.bad_id) == (False, ids[index + 1] if index + 1 < len(ids) else entry_id)
+        assert (result.ok, result.bad_id) == (
+            False,
+            ids[index + 1] if index + 1 < len(ids) else entry_id,
+        )
         cases += 1
         if index + 1 < len(ids):
             result = first_bad(partial(_swap, entry_id, ids[index + 1]))
@@ -148,7 +166,9 @@ def _covered_records() -> Iterator[tuple[type, object, int]]:
         model = models.get(e.table)
         if model is None or e.table in UNCOVERED_TABLES or e.record_id is None or e.after is None:
             continue
-        if (e.table, e.record_id) in latest or set(audit.json.loads(e.after)) == set(model._meta.fields):
+        if (e.table, e.record_id) in latest or set(audit.json.loads(e.after)) == set(
+            model._meta.fields
+        ):
             if set(audit.json.loads(e.after)) & set(model._meta.fields):
                 latest[(e.table, e.record_id)] = e.id
     for (table, rid), entry_id in latest.items():
@@ -167,12 +187,24 @@ def test_every_column_of_every_audited_record_changed_by_sql_is_named(seeded):
             if field.primary_key or isinstance(field, pw.ForeignKeyField | pw.BlobField):
                 continue
             value = _other(field, getattr(row, name))
-            result = first_bad(model.update({field: value}).where(model._meta.primary_key == pk).execute)
+            result = first_bad(
+                model.update({field: value}).where(model._meta.primary_key == pk).execute
+            )
             assert (result.ok, result.bad_id) == (False, entry_id), (model.__name__, name, result)
             assert "record changed outside the app" in result.reason
             cases += 1
-    assert {"complaint", "rating", "review", "finding", "unit", "staff", "matter", "calendar_override",
-            "setting", "accountability_case"} <= tables
+    assert {
+        "complaint",
+        "rating",
+        "review",
+        "finding",
+        "unit",
+        "staff",
+        "matter",
+        "calendar_override",
+        "setting",
+        "accountability_case",
+    } <= tables
     assert cases > 100
     DETECTED["tamper: record columns changed by SQL"] += cases
 
@@ -184,8 +216,16 @@ def test_raw_sql_edit_and_delete_of_a_record(seeded):
     result = first_bad(partial(database.execute_sql, sql, ("已删改", pk)))
     assert (result.ok, result.bad_id) == (False, entry_id)
     override = next(e for e in _covered_records() if e[0]._meta.table_name == "calendar_override")
-    result = first_bad(partial(database.execute_sql, f"DELETE FROM calendar_override WHERE id = {p}", (override[1],)))
-    assert (result.ok, result.bad_id, "record deleted" in result.reason) == (False, override[2], True)
+    result = first_bad(
+        partial(
+            database.execute_sql, f"DELETE FROM calendar_override WHERE id = {p}", (override[1],)
+        )
+    )
+    assert (result.ok, result.bad_id, "record deleted" in result.reason) == (
+        False,
+        override[2],
+        True,
+    )
 
 
 def test_cli_names_the_first_bad_entry(seeded, monkeypatch, capsys):
@@ -196,7 +236,12 @@ def test_cli_names_the_first_bad_entry(seeded, monkeypatch, capsys):
     code = main(["--db", seeded, "--user", "admin", "audit", "verify"])
     open_database(seeded)
     err = capsys.readouterr().err
-    assert code == 1 and f"entry {ids[3]}" in err and "Traceback" not in err and len(err.splitlines()) == 1
+    assert (
+        code == 1
+        and f"entry {ids[3]}" in err
+        and "Traceback" not in err
+        and len(err.splitlines()) == 1
+    )
 
 
 def test_user_rows_are_outside_record_coverage(seeded):

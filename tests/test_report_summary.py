@@ -57,8 +57,13 @@ def test_summary_and_records_agree_after_service_changes(office, admin):
     complaints = ComplaintService(admin)
     february = (dt.datetime(2026, 2, 1), MARCH[0])
     assert source(bounds=february) == "summary"
-    c = complaints.register(channel="12345热线", category="投诉", content="窗口推诿", unit="U02",
-                            received=dt.datetime(2026, 2, 27, 9, 0))
+    c = complaints.register(
+        channel="12345热线",
+        category="投诉",
+        content="窗口推诿",
+        unit="U02",
+        received=dt.datetime(2026, 2, 27, 9, 0),
+    )
     assert source(bounds=february) == "built" and source() == "summary"  # only February changed
     after = agree()
     assert after["total"]["上月受理量"] == before["total"]["上月受理量"] + 1
@@ -78,7 +83,9 @@ def test_summary_and_records_agree_after_service_changes(office, admin):
 def test_summary_and_records_agree_after_closing_a_bad_rating(office, admin):
     agree()
     bad = Rating.select().where((Rating.level <= 2) & (Rating.status == "待整改")).first()
-    Rating.update(status="已办结", closed_at=dt.datetime(2026, 5, 1, 9, 0)).where(Rating.id == bad.id).execute()
+    Rating.update(status="已办结", closed_at=dt.datetime(2026, 5, 1, 9, 0)).where(
+        Rating.id == bad.id
+    ).execute()
     closed = agree()
     assert closed["units"][0]["差评办结数"] == 3
     # an as-of time before that closure: the summary does not serve it, the records do
@@ -92,8 +99,10 @@ def test_summary_and_records_agree_after_closing_a_bad_rating(office, admin):
 def test_summary_and_records_agree_after_an_import_and_its_undo(office, admin, tmp_path):
     agree()
     header = ["评价编号", "评价时间", "单位编码", "评价渠道", "评价等级", "评价人", "联系电话"]
-    rows = [[f"PJ{i}", dt.datetime(2026, 3, 10 + i, 9, 0), "U03", "窗口", level, "张三", "13800138000"]
-            for i, level in enumerate((5, 1, 2, 4))]
+    rows = [
+        [f"PJ{i}", dt.datetime(2026, 3, 10 + i, 9, 0), "U03", "窗口", level, "张三", "13800138000"]
+        for i, level in enumerate((5, 1, 2, 4))
+    ]
     path = write_xlsx(tmp_path / "ratings.xlsx", header, rows)
     result = run_import(admin, get_registry().importer("ratings"), path)
     imported = agree()
@@ -112,7 +121,9 @@ def test_the_open_month_is_counted_from_the_records(office):
 
 def test_a_unit_change_of_an_escalated_record_reaches_the_summary(office):
     agree()
-    rating = Rating.select().where(Rating.level == 1).order_by(Rating.id).first()  # escalated in March
+    rating = (
+        Rating.select().where(Rating.level == 1).order_by(Rating.id).first()
+    )  # escalated in March
     Rating.update(unit=Unit.get(Unit.code == "U03").id).where(Rating.id == rating.id).execute()
     moved = agree()
     assert [r["督办"]["督办"] for r in moved["units"] if r["单位编码"] == "U03"] == [1]

@@ -24,13 +24,24 @@ def office(admin):
     ref.add_unit("U01", "市人社局")
     ref.add_unit("U02", "市医保局")
     ref.add_staff("S001", "李四", "U01")
-    return make_user("jw", "staff"), make_user("jdy1", "supervisor"), make_user("jdy2", "supervisor")
+    return (
+        make_user("jw", "staff"),
+        make_user("jdy1", "supervisor"),
+        make_user("jdy2", "supervisor"),
+    )
 
 
 def _submit(actor, **kw) -> Review:
-    fields = {"unit": "U01", "method": "暗访",
-              "findings": [("窗口人员玩手机，群众等候", "作风", "较重"), ("叫号机故障无人处理", "效率", "一般")],
-              "review_date": dt.date(2025, 9, 29), "at": dt.datetime(2025, 9, 29, 17, 0)}
+    fields = {
+        "unit": "U01",
+        "method": "暗访",
+        "findings": [
+            ("窗口人员玩手机，群众等候", "作风", "较重"),
+            ("叫号机故障无人处理", "效率", "一般"),
+        ],
+        "review_date": dt.date(2025, 9, 29),
+        "at": dt.datetime(2025, 9, 29, 17, 0),
+    }
     fields.update(kw)
     return ReviewService(actor).submit(**fields)
 
@@ -42,26 +53,31 @@ def test_submit_records_reviewer_and_findings(office):
     assert (r.score_attitude, r.score_quality, r.score_management) == (80, 75, None)
     findings = list(r.findings.order_by(Finding.id))
     assert [(f.category, f.severity) for f in findings] == [("作风", "较重"), ("效率", "一般")]
-    event = TimelineEvent.get(TimelineEvent.record_kind == "review", TimelineEvent.record_id == r.id)
+    event = TimelineEvent.get(
+        TimelineEvent.record_kind == "review", TimelineEvent.record_id == r.id
+    )
     assert event.action == "提交" and event.status == "待审核" and event.actor == "jdy1"
     plain = _submit(sup, findings=["厅内无障碍通道被占用"])
     assert [(f.category, f.severity) for f in plain.findings] == [("其他", "一般")]
 
 
-@pytest.mark.parametrize("bad", [
-    {"method": "抽查"},
-    {"findings": [("描述", "服务", "一般")]},
-    {"findings": [("描述", "作风", "特别严重")]},
-    {"findings": [("  ", "作风", "一般")]},
-    {"findings": []},
-    {"scores": (101, 80, 80)},
-    {"scores": (80, 80)},
-    {"scores": (-1, None, None)},
-    {"conclusion": "优秀"},
-    {"review_date": dt.date.today() + dt.timedelta(days=3), "at": None},
-    {"review_date": dt.date(2025, 9, 30)},
-    {"at": dt.datetime.now() + dt.timedelta(days=1)},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"method": "抽查"},
+        {"findings": [("描述", "服务", "一般")]},
+        {"findings": [("描述", "作风", "特别严重")]},
+        {"findings": [("  ", "作风", "一般")]},
+        {"findings": []},
+        {"scores": (101, 80, 80)},
+        {"scores": (80, 80)},
+        {"scores": (-1, None, None)},
+        {"conclusion": "优秀"},
+        {"review_date": dt.date.today() + dt.timedelta(days=3), "at": None},
+        {"review_date": dt.date(2025, 9, 30)},
+        {"at": dt.datetime.now() + dt.timedelta(days=1)},
+    ],
+)
 def test_submit_validation(office, bad):
     _, sup, _ = office
     with pytest.raises(InvalidInput):
@@ -94,7 +110,11 @@ def test_adopt_and_reject_transitions(office):
     with pytest.raises(InvalidInput):
         service.reject(b.id, "   ")
     rejected = service.reject(b.id, "所反映问题已于当日整改", at=DECIDED)
-    assert (rejected.status, rejected.reject_reason, rejected.decided_at) == ("未采纳", "所反映问题已于当日整改", DECIDED)
+    assert (rejected.status, rejected.reject_reason, rejected.decided_at) == (
+        "未采纳",
+        "所反映问题已于当日整改",
+        DECIDED,
+    )
     for step in (lambda: service.adopt(a.id), lambda: service.reject(a.id, "x")):
         with pytest.raises(InvalidInput, match="已采纳"):
             step()
@@ -115,13 +135,21 @@ def test_adopt_to_complaint_linked_both_ways_and_assigned(office):
         c = Complaint.get_by_id(c.id)
         assert finding.complaint_id == c.id and c.from_findings.get().id == finding.id
         assert (c.channel, c.category, c.content, c.status, c.card) == (
-            "社会监督员", "投诉", finding.description, "已交办", "黄")
+            "社会监督员",
+            "投诉",
+            finding.description,
+            "已交办",
+            "黄",
+        )
         assert c.unit.code == "U01" and c.staff.number == "S001"
         # 黄 card: 3 working days from receipt across the National Day holiday
         assert c.due_at == dt.datetime(2025, 10, 11, 23, 59, 59)
         timeline = ComplaintService(staff).timeline(c)
         assert [e["action"] for e in timeline] == ["登记", "交办"]
-        assert f"监督评议 #{r.id}" in timeline[0]["note"] and f"问题 #{finding.id}" in timeline[0]["note"]
+        assert (
+            f"监督评议 #{r.id}" in timeline[0]["note"]
+            and f"问题 #{finding.id}" in timeline[0]["note"]
+        )
     note = ReviewQueries(sup).show(r.id)["timeline"][-1]["note"]
     assert all(c.number in note for c in complaints)
     shown = ReviewQueries(sup).show(r.id)
@@ -162,7 +190,11 @@ def test_supervisor_sees_only_own(office):
     with pytest.raises(NotFound):
         ReviewQueries(sup).show(theirs.id)
     data = ReviewQueries(other).show(theirs.id)
-    assert data["status"] == "未采纳" and data["reject_reason"] == "证据不足" and len(data["findings"]) == 2
+    assert (
+        data["status"] == "未采纳"
+        and data["reject_reason"] == "证据不足"
+        and len(data["findings"]) == 2
+    )
     assert ReviewQueries(staff).list()["total"] == 2
     assert ReviewQueries(make_user("leader", "viewer")).list()["total"] == 2
     with pytest.raises(NotPermitted):
@@ -172,7 +204,9 @@ def test_supervisor_sees_only_own(office):
 def test_list_filters(office):
     staff, sup, _ = office
     a = _submit(sup)
-    b = _submit(sup, unit="U02", review_date=dt.date(2025, 10, 9), at=dt.datetime(2025, 10, 9, 17, 0))
+    b = _submit(
+        sup, unit="U02", review_date=dt.date(2025, 10, 9), at=dt.datetime(2025, 10, 9, 17, 0)
+    )
     ReviewService(staff).adopt(b.id, at=dt.datetime(2025, 10, 10, 9, 0))
     q = ReviewQueries(staff)
     assert q.list(unit="U02")["items"][0]["id"] == b.id
@@ -197,14 +231,26 @@ def test_attachment_sha256_round_trip(office, tmp_path):
     assert (a.filename, a.mime, a.size) == ("现场照片.jpg", "image/jpeg", len(payload))
     assert a.sha256 == hashlib.sha256(payload).hexdigest()
     stored = Attachment.get_by_id(a.id)
-    assert stored.owner_kind == "finding" and hashlib.sha256(bytes(stored.content)).hexdigest() == a.sha256
+    assert (
+        stored.owner_kind == "finding"
+        and hashlib.sha256(bytes(stored.content)).hexdigest() == a.sha256
+    )
     name, mime, content = ReviewQueries(sup).attachment(a.id)
     assert (name, mime, content) == ("现场照片.jpg", "image/jpeg", payload)
     listed = ReviewQueries(sup).show(r.id)["findings"][0]["attachments"]
-    assert listed == [{"id": a.id, "name": "现场照片.jpg", "mime": "image/jpeg", "size": len(payload),
-                       "sha256": a.sha256}]
+    assert listed == [
+        {
+            "id": a.id,
+            "name": "现场照片.jpg",
+            "mime": "image/jpeg",
+            "size": len(payload),
+            "sha256": a.sha256,
+        }
+    ]
     entry = AuditEntry.select().where(AuditEntry.action == "review.attach").get()
-    assert a.sha256 in entry.after and "\\u0000" not in entry.after  # the audit keeps the hash, not the bytes
+    assert (
+        a.sha256 in entry.after and "\\u0000" not in entry.after
+    )  # the audit keeps the hash, not the bytes
     with pytest.raises(NotFound):
         ReviewQueries(other).attachment(a.id)
     with pytest.raises(NotFound):

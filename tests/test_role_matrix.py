@@ -38,8 +38,14 @@ Prepare = Callable[[ComplaintService], list[str]]
 
 
 def registered(s: ComplaintService) -> str:
-    return s.register(channel="12345热线", category="投诉", content="窗口推诿", name="张三", phone="13800000000",
-                      received=dt.datetime(2026, 3, 2, 9, 0)).number
+    return s.register(
+        channel="12345热线",
+        category="投诉",
+        content="窗口推诿",
+        name="张三",
+        phone="13800000000",
+        received=dt.datetime(2026, 3, 2, 9, 0),
+    ).number
 
 
 def assigned(s: ComplaintService) -> str:
@@ -67,7 +73,11 @@ def extension_pending(s: ComplaintService) -> str:
 
 
 CASES: list[tuple[str, Prepare, dict[str, int]]] = [
-    ("complaint add --channel 来访 --category 咨询 --content 咨询社保", lambda s: [], expect(OFFICE)),
+    (
+        "complaint add --channel 来访 --category 咨询 --content 咨询社保",
+        lambda s: [],
+        expect(OFFICE),
+    ),
     ("complaint assign {n} --unit U01 --card 蓝", lambda s: [registered(s)], expect(OFFICE)),
     ("complaint reply {n} --text 已办理", lambda s: [assigned(s)], ANSWER),
     ("complaint dispute {n} --reason 非本单位职责", lambda s: [assigned(s)], ANSWER),
@@ -76,7 +86,11 @@ CASES: list[tuple[str, Prepare, dict[str, int]]] = [
     ("complaint visit {n} --result 满意 --resolved yes", lambda s: [replied(s)], expect(OFFICE)),
     ("complaint close {n}", lambda s: [visited(s)], expect(OFFICE)),
     ("complaint refuse {n} --reason 不属于受理范围", lambda s: [registered(s)], expect(OFFICE)),
-    ("complaint merge {n} --into {m}", lambda s: [*reversed([registered(s), registered(s)])], expect(OFFICE)),
+    (
+        "complaint merge {n} --into {m}",
+        lambda s: [*reversed([registered(s), registered(s)])],
+        expect(OFFICE),
+    ),
     ("complaint show {n}", lambda s: [assigned(s)], READ),
     ("complaint show {n} --unmask", lambda s: [assigned(s)], READ),
     ("complaint list", lambda s: [], LIST),
@@ -95,13 +109,25 @@ CASES: list[tuple[str, Prepare, dict[str, int]]] = [
     ("accountability propose --as-of 2026-03-20T09:00", lambda s: [assigned(s)], expect(OFFICE)),
     ("accountability list --status 待决定 --json", lambda s: [], expect(OFFICE | {"viewer": 0})),
     ("accountability show {n}", lambda s: [str(pending_case())], expect(OFFICE | {"viewer": 0})),
-    ("accountability decide {n} --form 约谈 --basis 依据问责条例", lambda s: [str(pending_case())], expect({"staff": 0})),
-    ("accountability dismiss {n} --reason 情节轻微", lambda s: [str(pending_case())], expect({"staff": 0})),
+    (
+        "accountability decide {n} --form 约谈 --basis 依据问责条例",
+        lambda s: [str(pending_case())],
+        expect({"staff": 0}),
+    ),
+    (
+        "accountability dismiss {n} --reason 情节轻微",
+        lambda s: [str(pending_case())],
+        expect({"staff": 0}),
+    ),
     # identity keys and retention (issue #8 items 6 and 8)
     ("keys status --json", lambda s: [], expect(OFFICE)),
     ("keys grant jw", lambda s: [], expect(OFFICE)),
     ("keys recover", lambda s: [], expect(OFFICE)),
-    ("retention purge --as-of 2026-03-10T09:00 --json", lambda s: [visited(s)], expect({"admin": 0})),
+    (
+        "retention purge --as-of 2026-03-10T09:00 --json",
+        lambda s: [visited(s)],
+        expect({"admin": 0}),
+    ),
     ("user passwd", lambda s: [], expect({role: 0 for role in ROLES})),
 ]
 

@@ -65,30 +65,62 @@ def unit_id(code: str) -> int:
     return Unit.get(Unit.code == code).id
 
 
-def complaint(due: dt.datetime | None, *, unit: str = "U01", status: str = "已交办", received: dt.datetime | None = None,
-              replied: dt.datetime | None = None, reopen: int = 0, matter: int | None = None,
-              closed: dt.datetime | None = None) -> Complaint:
+def complaint(
+    due: dt.datetime | None,
+    *,
+    unit: str = "U01",
+    status: str = "已交办",
+    received: dt.datetime | None = None,
+    replied: dt.datetime | None = None,
+    reopen: int = 0,
+    matter: int | None = None,
+    closed: dt.datetime | None = None,
+) -> Complaint:
     """A complaint row with a known due time (written directly: the fixture's dates lie in the future)."""
     n = next(_numbers)
     status = "已反馈" if replied and status == "已交办" else status
     received = received or (due - dt.timedelta(days=7) if due else CLOCK)
     return Complaint.create(
-        number=f"TS{n:011d}", receipt_code=f"RC{n:010d}", channel="12345热线", category="投诉", content="测试诉求",
-        unit=unit_id(unit) if unit else None, matter=matter, received_at=received, status=status,
-        assigned_at=received if due else None, due_at=due, replied_at=replied, reopen_count=reopen, closed_at=closed,
+        number=f"TS{n:011d}",
+        receipt_code=f"RC{n:010d}",
+        channel="12345热线",
+        category="投诉",
+        content="测试诉求",
+        unit=unit_id(unit) if unit else None,
+        matter=matter,
+        received_at=received,
+        status=status,
+        assigned_at=received if due else None,
+        due_at=due,
+        replied_at=replied,
+        reopen_count=reopen,
+        closed_at=closed,
     )
 
 
-def bad_rating(rectify_due: dt.datetime, *, unit: str = "U01", rectified: dt.datetime | None = None) -> Rating:
+def bad_rating(
+    rectify_due: dt.datetime, *, unit: str = "U01", rectified: dt.datetime | None = None
+) -> Rating:
     verified = rectify_due - dt.timedelta(days=7)
-    return Rating.create(unit=unit_id(unit), level=1, bad=True, rated_at=verified - dt.timedelta(days=1),
-                         status="待整改" if rectified is None else "已办结", finding="属实", verified_at=verified,
-                         rectify_kind="限期整改", rectify_due_at=rectify_due, rectified_at=rectified,
-                         closed_at=rectified)
+    return Rating.create(
+        unit=unit_id(unit),
+        level=1,
+        bad=True,
+        rated_at=verified - dt.timedelta(days=1),
+        status="待整改" if rectified is None else "已办结",
+        finding="属实",
+        verified_at=verified,
+        rectify_kind="限期整改",
+        rectify_due_at=rectify_due,
+        rectified_at=rectified,
+        closed_at=rectified,
+    )
 
 
 def escalate(actor, at: dt.datetime, rules=None, calendar=None):
-    return EscalationEngine(actor, rules=ESCALATION if rules is None else rules, calendar=calendar).run(at, limit=None)
+    return EscalationEngine(
+        actor, rules=ESCALATION if rules is None else rules, calendar=calendar
+    ).run(at, limit=None)
 
 
 def open_set() -> set[tuple[str, str, int, str]]:
@@ -105,7 +137,9 @@ def raised_set(run) -> set[tuple[str, str, int, str]]:
 
 def test_national_day_walk_each_instant_exact(office):
     a = complaint(end_of("2026-09-30")).id  # due the Wednesday before the holiday
-    a2 = complaint(end_of("2026-10-09"), replied=T("2026-10-09T10:00")).id  # answered on its due day
+    a2 = complaint(
+        end_of("2026-10-09"), replied=T("2026-10-09T10:00")
+    ).id  # answered on its due day
     r = bad_rating(end_of("2026-09-30")).id
     c, rt, d = "complaint", "rating", "期限督办"
     steps = [  # a's deadline is one record whose level rises: 预警 → 催办 → 督办 → 挂牌督办
@@ -113,10 +147,19 @@ def test_national_day_walk_each_instant_exact(office):
         ("2026-09-29T10:00", {(d, c, a, "预警")}),
         ("2026-09-30T23:59:59", {(d, c, a, "预警")}),  # due, not yet past
         ("2026-10-01T00:00", {(d, c, a, "催办"), ("差评整改超期", rt, r, "催办")}),
-        ("2026-10-07T10:00", {(d, c, a, "催办"), ("差评整改超期", rt, r, "催办")}),  # holiday: 0 working days
+        (
+            "2026-10-07T10:00",
+            {(d, c, a, "催办"), ("差评整改超期", rt, r, "催办")},
+        ),  # holiday: 0 working days
         # Thursday 8 October: the reply of a2 (10:00 on the 9th) lies after this instant, so it is still unanswered
-        ("2026-10-08T09:00", {(d, c, a, "催办"), ("差评整改超期", rt, r, "催办"), (d, c, a2, "预警")}),
-        ("2026-10-09T23:59:59", {(d, c, a, "催办"), ("差评整改超期", rt, r, "催办")}),  # 2 working days; a2 answered
+        (
+            "2026-10-08T09:00",
+            {(d, c, a, "催办"), ("差评整改超期", rt, r, "催办"), (d, c, a2, "预警")},
+        ),
+        (
+            "2026-10-09T23:59:59",
+            {(d, c, a, "催办"), ("差评整改超期", rt, r, "催办")},
+        ),  # 2 working days; a2 answered
         # the 调休 Saturday is the 3rd working day after 30 September
         ("2026-10-10T00:00", {(d, c, a, "督办"), ("差评整改超期", rt, r, "督办")}),
         ("2026-10-12T23:59:59", {(d, c, a, "督办"), ("差评整改超期", rt, r, "督办")}),
@@ -127,10 +170,16 @@ def test_national_day_walk_each_instant_exact(office):
         run = escalate(office, T(instant))
         assert open_set() == expected, instant
         for name, info in run.by_rule.items():  # whichever path the engine took, the counts hold
-            open_now = Escalation.select().where((Escalation.rule == name) & (Escalation.state == "open")).count()
+            open_now = (
+                Escalation.select()
+                .where((Escalation.rule == name) & (Escalation.state == "open"))
+                .count()
+            )
             assert info["open"] == open_now, (instant, name)
         assert run.open == len(expected)
-        for e in Escalation.select():  # a record is never duplicated: one id per rule and target for good
+        for e in (
+            Escalation.select()
+        ):  # a record is never duplicated: one id per rule and target for good
             assert ids.setdefault((e.rule, e.target_kind, e.target_id), e.id) == e.id
     assert Escalation.select().count() == 3
     # raised as 预警 on the 29th, 挂牌督办 since the 13th; the reason names the threshold that raised it
@@ -139,16 +188,31 @@ def test_national_day_walk_each_instant_exact(office):
     assert listed.reason == "挂牌督办：超期 5 个工作日以上仍未反馈（办理期限 2026-09-30）"
     assert listed.version == 4  # raised at 预警, then three times: 催办, 督办, 挂牌督办
     warned = Escalation.get((Escalation.rule == d) & (Escalation.target_id == a2))
-    assert (warned.state, warned.level, warned.resolved_at) == ("resolved", "预警", T("2026-10-09T23:59:59"))
+    assert (warned.state, warned.level, warned.resolved_at) == (
+        "resolved",
+        "预警",
+        T("2026-10-09T23:59:59"),
+    )
     # the run audits say which thresholds raised how many, run by run
-    audits = [json.loads(x.after)["rules"][d] for x in AuditEntry.select().where(AuditEntry.action == "escalate")
-              .order_by(AuditEntry.id)]
-    assert [x["levels"] for x in audits if x["raised"]] == [{"预警": 1}, {"催办": 1}, {"预警": 1}, {"督办": 1},
-                                                              {"挂牌督办": 1}]
+    audits = [
+        json.loads(x.after)["rules"][d]
+        for x in AuditEntry.select().where(AuditEntry.action == "escalate").order_by(AuditEntry.id)
+    ]
+    assert [x["levels"] for x in audits if x["raised"]] == [
+        {"预警": 1},
+        {"催办": 1},
+        {"预警": 1},
+        {"督办": 1},
+        {"挂牌督办": 1},
+    ]
 
     # the reply and the rectification arrive: every cause is gone
-    Complaint.update(status="已反馈", replied_at=T("2026-10-21T10:00")).where(Complaint.id == a).execute()
-    Rating.update(status="已办结", rectified_at=T("2026-10-21T10:00")).where(Rating.id == r).execute()
+    Complaint.update(status="已反馈", replied_at=T("2026-10-21T10:00")).where(
+        Complaint.id == a
+    ).execute()
+    Rating.update(status="已办结", rectified_at=T("2026-10-21T10:00")).where(
+        Rating.id == r
+    ).execute()
     run = escalate(office, T("2026-10-21T12:00"))
     assert open_set() == set() and run.resolved == 2 and run.raised == []
     # ... but an earlier instant, re-run now, still sees them unanswered and rewrites nothing newer
@@ -165,7 +229,9 @@ def test_rerun_same_instant_changes_nothing_and_later_raises_level(office):
     assert first.raised_total == 1 and first.open == 1
     versions = {e.id: e.version for e in Escalation.select()}
     again = escalate(office, T("2026-10-10T09:00"))
-    assert again.raised == [] and again.raised_total == 0 and again.resolved == 0 and again.open == 1
+    assert (
+        again.raised == [] and again.raised_total == 0 and again.resolved == 0 and again.open == 1
+    )
     assert {e.id: e.version for e in Escalation.select()} == versions
     later = escalate(office, T("2026-10-13T09:00"))
     assert raised_set(later) == {("期限督办", "complaint", a, "挂牌督办")}
@@ -174,7 +240,11 @@ def test_rerun_same_instant_changes_nothing_and_later_raises_level(office):
     # one audit entry per run, with its counts
     runs = list(AuditEntry.select().where(AuditEntry.action == "escalate").order_by(AuditEntry.id))
     assert len(runs) == 3
-    assert json.loads(runs[-1].after)["rules"]["期限督办"] == {"raised": 1, "levels": {"挂牌督办": 1}, "resolved": 0}
+    assert json.loads(runs[-1].after)["rules"]["期限督办"] == {
+        "raised": 1,
+        "levels": {"挂牌督办": 1},
+        "resolved": 0,
+    }
 
 
 def test_level_never_drops_while_open_and_a_returning_cause_reopens(office):
@@ -186,15 +256,23 @@ def test_level_never_drops_while_open_and_a_returning_cause_reopens(office):
     assert escalate(office, T("2026-10-14T09:00")).raised == []
     assert ("期限督办", "complaint", a.id, "挂牌督办") in open_set()
     # answered → resolved; reopened (重办) and late again → the same record opens again, from its new level
-    Complaint.update(status="已反馈", replied_at=T("2026-10-14T10:00")).where(Complaint.id == a.id).execute()
+    Complaint.update(status="已反馈", replied_at=T("2026-10-14T10:00")).where(
+        Complaint.id == a.id
+    ).execute()
     escalate(office, T("2026-10-14T12:00"))
     assert open_set() == set()
-    Complaint.update(status="已交办", replied_at=None, reopen_count=1, due_at=end_of("2026-10-16")).where(
-        Complaint.id == a.id).execute()
+    Complaint.update(
+        status="已交办", replied_at=None, reopen_count=1, due_at=end_of("2026-10-16")
+    ).where(Complaint.id == a.id).execute()
     run = escalate(office, T("2026-10-21T09:00"))  # 19, 20, 21: 3 working days late
     assert raised_set(run) == {("期限督办", "complaint", a.id, "督办")}
     again = Escalation.get((Escalation.rule == "期限督办") & (Escalation.target_id == a.id))
-    assert (again.state, again.level, again.raised_at, again.resolved_at) == ("open", "督办", T("2026-10-21T09:00"), None)
+    assert (again.state, again.level, again.raised_at, again.resolved_at) == (
+        "open",
+        "督办",
+        T("2026-10-21T09:00"),
+        None,
+    )
     assert Escalation.select().count() == 1  # the same record, reused
 
 
@@ -210,7 +288,10 @@ def test_new_year_fallback_and_office_override(office, admin):
     # the next working day is 1 January: 4 January is not within 1 working day
     assert open_set() == {(d, "complaint", late, "预警")}
     escalate(office, T("2027-01-04T23:59:59"), rules)
-    assert open_set() == {(d, "complaint", late, "催办"), (d, "complaint", soon, "预警")}  # late: 1 and 4 January
+    assert open_set() == {
+        (d, "complaint", late, "催办"),
+        (d, "complaint", soon, "预警"),
+    }  # late: 1 and 4 January
     escalate(office, T("2027-01-05T00:00"), rules)
     assert open_set() == {(d, "complaint", late, "督办"), (d, "complaint", soon, "催办")}
     escalate(office, T("2027-01-07T00:00"), rules)  # 1, 4, 5, 6, 7 January
@@ -236,13 +317,18 @@ def test_cutoff_boundaries():
     ctx = RuleContext("x", T("2026-10-10T09:00"), cal, {})  # the 调休 Saturday
     assert ctx.past_due_cutoff(0) == T("2026-10-10T09:00")
     assert ctx.past_due_cutoff(1) == T("2026-10-10T00:00")
-    assert ctx.past_due_cutoff(3) == T("2026-10-08T00:00")  # due before 8 October: 8, 9, 10 have begun
+    assert ctx.past_due_cutoff(3) == T(
+        "2026-10-08T00:00"
+    )  # due before 8 October: 8, 9, 10 have begun
     assert ctx.past_due_cutoff(4) == T("2026-09-30T00:00")  # the holiday is skipped
     holiday = RuleContext("x", T("2026-10-05T12:00"), cal, {})
-    assert holiday.past_due_cutoff(1) == T("2026-09-30T00:00")  # last working day before the holiday
+    assert holiday.past_due_cutoff(1) == T(
+        "2026-09-30T00:00"
+    )  # last working day before the holiday
     assert holiday.due_within(1) == end_of("2026-10-08")
-    assert RuleContext("x", T("2026-12-31T10:00"), WorkCalendar({dt.date(2027, 1, 1): "holiday"}), {}).due_within(1) \
-        == end_of("2027-01-04")
+    assert RuleContext(
+        "x", T("2026-12-31T10:00"), WorkCalendar({dt.date(2027, 1, 1): "holiday"}), {}
+    ).due_within(1) == end_of("2027-01-04")
     with pytest.raises(InvalidInput):
         ctx.past_due_cutoff(-1)
 
@@ -258,9 +344,13 @@ def test_reopened_twice_is_supervised_until_closed(office):
     assert raised_set(run) == {("重办督办", "complaint", twice, "督办")}
     assert once not in {i["target_id"] for i in run.raised}
     assert run.raised[0]["reason"] == "已重办 2 次仍未办结"
-    Complaint.update(status="已办结", closed_at=T("2026-10-22T10:00")).where(Complaint.id == twice).execute()
+    Complaint.update(status="已办结", closed_at=T("2026-10-22T10:00")).where(
+        Complaint.id == twice
+    ).execute()
     assert open_set() == {("重办督办", "complaint", twice, "督办")}
-    escalate(office, T("2026-10-21T09:00"), rules)  # closed only after this instant: still open then
+    escalate(
+        office, T("2026-10-21T09:00"), rules
+    )  # closed only after this instant: still open then
     assert open_set() == {("重办督办", "complaint", twice, "督办")}
     run = escalate(office, T("2026-10-22T12:00"), rules)
     assert open_set() == set() and run.resolved == 1
@@ -274,9 +364,13 @@ def test_hotspot_needs_five_within_thirty_days(office):
         complaint(None, status="登记", received=T(f"{day}T09:00"), matter=m1)
     complaint(None, status="不予受理", received=T("2026-09-19T09:00"), matter=m2)
     for day in ("2026-09-11", "2026-09-12", "2026-09-13", "2026-09-14"):
-        complaint(None, status="登记", received=T(f"{day}T09:00"), matter=m2)  # 4 counted: not enough
+        complaint(
+            None, status="登记", received=T(f"{day}T09:00"), matter=m2
+        )  # 4 counted: not enough
     rules = [r for r in ESCALATION if r.name == "热点预警"]
-    assert escalate(office, T("2026-09-20T08:00"), rules).raised == []  # the 5th is not yet received
+    assert (
+        escalate(office, T("2026-09-20T08:00"), rules).raised == []
+    )  # the 5th is not yet received
     run = escalate(office, T("2026-09-20T12:00"), rules)
     assert raised_set(run) == {("热点预警", "matter", m1, "预警")}
     assert run.raised[0]["target"] == "M01 社保卡补办" and run.raised[0]["unit"] == "市人社局"
@@ -290,10 +384,16 @@ def test_hotspot_needs_five_within_thirty_days(office):
 def test_settings_change_thresholds_and_bad_settings_fail_alone(office, admin):
     a = complaint(end_of("2026-09-30")).id
     soon = complaint(end_of("2026-09-30")).id
-    ReferenceService(admin).set_setting("rules.临期预警.days", 2)  # the ladder's thresholds keep their rule names
-    assert raised_set(escalate(office, T("2026-09-28T10:00"))) == {("期限督办", "complaint", a, "预警"),
-                                                                   ("期限督办", "complaint", soon, "预警")}
-    Complaint.update(status="已反馈", replied_at=T("2026-09-30T10:00")).where(Complaint.id == soon).execute()
+    ReferenceService(admin).set_setting(
+        "rules.临期预警.days", 2
+    )  # the ladder's thresholds keep their rule names
+    assert raised_set(escalate(office, T("2026-09-28T10:00"))) == {
+        ("期限督办", "complaint", a, "预警"),
+        ("期限督办", "complaint", soon, "预警"),
+    }
+    Complaint.update(status="已反馈", replied_at=T("2026-09-30T10:00")).where(
+        Complaint.id == soon
+    ).execute()
     ReferenceService(admin).set_setting("rules.超期督办.days", 2)
     run = escalate(office, T("2026-10-09T09:00"))  # 8 and 9 October
     assert raised_set(run) == {("期限督办", "complaint", a, "督办")} and run.resolved == 1
@@ -322,7 +422,10 @@ def test_failing_rules_are_isolated_and_python_answers_accepted(office):
         return [EscalationHit("complaint", a, "严重警告", "x")]
 
     def twice(ctx, **_):
-        return [EscalationHit("complaint", a, "预警", "x"), EscalationHit("complaint", a, "预警", "y")]
+        return [
+            EscalationHit("complaint", a, "预警", "x"),
+            EscalationHit("complaint", a, "预警", "y"),
+        ]
 
     def wrong_type(ctx, **_):
         return "everything"
@@ -330,12 +433,21 @@ def test_failing_rules_are_isolated_and_python_answers_accepted(office):
     def python(ctx, **_):
         return [EscalationHit("unit", unit_id("U02"), "约谈提醒", f"as of {ctx.as_of:%Y-%m-%d}")]
 
-    rules = [_spec("boom", boom), _spec("bad_level", bad_level), _spec("twice", twice),
-             _spec("wrong_type", wrong_type), _spec("python", python), *ESCALATION[:1]]
+    rules = [
+        _spec("boom", boom),
+        _spec("bad_level", bad_level),
+        _spec("twice", twice),
+        _spec("wrong_type", wrong_type),
+        _spec("python", python),
+        *ESCALATION[:1],
+    ]
     run = escalate(office, T("2026-10-05T09:00"), rules)
     assert [f.rule for f in run.failures] == ["boom", "bad_level", "twice", "wrong_type"]
     assert "rule bug" in run.failures[0].error and "严重警告" in run.failures[1].error
-    assert open_set() == {("python", "unit", unit_id("U02"), "约谈提醒"), ("期限督办", "complaint", a, "催办")}
+    assert open_set() == {
+        ("python", "unit", unit_id("U02"), "约谈提醒"),
+        ("期限督办", "complaint", a, "催办"),
+    }
     assert raised_set(run) == open_set()
     item = next(i for i in run.raised if i["rule"] == "python")
     assert item["target"] == "U02 市医保局" and item["unit"] == "市医保局"
@@ -380,7 +492,9 @@ def test_example_plugin_rule_runs_through_the_engine(office):
     complaint(end_of("2026-09-30"), unit="U02")
     run = EscalationEngine(office, rules=rules).run(T("2026-10-05T09:00"))
     assert raised_set(run) >= {("example_rule", "unit", unit_id("U01"), "约谈提醒")}
-    assert not any(i["rule"] == "example_rule" and i["target_id"] == unit_id("U02") for i in run.raised)
+    assert not any(
+        i["rule"] == "example_rule" and i["target_id"] == unit_id("U02") for i in run.raised
+    )
     assert Escalation.get(Escalation.rule == "example_rule").reason == "本单位超期未反馈工单 3 件"
 
 
@@ -407,9 +521,15 @@ def test_migration_4_adds_the_rule_indexes(db):
     from supervise.models import SchemaMigration
 
     def present() -> set[tuple[str, ...]]:
-        return {tuple(ix.columns) for table, _ in migrations.RULE_INDEXES for ix in database.get_indexes(table)}
+        return {
+            tuple(ix.columns)
+            for table, _ in migrations.RULE_INDEXES
+            for ix in database.get_indexes(table)
+        }
 
-    assert {columns for _, columns in migrations.RULE_INDEXES} <= present()  # a new database has them
+    assert {
+        columns for _, columns in migrations.RULE_INDEXES
+    } <= present()  # a new database has them
     for table, columns in migrations.RULE_INDEXES:
         (index,) = [ix for ix in database.get_indexes(table) if tuple(ix.columns) == columns]
         database.execute_sql(f'DROP INDEX "{index.name}"')
@@ -431,9 +551,13 @@ def test_bulk_inserts_mark_the_report_month_once_and_keep_the_trigger(office, mo
 
     def marks() -> int:
         if is_sqlite():
-            row = database.execute_sql("SELECT stamp FROM report_change WHERE month = '2026-10'").fetchone()
+            row = database.execute_sql(
+                "SELECT stamp FROM report_change WHERE month = '2026-10'"
+            ).fetchone()
         else:
-            row = database.execute_sql("SELECT COUNT(*) FROM report_change WHERE month = '2026-10'").fetchone()
+            row = database.execute_sql(
+                "SELECT COUNT(*) FROM report_change WHERE month = '2026-10'"
+            ).fetchone()
         return int(row[0]) if row else 0
 
     def trigger_present() -> bool:
@@ -453,19 +577,34 @@ def test_bulk_inserts_mark_the_report_month_once_and_keep_the_trigger(office, mo
     after_run = marks()
     escalate(office, T("2026-10-05T09:00"), ESCALATION[:1])  # nothing inserted: no mark
     assert marks() == after_run
-    Escalation.create(rule="手工", target_kind="complaint", target_id=late[0], level="催办", reason="x",
-                      raised_at=T("2026-10-06T09:00"), updated_at=T("2026-10-06T09:00"))
+    Escalation.create(
+        rule="手工",
+        target_kind="complaint",
+        target_id=late[0],
+        level="催办",
+        reason="x",
+        raised_at=T("2026-10-06T09:00"),
+        updated_at=T("2026-10-06T09:00"),
+    )
     assert marks() == after_run + 1  # another writer: the trigger marks it
 
     def twice(ctx, **_):
-        return [EscalationHit("complaint", late[1], "预警", "x"), EscalationHit("complaint", late[1], "预警", "y")]
+        return [
+            EscalationHit("complaint", late[1], "预警", "x"),
+            EscalationHit("complaint", late[1], "预警", "y"),
+        ]
 
-    def dup_query(ctx, **_):  # a SELECT naming a target twice, across the first batch: fails in the insert
+    def dup_query(
+        ctx, **_
+    ):  # a SELECT naming a target twice, across the first batch: fails in the insert
         c = Complaint
-        return c.select(pw.Value("complaint"), pw.Value(late[1]), pw.Value("预警"), pw.Value("x")).where(
-            c.id.in_(late[:2]))
+        return c.select(
+            pw.Value("complaint"), pw.Value(late[1]), pw.Value("预警"), pw.Value("x")
+        ).where(c.id.in_(late[:2]))
 
-    run = escalate(office, T("2026-10-06T10:00"), [_spec("twice", twice), _spec("dup_query", dup_query)])
+    run = escalate(
+        office, T("2026-10-06T10:00"), [_spec("twice", twice), _spec("dup_query", dup_query)]
+    )
     assert [f.rule for f in run.failures] == ["twice", "dup_query"]
     assert trigger_present() and marks() == after_run + 1
     assert not Escalation.select().where(Escalation.rule.in_(("twice", "dup_query"))).exists()

@@ -316,10 +316,23 @@ def test_tokens_match_reference() -> None:
 # -- ratings 好差评: comment, reasons and window -------------------------------------------
 
 
-def rate(unit: Unit, comment: str = "", reasons: str = "", window: str = "", level: int = 5,
-         indexed: bool = True) -> Rating:
-    r = Rating.create(unit=unit, level=level, bad=level <= 2, comment=comment, reasons=reasons, window=window,
-                      rated_at=START + dt.timedelta(minutes=next(_numbers)))
+def rate(
+    unit: Unit,
+    comment: str = "",
+    reasons: str = "",
+    window: str = "",
+    level: int = 5,
+    indexed: bool = True,
+) -> Rating:
+    r = Rating.create(
+        unit=unit,
+        level=level,
+        bad=level <= 2,
+        comment=comment,
+        reasons=reasons,
+        window=window,
+        rated_at=START + dt.timedelta(minutes=next(_numbers)),
+    )
     if indexed:
         search.index_ratings([(r.id, r.comment, r.reasons, r.window)])
     return r

@@ -47,7 +47,13 @@ def test_enumerations_offered_by_the_builtin_templates():
     def choices(fmt: str, column: str) -> tuple[str, ...]:
         return next(c.choices for c in get_registry().importer(fmt).columns if c.name == column)
 
-    assert choices("ratings", "评价等级") == ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
+    assert choices("ratings", "评价等级") == (
+        "非常满意",
+        "满意",
+        "基本满意",
+        "不满意",
+        "非常不满意",
+    )
     assert choices("ratings", "评价渠道") == ("窗口", "网上", "掌上", "自助终端", "热线", "短信")
     assert choices("hotline", "诉求类型") == ("咨询", "求助", "投诉", "举报", "建议", "表扬")
     assert choices("findings", "问题类别") == ("态度", "效率", "作风", "纪律", "环境", "其他")
@@ -60,8 +66,34 @@ def test_filled_findings_template_imports_without_its_example(office, tmp_path):
     office("import", "template", "findings", "--out", str(path))
     book = openpyxl.load_workbook(path)
     sheet = book.worksheets[0]
-    sheet.append(["钱监督", "2025-09-20", "U01", "办事指南与实际要求不一致", "明察", "效率", "一般", 80, 85, 82])
-    sheet.append(["钱监督", "2025-09-20", "U01", "自助终端故障未挂提示", "明察", "环境", None, None, None, None])
+    sheet.append(
+        [
+            "钱监督",
+            "2025-09-20",
+            "U01",
+            "办事指南与实际要求不一致",
+            "明察",
+            "效率",
+            "一般",
+            80,
+            85,
+            82,
+        ]
+    )
+    sheet.append(
+        [
+            "钱监督",
+            "2025-09-20",
+            "U01",
+            "自助终端故障未挂提示",
+            "明察",
+            "环境",
+            None,
+            None,
+            None,
+            None,
+        ]
+    )
     book.save(path)
     code, out, err = office("import", "findings", str(path), "--json")
     assert code == 0, err
@@ -79,12 +111,15 @@ def test_template_only_example_imports_nothing(office, tmp_path):
     assert code == 0 and (out["read"], out["imported"]) == (0, 0)
 
 
-@pytest.mark.parametrize(("argv", "exit_code"), [
-    (("import", "template", "ratings"), 2),
-    (("import", "template", "ratings", "--out", "x.csv"), 3),
-    (("import", "template", "nonsense", "--out", "x.xlsx"), 6),
-    (("import", "template"), 2),
-])
+@pytest.mark.parametrize(
+    ("argv", "exit_code"),
+    [
+        (("import", "template", "ratings"), 2),
+        (("import", "template", "ratings", "--out", "x.csv"), 3),
+        (("import", "template", "nonsense", "--out", "x.xlsx"), 6),
+        (("import", "template"), 2),
+    ],
+)
 def test_template_usage(office, tmp_path, monkeypatch, argv, exit_code):
     monkeypatch.chdir(tmp_path)
     code, _, err = office(*argv)
@@ -94,10 +129,15 @@ def test_template_usage(office, tmp_path, monkeypatch, argv, exit_code):
 def test_imports_doc_lists_every_column():
     from pathlib import Path
 
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "IMPORTS.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "IMPORTS.md").read_text(
+        encoding="utf-8"
+    )
     for name in BUILTIN:
         spec = get_registry().importer(name)
         section = doc.split(f"### `{name}`", 1)[1].split("\n### ", 1)[0]
         for column in spec.columns:
-            assert f"| {column.name} | {'yes' if column.required else ''} |" in section, (name, column.name)
+            assert f"| {column.name} | {'yes' if column.required else ''} |" in section, (
+                name,
+                column.name,
+            )
             assert all(choice in section for choice in column.choices)

@@ -25,15 +25,32 @@ from supervise.xlsx import (
     safe_text,
 )
 
-DANGEROUS = ["=1+1", "+1+1", "-1+1", "@SUM(A1:A2)", "\t=1+1", "\r=1+1", "＝1+1", "＋1", "－1", "＠x", "#N/A",
-             '=HYPERLINK("http://evil.example","点我")', "=cmd|' /C calc'!A0"]
+DANGEROUS = [
+    "=1+1",
+    "+1+1",
+    "-1+1",
+    "@SUM(A1:A2)",
+    "\t=1+1",
+    "\r=1+1",
+    "＝1+1",
+    "＋1",
+    "－1",
+    "＠x",
+    "#N/A",
+    '=HYPERLINK("http://evil.example","点我")',
+    "=cmd|' /C calc'!A0",
+]
 
 
 def formulas_in(path) -> list[str]:
     """Every <f> element of every worksheet in the file."""
     with zipfile.ZipFile(path) as z:
-        return [m for name in z.namelist() if name.startswith("xl/worksheets/")
-                for m in re.findall(r"<f[ >].*?</f>", z.read(name).decode("utf-8"))]
+        return [
+            m
+            for name in z.namelist()
+            if name.startswith("xl/worksheets/")
+            for m in re.findall(r"<f[ >].*?</f>", z.read(name).decode("utf-8"))
+        ]
 
 
 def test_neutralise_every_formula_start():
@@ -50,11 +67,22 @@ def test_neutralise_every_formula_start():
 def test_table_sheet_reads_back(tmp_path):
     path = tmp_path / "t.xlsx"
     book = XlsxBook(path)
-    table = book.table("台账", [Col("编号", INT), Col("受理时间", DATETIME), Col("日期", DATE), Col("比率", RATE),
-                               Col("诉求内容", width=50)])
+    table = book.table(
+        "台账",
+        [
+            Col("编号", INT),
+            Col("受理时间", DATETIME),
+            Col("日期", DATE),
+            Col("比率", RATE),
+            Col("诉求内容", width=50),
+        ],
+    )
     table.append([1, dt.datetime(2026, 3, 2, 9, 5), dt.date(2026, 3, 2), 0.8333, "窗口推诿"])
     table.append([2, None, None, None, None])
-    book.cover("诉求工单台账", [("导出人", "jw"), ("导出时间", dt.datetime(2026, 4, 1, 8, 0)), ("记录数", 2)])
+    book.cover(
+        "诉求工单台账",
+        [("导出人", "jw"), ("导出时间", dt.datetime(2026, 4, 1, 8, 0)), ("记录数", 2)],
+    )
     book.save()
     wb = load_workbook(path)
     assert wb.sheetnames == ["封面", "台账"]
@@ -63,7 +91,10 @@ def test_table_sheet_reads_back(tmp_path):
     assert ws["A1"].font.b
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref == "A1:E3"
-    assert ws["B2"].value == dt.datetime(2026, 3, 2, 9, 5) and ws["B2"].number_format == "yyyy-mm-dd hh:mm"
+    assert (
+        ws["B2"].value == dt.datetime(2026, 3, 2, 9, 5)
+        and ws["B2"].number_format == "yyyy-mm-dd hh:mm"
+    )
     assert ws["C2"].number_format == "yyyy-mm-dd" and ws["D2"].number_format == "0.00%"
     assert ws.column_dimensions["E"].width == 50
     assert ws.column_dimensions["B"].width >= 17  # a date-time column fits its value
@@ -122,7 +153,9 @@ def test_progress_and_cancel(tmp_path, monkeypatch):
     book = XlsxBook(tmp_path / "p.xlsx", cover=False)
     table = book.table("表", [Col("编号", INT)])
     seen = []
-    table.extend(([i] for i in range(5)), progress=lambda n, total: seen.append((n, total)), total=5)
+    table.extend(
+        ([i] for i in range(5)), progress=lambda n, total: seen.append((n, total)), total=5
+    )
     assert seen == [(2, 5), (4, 5), (5, 5)]
     with pytest.raises(Cancelled) as err:
         table.extend(([i] for i in range(5)), cancel=lambda: True)
@@ -151,26 +184,66 @@ def test_column_kinds_are_checked():
 
 LONG = "长" * 40000
 TRICKY_TEXT = [
-    "窗口推诿", "=1+1", "-社保", "#N/A", "#标签", "a<b & c>d", '引号"和\'单引号', "]]>", "&amp;", "<t>标签</t>",
-    "  前后空格  ", "行一\n行二", "回车\r\n换行", "\ttab起头", "控制\x01字符\x0b\x1f", "\x02=1+1", "表情😀",
-    "全角　空格", "", LONG, "_x000D_", "1+1", "'=already", "a=b",
+    "窗口推诿",
+    "=1+1",
+    "-社保",
+    "#N/A",
+    "#标签",
+    "a<b & c>d",
+    "引号\"和'单引号",
+    "]]>",
+    "&amp;",
+    "<t>标签</t>",
+    "  前后空格  ",
+    "行一\n行二",
+    "回车\r\n换行",
+    "\ttab起头",
+    "控制\x01字符\x0b\x1f",
+    "\x02=1+1",
+    "表情😀",
+    "全角　空格",
+    "",
+    LONG,
+    "_x000D_",
+    "1+1",
+    "'=already",
+    "a=b",
 ]
 
 
 def _columns():
-    return [Col("编号", INT), Col("受理时间", DATETIME), Col("日期", DATE), Col("比率", RATE),
-            Col("分数", xlsx.FLOAT), Col("内容", width=50), Col("混合", GENERAL)]
+    return [
+        Col("编号", INT),
+        Col("受理时间", DATETIME),
+        Col("日期", DATE),
+        Col("比率", RATE),
+        Col("分数", xlsx.FLOAT),
+        Col("内容", width=50),
+        Col("混合", GENERAL),
+    ]
 
 
 def _rows():
     rows = []
     for i, text in enumerate(TRICKY_TEXT):
-        rows.append([i, dt.datetime(2026, 3, 2, 9, 5, 30) + dt.timedelta(days=i, minutes=7 * i),
-                     dt.date(2026, 1, 31) + dt.timedelta(days=i), i / 7, 88.125 + i, text,
-                     [text, Fmt(i / 3, RATE), Fmt(dt.date(2026, 5, 1), DATE), None, -12, 3.5][i % 6]])
+        rows.append(
+            [
+                i,
+                dt.datetime(2026, 3, 2, 9, 5, 30) + dt.timedelta(days=i, minutes=7 * i),
+                dt.date(2026, 1, 31) + dt.timedelta(days=i),
+                i / 7,
+                88.125 + i,
+                text,
+                [text, Fmt(i / 3, RATE), Fmt(dt.date(2026, 5, 1), DATE), None, -12, 3.5][i % 6],
+            ]
+        )
     rows.append([None] * 7)
-    rows.append([10**15 + 7, dt.datetime(1900, 2, 28, 12, 0), dt.date(1900, 1, 1), None, 0.1 + 0.2, 0, True])
-    rows.append([-3, dt.datetime(2026, 12, 31, 23, 59, 59, 500000), None, 1.0, None, 12.5, "=SUM(A1)"])
+    rows.append(
+        [10**15 + 7, dt.datetime(1900, 2, 28, 12, 0), dt.date(1900, 1, 1), None, 0.1 + 0.2, 0, True]
+    )
+    rows.append(
+        [-3, dt.datetime(2026, 12, 31, 23, 59, 59, 500000), None, 1.0, None, 12.5, "=SUM(A1)"]
+    )
     return rows
 
 
@@ -187,7 +260,11 @@ def _openpyxl_reference(path, columns, rows):
         for col, value in zip(columns, row, strict=True):
             if isinstance(value, Fmt):
                 col, value = Col("x", value.kind), value.value
-            if value is None or col.kind == xlsx.TEXT or (col.kind == GENERAL and isinstance(value, str)):
+            if (
+                value is None
+                or col.kind == xlsx.TEXT
+                or (col.kind == GENERAL and isinstance(value, str))
+            ):
                 cells.append(safe_text(value))
                 continue
             cell = WriteOnlyCell(ws, value=value)
@@ -216,18 +293,35 @@ def test_reads_back_as_openpyxl_wrote_it_cell_by_cell(tmp_path):
         for ca, cb in zip(ra, rb, strict=True):
             assert ca.value == cb.value, ca.coordinate
             if ca.value is not None:  # an empty text cell reads as None either way
-                assert (ca.data_type, ca.number_format) == (cb.data_type, cb.number_format), ca.coordinate
+                assert (ca.data_type, ca.number_format) == (cb.data_type, cb.number_format), (
+                    ca.coordinate
+                )
     # the values themselves, not only their agreement
     values = list(a.iter_rows(min_row=2, values_only=True))
     by_text = {r[0]: r[5] for r in values if r[0] is not None}
-    assert by_text[1] == "'=1+1" and by_text[2] == "'-社保" and by_text[3] == "'#N/A" and by_text[4] == "#标签"
+    assert (
+        by_text[1] == "'=1+1"
+        and by_text[2] == "'-社保"
+        and by_text[3] == "'#N/A"
+        and by_text[4] == "#标签"
+    )
     assert by_text[5] == "a<b & c>d" and by_text[7] == "]]>" and by_text[8] == "&amp;"
-    assert by_text[10] == "  前后空格  " and by_text[11] == "行一\n行二" and by_text[13] == "'\ttab起头"
+    assert (
+        by_text[10] == "  前后空格  "
+        and by_text[11] == "行一\n行二"
+        and by_text[13] == "'\ttab起头"
+    )
     assert by_text[14] == "控制字符" and by_text[15] == "'=1+1" and by_text[16] == "表情😀"
     assert by_text[18] is None and len(by_text[19]) == xlsx.MAX_TEXT and by_text[22] == "'=already"
-    assert values[0][1] == dt.datetime(2026, 3, 2, 9, 5, 30) and values[0][2] == dt.datetime(2026, 1, 31)
+    assert values[0][1] == dt.datetime(2026, 3, 2, 9, 5, 30) and values[0][2] == dt.datetime(
+        2026, 1, 31
+    )
     assert a["B2"].number_format == "yyyy-mm-dd hh:mm" and a["C2"].number_format == "yyyy-mm-dd"
-    assert a["D3"].number_format == "0.00%" and a["E2"].number_format == "0.00" and a["A2"].number_format == "0"
+    assert (
+        a["D3"].number_format == "0.00%"
+        and a["E2"].number_format == "0.00"
+        and a["A2"].number_format == "0"
+    )
     assert values[len(TRICKY_TEXT)] == (None,) * 7
     last = values[-1]
     assert last[1] == dt.datetime(2026, 12, 31, 23, 59, 59, 500000) and last[6] == "'=SUM(A1)"
@@ -245,14 +339,21 @@ def test_reads_back_with_calamine_as_the_openpyxl_file(tmp_path):
     a = CalamineWorkbook.from_path(str(ours)).get_sheet_by_name("表").to_python()
     b = CalamineWorkbook.from_path(str(theirs)).get_sheet_by_name("表").to_python()
     assert a == b
-    assert a[2][5] == "'=1+1" and a[1][1] == dt.datetime(2026, 3, 2, 9, 5, 30) and a[15][5] == "控制字符"
+    assert (
+        a[2][5] == "'=1+1"
+        and a[1][1] == dt.datetime(2026, 3, 2, 9, 5, 30)
+        and a[15][5] == "控制字符"
+    )
 
 
 def test_characters_openpyxl_cannot_save_are_dropped(tmp_path):
     """Lone surrogates and U+FFFE/U+FFFF made openpyxl fail at save; the writer drops them."""
     path = tmp_path / "s.xlsx"
     _written(path, [Col("内容")], [["坏\ud800字符\ufffe\uffff"], ["\udfff=1"]])
-    assert [r[0] for r in load_workbook(path)["表"].iter_rows(min_row=2, values_only=True)] == ["坏字符", "'=1"]
+    assert [r[0] for r in load_workbook(path)["表"].iter_rows(min_row=2, values_only=True)] == [
+        "坏字符",
+        "'=1",
+    ]
 
 
 def test_zip64_fields_when_a_part_is_past_the_limit(tmp_path, monkeypatch):

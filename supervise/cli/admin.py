@@ -25,14 +25,19 @@ def parse_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"日期格式应为 YYYY-MM-DD：{text}", f"dates are YYYY-MM-DD: {text}") from None
+        raise InvalidInput(
+            f"日期格式应为 YYYY-MM-DD：{text}", f"dates are YYYY-MM-DD: {text}"
+        ) from None
 
 
 def _password_for(name: str) -> str:
     password = os.environ.get("SUPERVISE_PASSWORD")
     if password is None:
         if not sys.stdin or not sys.stdin.isatty():
-            raise InvalidInput("请用 SUPERVISE_PASSWORD 提供新用户的密码", "give the new user's password in SUPERVISE_PASSWORD")
+            raise InvalidInput(
+                "请用 SUPERVISE_PASSWORD 提供新用户的密码",
+                "give the new user's password in SUPERVISE_PASSWORD",
+            )
         import getpass
 
         password = getpass.getpass(f"{name} 的新密码 / new password: ")
@@ -46,8 +51,10 @@ def _recovery_lines(recovery: str | None) -> list[str]:
     """The recovery key of a newly made office key: shown here once, never stored in clear."""
     if recovery is None:
         return []
-    return ["身份信息恢复密钥 identity recovery key (仅显示一次，请抄写并妥善保管 shown once: keep it on paper):",
-            f"  {recovery}"]
+    return [
+        "身份信息恢复密钥 identity recovery key (仅显示一次，请抄写并妥善保管 shown once: keep it on paper):",
+        f"  {recovery}",
+    ]
 
 
 def _system_with_key(app: App, recovery: str | None) -> Actor:
@@ -68,17 +75,28 @@ def cmd_init(args: argparse.Namespace, app: App) -> int:
         if User.get_or_none(User.name == args.admin) is None:
             if User.select().where(User.role == "admin").exists():
                 app.actor()  # adding a further admin needs an admin login
-                ReferenceService(app.actor()).add_user(args.admin, "admin", _password_for(args.admin))
+                ReferenceService(app.actor()).add_user(
+                    args.admin, "admin", _password_for(args.admin)
+                )
             else:
                 ReferenceService(_system_with_key(app, recovery)).add_user(
-                    args.admin, "admin", _password_for(args.admin))
+                    args.admin, "admin", _password_for(args.admin)
+                )
             created = args.admin
     version = migrations.current_version()
     lines = [*(f"已升级 applied: {a}" for a in applied), f"数据库版本 schema version: {version}"]
     if created:
         lines.append(f"已创建管理员 admin created: {created}")
     lines += _recovery_lines(recovery)
-    app.emit({"version": version, "applied": applied, "admin_created": created, "recovery_key": recovery}, lines)
+    app.emit(
+        {
+            "version": version,
+            "applied": applied,
+            "admin_created": created,
+            "recovery_key": recovery,
+        },
+        lines,
+    )
     return 0
 
 
@@ -92,7 +110,10 @@ def cmd_demo(args: argparse.Namespace, app: App) -> int:
     summary["recovery_key"] = recovery
     lines = [f"{k}: {v}" for k, v in summary["counts"].items()] + _recovery_lines(recovery)
     lines.append("演示用户 demo users (密码 password):")
-    lines += [f"  {u['name']:<14} {u['role']:<10} {u['unit'] or '':<8} {u['password']}" for u in summary["users"]]
+    lines += [
+        f"  {u['name']:<14} {u['role']:<10} {u['unit'] or '':<8} {u['password']}"
+        for u in summary["users"]
+    ]
     app.emit(summary, lines)
     return 0
 
@@ -103,7 +124,10 @@ def cmd_demo(args: argparse.Namespace, app: App) -> int:
 def cmd_user_add(args: argparse.Namespace, app: App) -> int:
     service = ReferenceService(app.actor())
     user = service.add_user(args.name, args.role, _password_for(args.name), args.unit)
-    app.emit({"name": user.name, "role": user.role, "unit": args.unit}, f"已添加用户 user added: {user.name} ({user.role})")
+    app.emit(
+        {"name": user.name, "role": user.role, "unit": args.unit},
+        f"已添加用户 user added: {user.name} ({user.role})",
+    )
     return 0
 
 
@@ -118,18 +142,26 @@ def cmd_user_list(args: argparse.Namespace, app: App) -> int:
 
 def cmd_unit_add(args: argparse.Namespace, app: App) -> int:
     unit = ReferenceService(app.actor()).add_unit(args.code, args.name, args.parent, args.kind)
-    app.emit({"id": unit.id, "code": unit.code, "name": unit.name}, f"已添加单位 unit added: {unit.code} {unit.name}")
+    app.emit(
+        {"id": unit.id, "code": unit.code, "name": unit.name},
+        f"已添加单位 unit added: {unit.code} {unit.name}",
+    )
     return 0
 
 
 def cmd_staff_add(args: argparse.Namespace, app: App) -> int:
     staff = ReferenceService(app.actor()).add_staff(args.number, args.name, args.unit, args.post)
-    app.emit({"id": staff.id, "number": staff.number}, f"已添加工作人员 staff added: {staff.number} {staff.name}")
+    app.emit(
+        {"id": staff.id, "number": staff.number},
+        f"已添加工作人员 staff added: {staff.number} {staff.name}",
+    )
     return 0
 
 
 def cmd_matter_add(args: argparse.Namespace, app: App) -> int:
-    m = ReferenceService(app.actor()).add_matter(args.code, args.name, args.unit, args.legal, args.promised)
+    m = ReferenceService(app.actor()).add_matter(
+        args.code, args.name, args.unit, args.legal, args.promised
+    )
     app.emit({"id": m.id, "code": m.code}, f"已添加事项 matter added: {m.code} {m.name}")
     return 0
 
@@ -142,7 +174,15 @@ def cmd_workdays_add(args: argparse.Namespace, app: App) -> int:
 
     calendar = WorkCalendar.from_database()
     due = calendar.add(parse_date(args.date), args.n)
-    app.emit({"date": args.date, "n": args.n, "due": due.isoformat(), "fallback_years": sorted(calendar.fallback_years)}, due.isoformat())
+    app.emit(
+        {
+            "date": args.date,
+            "n": args.n,
+            "due": due.isoformat(),
+            "fallback_years": sorted(calendar.fallback_years),
+        },
+        due.isoformat(),
+    )
     return 0
 
 
@@ -159,7 +199,10 @@ def cmd_settings(args: argparse.Namespace, app: App) -> int:
     actor = app.actor()
     if args.key is None:
         values = settings.all_settings()
-        app.emit(values, [f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in sorted(values.items())])
+        app.emit(
+            values,
+            [f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in sorted(values.items())],
+        )
         return 0
     if args.value is None:
         value = settings.get(args.key)
@@ -221,7 +264,13 @@ def cmd_restore(args: argparse.Namespace, app: App) -> int:
     info = backup.restore(app.actor(), args.file)
     recovery = identity.take_new_recovery_key()  # an older backup upgraded by migration 8
     info["recovery_key"] = recovery
-    app.emit(info, [f"已恢复 restored from {args.file}; schema version {info['version']}", *_recovery_lines(recovery)])
+    app.emit(
+        info,
+        [
+            f"已恢复 restored from {args.file}; schema version {info['version']}",
+            *_recovery_lines(recovery),
+        ],
+    )
     return 0
 
 
@@ -237,10 +286,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     json_flag(p)
     p.set_defaults(run=cmd_demo)
 
-    user = sub.add_parser("user", help="用户 users").add_subparsers(dest="action", metavar="ACTION", required=True)
+    user = sub.add_parser("user", help="用户 users").add_subparsers(
+        dest="action", metavar="ACTION", required=True
+    )
     p = user.add_parser("add", help="添加用户 add a user (password: SUPERVISE_PASSWORD or prompt)")
     p.add_argument("name")
-    p.add_argument("--role", required=True, choices=["admin", "staff", "liaison", "supervisor", "viewer"])
+    p.add_argument(
+        "--role", required=True, choices=["admin", "staff", "liaison", "supervisor", "viewer"]
+    )
     p.add_argument("--unit", help="单位编码 unit code (liaison)")
     json_flag(p)
     p.set_defaults(run=cmd_user_add)
@@ -251,7 +304,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     register_user(user)
 
-    p = sub.add_parser("unit", help="单位 units").add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = sub.add_parser("unit", help="单位 units").add_subparsers(
+        dest="action", metavar="ACTION", required=True
+    )
     p = p.add_parser("add", help="添加单位 add a unit")
     p.add_argument("code")
     p.add_argument("name")
@@ -260,7 +315,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     json_flag(p)
     p.set_defaults(run=cmd_unit_add)
 
-    p = sub.add_parser("staff", help="工作人员 staff").add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = sub.add_parser("staff", help="工作人员 staff").add_subparsers(
+        dest="action", metavar="ACTION", required=True
+    )
     p = p.add_parser("add", help="添加工作人员 add a staff member")
     p.add_argument("number")
     p.add_argument("name")
@@ -269,7 +326,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     json_flag(p)
     p.set_defaults(run=cmd_staff_add)
 
-    p = sub.add_parser("matter", help="政务服务事项 matters").add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = sub.add_parser("matter", help="政务服务事项 matters").add_subparsers(
+        dest="action", metavar="ACTION", required=True
+    )
     p = p.add_parser("add", help="添加事项 add a matter")
     p.add_argument("code")
     p.add_argument("name")
@@ -279,14 +338,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     json_flag(p)
     p.set_defaults(run=cmd_matter_add)
 
-    p = sub.add_parser("workdays", help="工作日计算 working days").add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = sub.add_parser("workdays", help="工作日计算 working days").add_subparsers(
+        dest="action", metavar="ACTION", required=True
+    )
     p = p.add_parser("add", help="DATE 之后第 N 个工作日 the N-th working day after DATE")
     p.add_argument("date")
     p.add_argument("n", type=int)
     json_flag(p)
     p.set_defaults(run=cmd_workdays_add)
 
-    p = sub.add_parser("calendar", help="本地日历调整 local calendar overrides").add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = sub.add_parser("calendar", help="本地日历调整 local calendar overrides").add_subparsers(
+        dest="action", metavar="ACTION", required=True
+    )
     p = p.add_parser("set", help="设为节假日或工作日 mark a date")
     p.add_argument("date")
     p.add_argument("kind", choices=["holiday", "workday"])
@@ -304,7 +367,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     json_flag(p)
     p.set_defaults(run=cmd_plugins, database=False)
 
-    p = sub.add_parser("audit", help="审计 audit log").add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = sub.add_parser("audit", help="审计 audit log").add_subparsers(
+        dest="action", metavar="ACTION", required=True
+    )
     p = p.add_parser("verify", help="校验审计链 check the audit chain")
     json_flag(p)
     p.set_defaults(run=cmd_audit_verify)

@@ -20,7 +20,10 @@ def parse_datetime(text: str) -> dt.datetime:
     try:
         return dt.datetime.fromisoformat(text).replace(microsecond=0, tzinfo=None)
     except ValueError:
-        raise InvalidInput(f"时间格式应为 2026-10-05T14:03：{text}", f"date-times are ISO like 2026-10-05T14:03: {text}") from None
+        raise InvalidInput(
+            f"时间格式应为 2026-10-05T14:03：{text}",
+            f"date-times are ISO like 2026-10-05T14:03: {text}",
+        ) from None
 
 
 def _yes_no(text: str) -> bool:
@@ -33,47 +36,83 @@ def _yes_no(text: str) -> bool:
 
 def cmd_add(args: argparse.Namespace, app: App) -> int:
     c = ComplaintService(app.actor()).register(
-        channel=args.channel, category=args.category, content=args.content, title=args.title or "",
-        unit=args.unit, staff=args.staff, matter=args.matter, name=args.name, phone=args.phone,
-        id_no=args.id_no, anonymous=args.anonymous,
+        channel=args.channel,
+        category=args.category,
+        content=args.content,
+        title=args.title or "",
+        unit=args.unit,
+        staff=args.staff,
+        matter=args.matter,
+        name=args.name,
+        phone=args.phone,
+        id_no=args.id_no,
+        anonymous=args.anonymous,
         received=parse_datetime(args.received) if args.received else None,
     )
     code = format_receipt(c.receipt_code)
-    app.emit({"number": c.number, "receipt_code": code, "status": c.status},
-             [f"已登记 registered: {c.number}", f"查询码 receipt code: {code}"])
+    app.emit(
+        {"number": c.number, "receipt_code": code, "status": c.status},
+        [f"已登记 registered: {c.number}", f"查询码 receipt code: {code}"],
+    )
     return 0
 
 
 def cmd_assign(args: argparse.Namespace, app: App) -> int:
-    c = ComplaintService(app.actor()).assign(args.number, args.unit, card=args.card, limit=args.limit)
-    app.emit({"number": c.number, "due_at": c.due_at.isoformat(sep=" "), "status": c.status},
-             f"已交办 assigned: {c.number} → {args.unit}，{c.due_at:%Y-%m-%d} 前办结 due")
+    c = ComplaintService(app.actor()).assign(
+        args.number, args.unit, card=args.card, limit=args.limit
+    )
+    app.emit(
+        {"number": c.number, "due_at": c.due_at.isoformat(sep=" "), "status": c.status},
+        f"已交办 assigned: {c.number} → {args.unit}，{c.due_at:%Y-%m-%d} 前办结 due",
+    )
     return 0
 
 
 def cmd_reply(args: argparse.Namespace, app: App) -> int:
     c, on_time = ComplaintService(app.actor()).reply(args.number, args.text)
-    app.emit({"number": c.number, "status": c.status, "on_time": on_time},
-             f"已反馈 replied: {c.number}（{'按期 on time' if on_time else '超期 late'}）")
+    app.emit(
+        {"number": c.number, "status": c.status, "on_time": on_time},
+        f"已反馈 replied: {c.number}（{'按期 on time' if on_time else '超期 late'}）",
+    )
     return 0
 
 
 def cmd_visit(args: argparse.Namespace, app: App) -> int:
-    c, reopened = ComplaintService(app.actor()).visit(args.number, args.result, _yes_no(args.resolved), args.note)
-    app.emit({"number": c.number, "status": c.status, "reopened": reopened, "reopen_count": c.reopen_count},
-             f"已回访 visited: {c.number}" + ("，已重办 reopened" if reopened else ""))
+    c, reopened = ComplaintService(app.actor()).visit(
+        args.number, args.result, _yes_no(args.resolved), args.note
+    )
+    app.emit(
+        {
+            "number": c.number,
+            "status": c.status,
+            "reopened": reopened,
+            "reopen_count": c.reopen_count,
+        },
+        f"已回访 visited: {c.number}" + ("，已重办 reopened" if reopened else ""),
+    )
     return 0
 
 
 def _show(app: App, number: str, unmask: bool = False) -> None:
     data = ComplaintQueries(app.actor()).show(number, unmask=unmask)
-    lines = [f"{data['number']}  {data['status']}  {data['category']}  {data['channel']}",
-             f"单位 unit: {data['unit'] or '—'}   受理 received: {data['received_at']}   期限 due: {data['due_at'] or '—'}",
-             f"内容 content: {data['content']}"]
+    lines = [
+        f"{data['number']}  {data['status']}  {data['category']}  {data['channel']}",
+        f"单位 unit: {data['unit'] or '—'}   受理 received: {data['received_at']}   期限 due: {data['due_at'] or '—'}",
+        f"内容 content: {data['content']}",
+    ]
     if data["complainant"]:
-        lines.append("诉求人 complainant: " + ("匿名 anonymous" if data["complainant"].get("anonymous") else
-                     f"{data['complainant']['name'] or ''} {data['complainant']['phone'] or ''} {data['complainant']['id_no'] or ''}"))
-    lines += [f"  {e['at']}  {e['action']:<6} {e['status'] or '':<5} {e['actor']}  {e['note']}" for e in data["timeline"]]
+        lines.append(
+            "诉求人 complainant: "
+            + (
+                "匿名 anonymous"
+                if data["complainant"].get("anonymous")
+                else f"{data['complainant']['name'] or ''} {data['complainant']['phone'] or ''} {data['complainant']['id_no'] or ''}"
+            )
+        )
+    lines += [
+        f"  {e['at']}  {e['action']:<6} {e['status'] or '':<5} {e['actor']}  {e['note']}"
+        for e in data["timeline"]
+    ]
     app.emit(data, lines)
 
 
@@ -90,15 +129,24 @@ def cmd_show(args: argparse.Namespace, app: App) -> int:
 
 def cmd_list(args: argparse.Namespace, app: App) -> int:
     f = ComplaintFilter(
-        status=args.status, unit=args.unit, category=args.category, channel=args.channel, search=args.search,
+        status=args.status,
+        unit=args.unit,
+        category=args.category,
+        channel=args.channel,
+        search=args.search,
         received_from=parse_date(args.date_from) if args.date_from else None,
         received_to=parse_date(args.date_to) if args.date_to else None,
-        overdue=args.overdue, limit=args.limit, offset=args.offset,
+        overdue=args.overdue,
+        limit=args.limit,
+        offset=args.offset,
     )
     data = ComplaintQueries(app.actor()).list(f)
     lines = [f"共 {data['total']} 件 total"]
-    lines += [f"{i['number']}  {i['status']:<4} {i['category']}  {(i['unit'] or '—'):<12} {i['received_at']}"
-              f"{'  超期' if i['overdue'] else ''}  {i['title']}" for i in data["items"]]
+    lines += [
+        f"{i['number']}  {i['status']:<4} {i['category']}  {(i['unit'] or '—'):<12} {i['received_at']}"
+        f"{'  超期' if i['overdue'] else ''}  {i['title']}"
+        for i in data["items"]
+    ]
     app.emit(data, lines)
     return 0
 
@@ -116,8 +164,14 @@ def cmd_simple(action: str):
             c = service.refuse(args.number, args.reason)
         else:
             c = service.merge(args.number, args.into, args.reason)
-        app.emit({"number": c.number, "status": c.status, "due_at": c.due_at.isoformat(sep=" ") if c.due_at else None},
-                 f"{c.number}: {c.status}")
+        app.emit(
+            {
+                "number": c.number,
+                "status": c.status,
+                "due_at": c.due_at.isoformat(sep=" ") if c.due_at else None,
+            },
+            f"{c.number}: {c.status}",
+        )
         return 0
 
     return run
@@ -125,15 +179,19 @@ def cmd_simple(action: str):
 
 def cmd_track(args: argparse.Namespace, app: App) -> int:
     data = track(args.code)
-    lines = [f"查询码 {data['receipt_code']}  {data['category']}  当前状态 status: {data['status']}",
-             f"受理 received: {data['received_at']}   期限 due: {data['due_at'] or '—'}"]
+    lines = [
+        f"查询码 {data['receipt_code']}  {data['category']}  当前状态 status: {data['status']}",
+        f"受理 received: {data['received_at']}   期限 due: {data['due_at'] or '—'}",
+    ]
     lines += [f"  {s['at']}  {s['action']}  {s['status'] or ''}" for s in data["steps"]]
     app.emit(data, lines)
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    group = sub.add_parser("complaint", help="诉求工单 complaint workflow").add_subparsers(dest="action", metavar="ACTION", required=True)
+    group = sub.add_parser("complaint", help="诉求工单 complaint workflow").add_subparsers(
+        dest="action", metavar="ACTION", required=True
+    )
 
     p = group.add_parser("add", help="登记 register a complaint")
     p.add_argument("--channel", required=True, help="/".join(CHANNELS))
@@ -176,7 +234,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = group.add_parser("show", help="查看 the record with its timeline")
     p.add_argument("number")
-    p.add_argument("--unmask", action="store_true", help="显示诉求人身份（留痕） show identity (audited)")
+    p.add_argument(
+        "--unmask", action="store_true", help="显示诉求人身份（留痕） show identity (audited)"
+    )
     p.set_defaults(run=cmd_show)
 
     p = group.add_parser("list", help="列表 list with filters")
@@ -203,7 +263,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reason", required=True)
     p.set_defaults(run=cmd_simple("extend"))
 
-    p = group.add_parser("approve-extension", help="审批延期 approve (or --reject) a pending extension")
+    p = group.add_parser(
+        "approve-extension", help="审批延期 approve (or --reject) a pending extension"
+    )
     p.add_argument("number")
     p.add_argument("--reject", action="store_true")
     p.add_argument("--note", default="")

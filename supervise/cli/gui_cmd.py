@@ -23,8 +23,10 @@ def cmd_gui(args: argparse.Namespace, app: App) -> int:
     try:
         import tkinter
     except ImportError:
-        print("supervise: 未安装 Tk，无法启动图形界面 / Tk is not installed: the desktop app cannot start",
-              file=sys.stderr)
+        print(
+            "supervise: 未安装 Tk，无法启动图形界面 / Tk is not installed: the desktop app cannot start",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
     from ..gui.app import run
 
@@ -32,11 +34,15 @@ def cmd_gui(args: argparse.Namespace, app: App) -> int:
         return run(args.db or os.environ.get("SUPERVISE_DB"), args.gui_user or args.user)
     except tkinter.TclError as exc:
         logger.error("cannot start the desktop app: %s", exc)
-        print(f"supervise: 无法打开图形界面（{exc}）/ cannot open the window: {exc}", file=sys.stderr)
+        print(
+            f"supervise: 无法打开图形界面（{exc}）/ cannot open the window: {exc}", file=sys.stderr
+        )
         return EXIT_INTERNAL
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("gui", help="桌面程序 the desktop app")
-    p.add_argument("--user", dest="gui_user", help="预填用户名 user name to prefill on the login form")
+    p.add_argument(
+        "--user", dest="gui_user", help="预填用户名 user name to prefill on the login form"
+    )
     p.set_defaults(run=cmd_gui, database=False)

@@ -53,11 +53,16 @@ class App:
         if self._actor is None:
             name = self.args.user or os.environ.get("SUPERVISE_USER")
             if not name:
-                raise NotPermitted("请用 --user 或 SUPERVISE_USER 指定用户", "no user given: use --user or SUPERVISE_USER")
+                raise NotPermitted(
+                    "请用 --user 或 SUPERVISE_USER 指定用户",
+                    "no user given: use --user or SUPERVISE_USER",
+                )
             password = os.environ.get("SUPERVISE_PASSWORD")
             if password is None:
                 if not sys.stdin or not sys.stdin.isatty():
-                    raise NotPermitted("未提供密码（SUPERVISE_PASSWORD）", "no password given (SUPERVISE_PASSWORD)")
+                    raise NotPermitted(
+                        "未提供密码（SUPERVISE_PASSWORD）", "no password given (SUPERVISE_PASSWORD)"
+                    )
                 password = getpass.getpass(f"{name} 的密码 / password: ")
             self._actor = login(name, password)
             use_plugins_dir_setting()
@@ -96,7 +101,9 @@ def build_parser() -> Parser:
         description="政务服务效能监督 — supervision of government services",
     )
     parser.add_argument("--version", action="version", version=f"supervise {__version__}")
-    parser.add_argument("--db", help="数据库地址 database URL (sqlite:///file.db, postgresql://…); env SUPERVISE_DB")
+    parser.add_argument(
+        "--db", help="数据库地址 database URL (sqlite:///file.db, postgresql://…); env SUPERVISE_DB"
+    )
     parser.add_argument("--user", help="用户名 user name; env SUPERVISE_USER")
     parser.add_argument("-v", "--verbose", action="store_true", help="详细日志 verbose log")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
@@ -133,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"supervise: {busy.line()}", file=sys.stderr)
             return busy.exit_code
         logger.exception("database error")
-        print(f"supervise: 数据库错误 / database error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        print(
+            f"supervise: 数据库错误 / database error: {str(exc).splitlines()[0]}", file=sys.stderr
+        )
         return EXIT_INTERNAL
     except KeyboardInterrupt:
         print("supervise: 已取消 / cancelled", file=sys.stderr)

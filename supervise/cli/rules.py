@@ -31,12 +31,16 @@ def _limit(value: int) -> int | None:
 
 def cmd_escalate(args: argparse.Namespace, app: App) -> int:
     run = EscalationEngine(app.actor()).run(_as_of(args), limit=_limit(args.limit))
-    lines = [f"督办规则运行 escalate @ {run.as_of:%Y-%m-%d %H:%M:%S}：新增/升级 raised {run.raised_total}，"
-             f"解除 resolved {run.resolved}，在办 open {run.open}"]
+    lines = [
+        f"督办规则运行 escalate @ {run.as_of:%Y-%m-%d %H:%M:%S}：新增/升级 raised {run.raised_total}，"
+        f"解除 resolved {run.resolved}，在办 open {run.open}"
+    ]
     for name, info in run.by_rule.items():
         levels = "，".join(f"{level} {n}" for level, n in info["raised"].items()) or "—"
         lines.append(f"  {name}: 新增/升级 {levels}；解除 {info['resolved']}；在办 {info['open']}")
-    lines += [f"  {i['rule']}  {i['level']:<4} {i['target']}  {i['unit'] or ''}" for i in run.raised]
+    lines += [
+        f"  {i['rule']}  {i['level']:<4} {i['target']}  {i['unit'] or ''}" for i in run.raised
+    ]
     if len(run.raised) < run.raised_total:
         lines.append(f"  …（仅列出前 {len(run.raised)} 条 / first {len(run.raised)} shown）")
     app.emit(run.as_dict(), lines)
@@ -44,20 +48,29 @@ def cmd_escalate(args: argparse.Namespace, app: App) -> int:
 
 
 def cmd_escalation_list(args: argparse.Namespace, app: App) -> int:
-    data = EscalationQueries(app.actor()).list(state=args.state, level=args.level, rule=args.rule,
-                                               limit=args.limit, offset=args.offset)
+    data = EscalationQueries(app.actor()).list(
+        state=args.state, level=args.level, rule=args.rule, limit=args.limit, offset=args.offset
+    )
     lines = [f"共 {data['total']} 条 total"]
-    lines += [f"{i['id']:>6}  {i['state']:<8} {i['level']:<4} {i['rule']}  {i['target']}  {i['unit'] or ''}  "
-              f"{i['updated_at']}  {i['reason']}" for i in data["items"]]
+    lines += [
+        f"{i['id']:>6}  {i['state']:<8} {i['level']:<4} {i['rule']}  {i['target']}  {i['unit'] or ''}  "
+        f"{i['updated_at']}  {i['reason']}"
+        for i in data["items"]
+    ]
     app.emit(data, lines)
     return 0
 
 
 def cmd_propose(args: argparse.Namespace, app: App) -> int:
     run = ProposalEngine(app.actor()).run(_as_of(args), limit=_limit(args.limit))
-    lines = [f"问责规则运行 propose @ {run.as_of:%Y-%m-%d %H:%M:%S}：新建议 proposed {run.proposed_total}"]
+    lines = [
+        f"问责规则运行 propose @ {run.as_of:%Y-%m-%d %H:%M:%S}：新建议 proposed {run.proposed_total}"
+    ]
     lines += [f"  {name}: {info['proposed']}" for name, info in run.by_rule.items()]
-    lines += [f"  #{i['id']}  {i['rule']}  {i['kind']}  {i['target']}  {i['reason']}" for i in run.proposed]
+    lines += [
+        f"  #{i['id']}  {i['rule']}  {i['kind']}  {i['target']}  {i['reason']}"
+        for i in run.proposed
+    ]
     if len(run.proposed) < run.proposed_total:
         lines.append(f"  …（仅列出前 {len(run.proposed)} 条 / first {len(run.proposed)} shown）")
     app.emit(run.as_dict(), lines)
@@ -65,16 +78,26 @@ def cmd_propose(args: argparse.Namespace, app: App) -> int:
 
 
 def _case_lines(data: dict) -> list[str]:
-    lines = [f"#{data['id']}  {data['status']}  {data['rule']}  {data['kind']}  {data['target']}",
-             f"理由 reason: {data['reason']}", f"提出 proposed: {data['proposed_at']}"]
+    lines = [
+        f"#{data['id']}  {data['status']}  {data['rule']}  {data['kind']}  {data['target']}",
+        f"理由 reason: {data['reason']}",
+        f"提出 proposed: {data['proposed_at']}",
+    ]
     if data["status"] != "待决定":
         decided = data["form"] or "不予问责"
         if data["sanction"]:
-            decided += f"（{data['sanction']}" + (f"，至 {data['sanction_ends']}" if data["sanction_ends"] else "") + "）"
+            decided += (
+                f"（{data['sanction']}"
+                + (f"，至 {data['sanction_ends']}" if data["sanction_ends"] else "")
+                + "）"
+            )
         lines.append(f"决定 decision: {decided}  {data['decided_by']}  {data['decided_at']}")
         lines.append(f"依据 basis: {data['basis']}")
-    lines += [f"  证据 evidence: {ref['kind']} {ref['id']}" + (f"  {ref['target']}" if ref.get("target") else "")
-              for ref in data["evidence"]]
+    lines += [
+        f"  证据 evidence: {ref['kind']} {ref['id']}"
+        + (f"  {ref['target']}" if ref.get("target") else "")
+        for ref in data["evidence"]
+    ]
     return lines
 
 
@@ -101,11 +124,15 @@ def cmd_show(args: argparse.Namespace, app: App) -> int:
 
 
 def cmd_case_list(args: argparse.Namespace, app: App) -> int:
-    data = AccountabilityService(app.actor()).list(status=args.status, rule=args.rule, unit=args.unit,
-                                                   limit=args.limit, offset=args.offset)
+    data = AccountabilityService(app.actor()).list(
+        status=args.status, rule=args.rule, unit=args.unit, limit=args.limit, offset=args.offset
+    )
     lines = [f"共 {data['total']} 件 total"]
-    lines += [f"#{i['id']:<6} {i['status']:<4} {i['rule']}  {i['kind']}  {i['target']}  {i['form'] or ''}"
-              f"{'（' + i['sanction'] + '）' if i['sanction'] else ''}  {i['proposed_at']}" for i in data["items"]]
+    lines += [
+        f"#{i['id']:<6} {i['status']:<4} {i['rule']}  {i['kind']}  {i['target']}  {i['form'] or ''}"
+        f"{'（' + i['sanction'] + '）' if i['sanction'] else ''}  {i['proposed_at']}"
+        for i in data["items"]
+    ]
     app.emit(data, lines)
     return 0
 
@@ -116,14 +143,19 @@ def _paging(p: argparse.ArgumentParser) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("escalate", help="运行督办规则 run the escalation rules (re-running adds no duplicates)")
+    p = sub.add_parser(
+        "escalate", help="运行督办规则 run the escalation rules (re-running adds no duplicates)"
+    )
     p.add_argument("--as-of", help="运行时点 ISO, e.g. 2026-10-05T09:00 (default now)")
-    p.add_argument("--limit", type=int, default=1000, help="raised 列表最多条数，0 为全部 (default 1000)")
+    p.add_argument(
+        "--limit", type=int, default=1000, help="raised 列表最多条数，0 为全部 (default 1000)"
+    )
     json_flag(p)
     p.set_defaults(run=cmd_escalate)
 
     group = sub.add_parser("escalation", help="督办记录 escalation records").add_subparsers(
-        dest="action", metavar="ACTION", required=True)
+        dest="action", metavar="ACTION", required=True
+    )
     p = group.add_parser("list", help="列表 list escalations")
     p.add_argument("--state", choices=ESCALATION_STATES)
     p.add_argument("--level", help="/".join(ESCALATION_LEVELS))
@@ -132,16 +164,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     json_flag(p)
     p.set_defaults(run=cmd_escalation_list)
 
-    group = sub.add_parser("accountability", help="问责 accountability propose|decide|dismiss|show|list").add_subparsers(
-        dest="action", metavar="ACTION", required=True)
-    p = group.add_parser("propose", help="运行问责规则 run the accountability rules (proposals only)")
+    group = sub.add_parser(
+        "accountability", help="问责 accountability propose|decide|dismiss|show|list"
+    ).add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = group.add_parser(
+        "propose", help="运行问责规则 run the accountability rules (proposals only)"
+    )
     p.add_argument("--as-of", help="运行时点 ISO, e.g. 2026-10-05T09:00 (default now)")
-    p.add_argument("--limit", type=int, default=1000, help="proposed 列表最多条数，0 为全部 (default 1000)")
+    p.add_argument(
+        "--limit", type=int, default=1000, help="proposed 列表最多条数，0 为全部 (default 1000)"
+    )
     p.set_defaults(run=cmd_propose)
 
     p = group.add_parser("decide", help="作出问责决定 decide a case (staff)")
     p.add_argument("id", type=int)
-    p.add_argument("--form", required=True, help=f"单位 {'/'.join(UNIT_FORMS)}；个人 {'/'.join(PERSON_FORMS)}")
+    p.add_argument(
+        "--form", required=True, help=f"单位 {'/'.join(UNIT_FORMS)}；个人 {'/'.join(PERSON_FORMS)}"
+    )
     p.add_argument("--basis", required=True, help="依据 the basis of the decision")
     p.add_argument("--sanction", help=f"政务处分种类 {'/'.join(SANCTIONS)}")
     p.set_defaults(run=cmd_decide)

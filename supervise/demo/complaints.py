@@ -106,7 +106,9 @@ class Complaints(Office):
             yyyymm = f"{c['received_at']:%Y%m}"
             sequence[yyyymm] = sequence.get(yyyymm, 0) + 1
             c["number"] = f"TS{yyyymm}{sequence[yyyymm]:05d}"
-            c.update(identity.complaint_columns(seal, c["number"], c["_name"], c["_phone"], c["_id_no"]))
+            c.update(
+                identity.complaint_columns(seal, c["number"], c["_name"], c["_phone"], c["_id_no"])
+            )
             c["receipt_code"] = new_receipt_code()  # unguessable: never from the seed
             self._lifecycle(c, seeds[max(0, i - 300) : i])
         self.counts["complaints"] = len(seeds)

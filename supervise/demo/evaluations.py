@@ -28,15 +28,17 @@ _NEW_RATING: dict[str, Any] = {
 }
 
 
-
 def rating_texts(rng: Any, level: int) -> tuple[str, str]:
     """(reasons, comment) of a rating of ``level``: every 差评 has both, half the praise a
     reason and a third a comment."""
     if level <= 2:
-        return "；".join(rng.sample(words.BAD_REASONS, rng.randint(1, 2))), rng.choice(words.BAD_COMMENTS)
+        return "；".join(rng.sample(words.BAD_REASONS, rng.randint(1, 2))), rng.choice(
+            words.BAD_COMMENTS
+        )
     reasons = rng.choice(words.GOOD_REASONS) if level >= 4 and rng.random() < 0.5 else ""
     comment = rng.choice(words.GOOD_COMMENTS) if level >= 4 and rng.random() < 0.35 else ""
     return reasons, comment
+
 
 class Evaluations(Complaints):
     """Makes and stores reviews, ratings and surveys; builds on
@@ -224,15 +226,22 @@ class Evaluations(Complaints):
         for i, row in enumerate(imported, 1):
             row.update(batch=batch.id, external_id=f"PJ{month:%Y%m}{i:06d}")
         seal = self._sealer()
-        for row in rows:  # bound to the rating's unit, time and source id, as the importer binds them
-            aad = identity.rating_aad(row["unit"], row["rated_at"], row["source"], row["external_id"])
+        for (
+            row
+        ) in rows:  # bound to the rating's unit, time and source id, as the importer binds them
+            aad = identity.rating_aad(
+                row["unit"], row["rated_at"], row["source"], row["external_id"]
+            )
             row.update(identity.rating_columns(seal, aad, *row["_rater"]))
         rating_ids = insert(Rating, columns(rows), ids=True)
         for rating_id, row in zip(rating_ids, rows, strict=True):
             for at, actor, action, status, note in row["_events"]:
                 self._event("rating", rating_id, at, actor, action, status, note)
         search.index_ratings(
-            ((rid, row["comment"], row["reasons"], row["window"]) for rid, row in zip(rating_ids, rows, strict=True)),
+            (
+                (rid, row["comment"], row["reasons"], row["window"])
+                for rid, row in zip(rating_ids, rows, strict=True)
+            ),
             fresh=True,
         )
         self.counts["ratings"] += len(rows)
@@ -263,7 +272,9 @@ class Evaluations(Complaints):
             "bad": bad,
             "reasons": reasons,
             "comment": comment,
-            "_rater": (names.person(rng), names.phone(rng)) if real else (None, None),  # sealed once numbered
+            "_rater": (names.person(rng), names.phone(rng))
+            if real
+            else (None, None),  # sealed once numbered
             "real_name": real,
             "rated_at": rated,
             "source": "entered" if channel in ("窗口", "热线") else "import",

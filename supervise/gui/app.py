@@ -75,19 +75,33 @@ PAGES: tuple[Page, ...] = (
     Page("escalations", "督办", EscalationList, OFFICE, "accountability.read"),
     Page("accountability", "问责", AccountabilityList, OFFICE, "accountability.read"),
     Page("documents", "文档", DocumentsView, (ADMIN, STAFF, VIEWER)),
-    Page("submit", "提交评议", SubmitFindingView, (SUPERVISOR,), "review.submit"),  # staff: from 监督评议
+    Page(
+        "submit", "提交评议", SubmitFindingView, (SUPERVISOR,), "review.submit"
+    ),  # staff: from 监督评议
     Page("mine", "我的提交", MySubmissions, (SUPERVISOR,)),
     Page("plugins", "插件", PluginsView, OFFICE),
     Page("settings", "设置", SettingsView, (ADMIN,)),
 )
 ROLE_TITLES = {LIAISON: {"complaints": "本单位工单", "ratings": "本单位好差评"}}
 RECORDS: dict[str, type[RecordWindow]] = {
-    "complaint": ComplaintWindow, "rating": RatingWindow, "review": ReviewWindow,
-    "accountability": AccountabilityWindow, "escalation": EscalationWindow,
+    "complaint": ComplaintWindow,
+    "rating": RatingWindow,
+    "review": ReviewWindow,
+    "accountability": AccountabilityWindow,
+    "escalation": EscalationWindow,
 }
-SHORTCUTS = (("Ctrl+N", "新建工单"), ("Ctrl+I", "导入数据"), ("Ctrl+F", "搜索（列表页）"), ("F5", "刷新"),
-             ("Ctrl+1…9", "切换页面"), ("Alt+←/→", "列表翻页"), ("Enter / 双击", "打开记录"), ("Ctrl+L", "注销"),
-             ("Ctrl+Q", "退出"), ("F1", "快捷键"))
+SHORTCUTS = (
+    ("Ctrl+N", "新建工单"),
+    ("Ctrl+I", "导入数据"),
+    ("Ctrl+F", "搜索（列表页）"),
+    ("F5", "刷新"),
+    ("Ctrl+1…9", "切换页面"),
+    ("Alt+←/→", "列表翻页"),
+    ("Enter / 双击", "打开记录"),
+    ("Ctrl+L", "注销"),
+    ("Ctrl+Q", "退出"),
+    ("F1", "快捷键"),
+)
 
 
 def pages_for(role: str) -> list[Page]:
@@ -103,8 +117,14 @@ def _run_and_break(command: Callable[[], object], _event: tk.Event) -> str:
 class SuperviseApp:
     """The root window's life: login → main window → logout → login."""
 
-    def __init__(self, root: tk.Tk, db_url: str | None = None, user: str | None = None, *,
-                 testing: bool = False) -> None:
+    def __init__(
+        self,
+        root: tk.Tk,
+        db_url: str | None = None,
+        user: str | None = None,
+        *,
+        testing: bool = False,
+    ) -> None:
         self.root, self.db_url, self.testing = root, db_url, testing
         self.user = user or os.environ.get("SUPERVISE_USER") or state.load().get("user")
         root.title(APP_TITLE)
@@ -170,8 +190,9 @@ class SuperviseApp:
         self.root.destroy()
         close_database()
 
-    def report_callback_exception(self, exc: type[BaseException], value: BaseException,
-                                  tb: TracebackType | None) -> None:
+    def report_callback_exception(
+        self, exc: type[BaseException], value: BaseException, tb: TracebackType | None
+    ) -> None:
         if not isinstance(value, UserError):
             logger.error("error in a window callback", exc_info=(exc, value, tb))
         common.show_error(self.root, common.error_text(value))
@@ -195,7 +216,9 @@ class MainWindow(ttk.Frame):
         self.last_plugin_answer: Any = None
         body = ttk.Panedwindow(self, orient="horizontal")
         body.pack(fill="both", expand=True)
-        self.nav = ttk.Treeview(body, show="tree", selectmode="browse", style="Nav.Treeview", takefocus=False)
+        self.nav = ttk.Treeview(
+            body, show="tree", selectmode="browse", style="Nav.Treeview", takefocus=False
+        )
         self.nav.column("#0", width=150)
         body.add(self.nav, weight=0)
         self.content = ttk.Frame(body)
@@ -204,8 +227,12 @@ class MainWindow(ttk.Frame):
             self.nav.insert("", "end", iid=page.name, text="  " + self.page_title(page))
         self.nav.bind("<<TreeviewSelect>>", self._nav_selected)
         role = ROLE_NAMES.get(actor.role, actor.role)
-        self.status = ttk.Label(self, text=f"{actor.name}（{role}）  ·  {app.db_url}  ·  v{__version__}",
-                                style="Status.TLabel", anchor="w")
+        self.status = ttk.Label(
+            self,
+            text=f"{actor.name}（{role}）  ·  {app.db_url}  ·  v{__version__}",
+            style="Status.TLabel",
+            anchor="w",
+        )
         self.status.pack(fill="x", side="bottom")
         self.menus = self._build_menus()
         self._bind_shortcuts()
@@ -225,7 +252,14 @@ class MainWindow(ttk.Frame):
         pages = []
         for spec in get_registry().views():
             if self.actor.role in spec.roles:
-                pages.append(Page(f"plugin:{spec.name}", spec.title, self._plugin_factory(spec.factory), spec.roles))
+                pages.append(
+                    Page(
+                        f"plugin:{spec.name}",
+                        spec.title,
+                        self._plugin_factory(spec.factory),
+                        spec.roles,
+                    )
+                )
         return pages
 
     def _plugin_factory(self, factory: Callable[..., object]) -> Callable[..., tk.Widget]:
@@ -237,7 +271,9 @@ class MainWindow(ttk.Frame):
                 return self._broken(parent, f"插件页面出错：{type(exc).__name__}: {exc}")
             if isinstance(view, tk.Widget):
                 return view
-            return self._broken(parent, f"插件页面无效：返回了 {type(view).__name__}，应为 ttk.Frame")
+            return self._broken(
+                parent, f"插件页面无效：返回了 {type(view).__name__}，应为 ttk.Frame"
+            )
 
         return build
 
@@ -264,7 +300,11 @@ class MainWindow(ttk.Frame):
             return None
         view = self.views.get(name)
         if view is None:
-            view = page.factory(self.content, self.ctx, filters) if filters else page.factory(self.content, self.ctx)
+            view = (
+                page.factory(self.content, self.ctx, filters)
+                if filters
+                else page.factory(self.content, self.ctx)
+            )
             self.views[name] = view
         elif filters and hasattr(view, "set_filters"):
             view.set_filters(**filters)
@@ -326,10 +366,14 @@ class MainWindow(ttk.Frame):
 
         def registered(result: dict[str, Any]) -> None:
             self.changed("complaint")
-            self.status.configure(text=f"已登记 {result['number']}，查询码 {result['receipt_code']}")
+            self.status.configure(
+                text=f"已登记 {result['number']}，查询码 {result['receipt_code']}"
+            )
             self.open_record("complaint", result["number"])
 
-        self.dialog = NewComplaintDialog(self.root, self.ctx, _utest=self.app.testing, on_result=registered)
+        self.dialog = NewComplaintDialog(
+            self.root, self.ctx, _utest=self.app.testing, on_result=registered
+        )
         return self.dialog
 
     def change_password(self) -> tk.Toplevel:
@@ -339,7 +383,9 @@ class MainWindow(ttk.Frame):
         def changed(_actor: object) -> None:
             self.status.configure(text="密码已修改")
 
-        self.dialog = PasswordDialog(self.root, self.actor, _utest=self.app.testing, on_result=changed)
+        self.dialog = PasswordDialog(
+            self.root, self.actor, _utest=self.app.testing, on_result=changed
+        )
         return self.dialog
 
     def new_rating(self) -> tk.Toplevel | None:
@@ -354,7 +400,9 @@ class MainWindow(ttk.Frame):
             self.status.configure(text=f"已录入评价 #{result['id']}{bad}")
             self.open_record("rating", result["id"])
 
-        self.dialog = NewRatingDialog(self.root, self.ctx, _utest=self.app.testing, on_result=entered)
+        self.dialog = NewRatingDialog(
+            self.root, self.ctx, _utest=self.app.testing, on_result=entered
+        )
         return self.dialog
 
     def import_data(self) -> tk.Toplevel | None:
@@ -392,17 +440,24 @@ class MainWindow(ttk.Frame):
         file.add_command(label="退出", accelerator="Ctrl+Q", command=self.app.quit)
         view = menu("视图")
         for i, page in enumerate(self.all_pages, 1):
-            view.add_command(label=self.page_title(page), accelerator=f"Ctrl+{i}" if i < 10 else "",
-                             command=partial(self.show_view, page.name))
+            view.add_command(
+                label=self.page_title(page),
+                accelerator=f"Ctrl+{i}" if i < 10 else "",
+                command=partial(self.show_view, page.name),
+            )
         view.add_separator()
         view.add_command(label="刷新", accelerator="F5", command=self.refresh_current)
         for action in get_registry().menu_actions():
             if self.actor.role in action.roles:
-                menu(action.menu).add_command(label=action.label, command=partial(self.run_plugin_action, action))
+                menu(action.menu).add_command(
+                    label=action.label, command=partial(self.run_plugin_action, action)
+                )
         helper = menu("帮助")
         helper.add_command(label="快捷键", accelerator="F1", command=self.show_shortcuts)
         helper.add_command(label="关于", command=self.show_about)
-        order = ["文件", "视图"] + [n for n in menus if n not in ("文件", "视图", "帮助")] + ["帮助"]
+        order = (
+            ["文件", "视图"] + [n for n in menus if n not in ("文件", "视图", "帮助")] + ["帮助"]
+        )
         for name in order:
             bar.add_cascade(label=name, menu=menus[name])
         self.root.configure(menu=bar)
@@ -413,8 +468,13 @@ class MainWindow(ttk.Frame):
         """The entry labels of a menu (tests and the shortcut list)."""
         menu = self.menus[name]
         end = menu.index("end")
-        return [] if end is None else [str(menu.entrycget(i, "label")) for i in range(end + 1)
-                                       if menu.type(i) == "command"]
+        return (
+            []
+            if end is None
+            else [
+                str(menu.entrycget(i, "label")) for i in range(end + 1) if menu.type(i) == "command"
+            ]
+        )
 
     def run_plugin_action(self, action: Any) -> Any:
         try:
@@ -434,8 +494,12 @@ class MainWindow(ttk.Frame):
     def _bind_shortcuts(self) -> None:
         root = self.root
         bindings: list[tuple[str, Callable[[], Any]]] = [
-            ("<Control-n>", self.new_complaint), ("<Control-i>", self.import_data), ("<F5>", self.refresh_current),
-            ("<Control-l>", self.app.logout), ("<Control-q>", self.app.quit), ("<F1>", self.show_shortcuts),
+            ("<Control-n>", self.new_complaint),
+            ("<Control-i>", self.import_data),
+            ("<F5>", self.refresh_current),
+            ("<Control-l>", self.app.logout),
+            ("<Control-q>", self.app.quit),
+            ("<F1>", self.show_shortcuts),
             ("<Control-f>", self.focus_search),
         ]
         for i, page in enumerate(self.all_pages[:9], 1):
@@ -452,11 +516,16 @@ class MainWindow(ttk.Frame):
             entry.select_range(0, "end")
 
     def show_shortcuts(self) -> None:
-        common.show_info(self.root, "\n".join(f"{keys}\t{what}" for keys, what in SHORTCUTS), "快捷键")
+        common.show_info(
+            self.root, "\n".join(f"{keys}\t{what}" for keys, what in SHORTCUTS), "快捷键"
+        )
 
     def show_about(self) -> None:
-        common.show_info(self.root, f"{APP_TITLE}\n版本 {__version__}\n界面字体：{self.app.font.family or 'Tk 默认'}",
-                         "关于")
+        common.show_info(
+            self.root,
+            f"{APP_TITLE}\n版本 {__version__}\n界面字体：{self.app.font.family or 'Tk 默认'}",
+            "关于",
+        )
 
     def close(self) -> None:
         for sequence in getattr(self, "_bound", []):

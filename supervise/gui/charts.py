@@ -29,10 +29,23 @@ class Bar:
 class BarChart(tk.Canvas):
     """Vertical bars (``horizontal=False``) or horizontal bars with labels on the left."""
 
-    def __init__(self, parent: tk.Misc, title: str, *, horizontal: bool = False, height: int = 190,
-                 on_click: Callable[[Any], None] | None = None, label_every: int = 1) -> None:
-        super().__init__(parent, height=height, background=CARD_BG, highlightthickness=1,
-                         highlightbackground="#d1d5db")
+    def __init__(
+        self,
+        parent: tk.Misc,
+        title: str,
+        *,
+        horizontal: bool = False,
+        height: int = 190,
+        on_click: Callable[[Any], None] | None = None,
+        label_every: int = 1,
+    ) -> None:
+        super().__init__(
+            parent,
+            height=height,
+            background=CARD_BG,
+            highlightthickness=1,
+            highlightbackground="#d1d5db",
+        )
         self.title = title
         self.horizontal = horizontal
         self.on_click = on_click
@@ -51,7 +64,9 @@ class BarChart(tk.Canvas):
         width, height = max(self.winfo_width(), 200), max(self.winfo_height(), 120)
         self.create_text(10, 8, text=self.title, anchor="nw", font="SuperviseBold", fill="#1f2937")
         if not self.bars or not any(b.value for b in self.bars):
-            self.create_text(width / 2, height / 2, text=self.message, fill=MUTED, font="SuperviseSmall")
+            self.create_text(
+                width / 2, height / 2, text=self.message, fill=MUTED, font="SuperviseSmall"
+            )
             return
         top = max(b.value for b in self.bars) or 1
         if self.horizontal:
@@ -62,7 +77,9 @@ class BarChart(tk.Canvas):
     def _vertical(self, width: int, height: int, top: float) -> None:
         left, right, upper, lower = 34, width - 10, 34, height - 24
         self.create_line(left, lower, right, lower, fill="#9ca3af")
-        self.create_text(left - 4, upper, text=_fmt(top), anchor="e", font="SuperviseSmall", fill=MUTED)
+        self.create_text(
+            left - 4, upper, text=_fmt(top), anchor="e", font="SuperviseSmall", fill=MUTED
+        )
         self.create_text(left - 4, lower, text="0", anchor="e", font="SuperviseSmall", fill=MUTED)
         step = (right - left) / len(self.bars)
         for i, bar in enumerate(self.bars):
@@ -72,8 +89,14 @@ class BarChart(tk.Canvas):
             item = self.create_rectangle(x0, y0, x1, lower, fill=bar.color, width=0)
             self._clickable(item, bar)
             if i % self.label_every == 0:
-                self.create_text((x0 + x1) / 2, lower + 4, text=bar.label, anchor="n",
-                                 font="SuperviseSmall", fill=MUTED)
+                self.create_text(
+                    (x0 + x1) / 2,
+                    lower + 4,
+                    text=bar.label,
+                    anchor="n",
+                    font="SuperviseSmall",
+                    fill=MUTED,
+                )
 
     def _horizontal(self, width: int, height: int, top: float) -> None:
         upper, lower = 32, height - 8
@@ -84,12 +107,24 @@ class BarChart(tk.Canvas):
             y0 = upper + i * step + step * 0.15
             y1 = upper + (i + 1) * step - step * 0.15
             x1 = left + (right - left) * (bar.value / top)
-            self.create_text(left - 6, (y0 + y1) / 2, text=self._fit(bar.label, label_w - 4), anchor="e",
-                             font="SuperviseSmall", fill="#374151")
+            self.create_text(
+                left - 6,
+                (y0 + y1) / 2,
+                text=self._fit(bar.label, label_w - 4),
+                anchor="e",
+                font="SuperviseSmall",
+                fill="#374151",
+            )
             item = self.create_rectangle(left, y0, max(x1, left + 2), y1, fill=bar.color, width=0)
             self._clickable(item, bar)
-            self.create_text(max(x1, left + 2) + 4, (y0 + y1) / 2, text=_fmt(bar.value), anchor="w",
-                             font="SuperviseSmall", fill=MUTED)
+            self.create_text(
+                max(x1, left + 2) + 4,
+                (y0 + y1) / 2,
+                text=_fmt(bar.value),
+                anchor="w",
+                font="SuperviseSmall",
+                fill=MUTED,
+            )
 
     def _fit(self, text: str, width: int) -> str:
         """``text`` cut with an ellipsis so that it fits ``width`` pixels."""

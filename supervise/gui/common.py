@@ -106,11 +106,17 @@ def apply_theme(root: tk.Misc) -> ttk.Style:
     style.configure("TCheckbutton", background=WINDOW_BG)
     style.configure("TRadiobutton", background=WINDOW_BG)
     style.configure("TLabelframe", background=WINDOW_BG)
-    style.configure("TLabelframe.Label", background=WINDOW_BG, foreground=ACCENT, font="SuperviseBold")
+    style.configure(
+        "TLabelframe.Label", background=WINDOW_BG, foreground=ACCENT, font="SuperviseBold"
+    )
     style.configure("Card.TFrame", background=CARD_BG, relief="solid", borderwidth=1)
     style.configure("Card.TLabel", background=CARD_BG, foreground=MUTED)
-    style.configure("CardNumber.TLabel", background=CARD_BG, foreground=ACCENT, font="SuperviseNumber")
-    style.configure("CardAlert.TLabel", background=CARD_BG, foreground=ERROR_FG, font="SuperviseNumber")
+    style.configure(
+        "CardNumber.TLabel", background=CARD_BG, foreground=ACCENT, font="SuperviseNumber"
+    )
+    style.configure(
+        "CardAlert.TLabel", background=CARD_BG, foreground=ERROR_FG, font="SuperviseNumber"
+    )
     style.configure("Title.TLabel", font="SuperviseTitle", foreground="#1f2937")
     style.configure("Muted.TLabel", foreground=MUTED)
     style.configure("Error.TLabel", foreground=ERROR_FG)
@@ -149,8 +155,16 @@ class Tooltip:
         self._tip = tip = tk.Toplevel(self.widget)
         tip.wm_overrideredirect(True)
         tip.wm_geometry(f"+{x}+{y}")
-        tk.Label(tip, text=self.text, background="#ffffe0", relief="solid", borderwidth=1,
-                 font="TkTooltipFont", padx=6, pady=3).pack()
+        tk.Label(
+            tip,
+            text=self.text,
+            background="#ffffe0",
+            relief="solid",
+            borderwidth=1,
+            font="TkTooltipFont",
+            padx=6,
+            pady=3,
+        ).pack()
 
     def hide(self, _event: tk.Event | None = None) -> None:
         if self._after is not None:
@@ -183,7 +197,15 @@ class Form(ttk.Frame):
         self._row = 0
         self.columnconfigure(1, weight=1)
 
-    def add(self, name: str, label: str, widget: tk.Widget, *, required: bool = False, sticky: str = "ew") -> tk.Widget:
+    def add(
+        self,
+        name: str,
+        label: str,
+        widget: tk.Widget,
+        *,
+        required: bool = False,
+        sticky: str = "ew",
+    ) -> tk.Widget:
         text = f"{label}{' *' if required else ''}"
         ttk.Label(self, text=text).grid(row=self._row, column=0, sticky="ne", padx=(0, 6), pady=3)
         widget.grid(row=self._row, column=1, sticky=sticky, pady=3)
@@ -218,8 +240,14 @@ class Dialog(tk.Toplevel):
 
     ok_text = "确定"
 
-    def __init__(self, parent: tk.Misc, title: str, *, _utest: bool = False,
-                 on_result: Callable[[Any], None] | None = None) -> None:
+    def __init__(
+        self,
+        parent: tk.Misc,
+        title: str,
+        *,
+        _utest: bool = False,
+        on_result: Callable[[Any], None] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.withdraw()
         self.title(title)
@@ -231,7 +259,9 @@ class Dialog(tk.Toplevel):
         body = ttk.Frame(self, padding=12)
         body.pack(fill="both", expand=True)
         self.create_widgets(body)
-        self.message = ttk.Label(self, text="", style="Error.TLabel", wraplength=520, padding=(12, 0))
+        self.message = ttk.Label(
+            self, text="", style="Error.TLabel", wraplength=520, padding=(12, 0)
+        )
         self.message.pack(fill="x")
         self.create_buttons()
         self.protocol("WM_DELETE_WINDOW", self.cancel)

@@ -36,7 +36,13 @@ logger = logging.getLogger(__name__)
 MISSING = "—"
 MISSING_TIP = "规则/报表模块未安装"
 RATE_NAMES = ("按期办结率", "满意率", "解决率", "好评率")
-LEVEL_COLORS = {"预警": "#f1c40f", "催办": "#e67e22", "督办": "#e74c3c", "挂牌督办": "#8e1b10", "约谈提醒": "#6c3483"}
+LEVEL_COLORS = {
+    "预警": "#f1c40f",
+    "催办": "#e67e22",
+    "督办": "#e74c3c",
+    "挂牌督办": "#8e1b10",
+    "约谈提醒": "#6c3483",
+}
 
 
 # -- figures (worker thread) ---------------------------------------------------------
@@ -44,7 +50,10 @@ LEVEL_COLORS = {"预警": "#f1c40f", "催办": "#e67e22", "督办": "#e74c3c", "
 
 def _optional(module: str, name: str) -> Callable[..., Any] | None:
     """A function of an optional core module (or of its submodules); None while it is not there."""
-    for candidate in (f"supervise.{module}", *(f"supervise.{module}.{sub}" for sub in SUBMODULES.get(module, ()))):
+    for candidate in (
+        f"supervise.{module}",
+        *(f"supervise.{module}.{sub}" for sub in SUBMODULES.get(module, ())),
+    ):
         try:
             found = importlib.util.find_spec(candidate)
         except ModuleNotFoundError:
@@ -73,10 +82,14 @@ def rule_counts(actor: Actor, at: dt.datetime) -> dict[str, Any] | None:
     fn = _optional("rules", "dashboard_counts")
     if fn is None or not allowed(actor.role, "accountability.read"):
         return None
-    data = _call(fn, as_of=at, rules=[]) or {}  # stored escalations only: no rule is re-run for a glance
+    data = (
+        _call(fn, as_of=at, rules=[]) or {}
+    )  # stored escalations only: no rule is re-run for a glance
     levels = data.get("escalations") or {}
-    return {"escalations": {level: int(levels.get(level, 0)) for level in ESCALATION_LEVELS},
-            "proposals": int(data.get("awaiting_decision") or 0)}
+    return {
+        "escalations": {level: int(levels.get(level, 0)) for level in ESCALATION_LEVELS},
+        "proposals": int(data.get("awaiting_decision") or 0),
+    }
 
 
 def key_rates(actor: Actor, at: dt.datetime) -> dict[str, float | None] | None:
@@ -103,7 +116,10 @@ def bad_data(actor: Actor) -> int | None:
 def chart_data(actor: Actor, at: dt.datetime | None = None) -> dict[str, Any]:
     """The two complaint charts: received per day, units with the most open cases."""
     at = at or now()
-    return {"per_day": queries.received_per_day(actor, 30, at), "by_unit": queries.open_by_unit(actor, 8)}
+    return {
+        "per_day": queries.received_per_day(actor, 30, at),
+        "by_unit": queries.open_by_unit(actor, 8),
+    }
 
 
 # -- widgets ---------------------------------------------------------------------------
@@ -112,12 +128,19 @@ def chart_data(actor: Actor, at: dt.datetime | None = None) -> dict[str, Any]:
 class Card(ttk.Frame):
     """A titled number that opens its list when clicked."""
 
-    def __init__(self, parent: tk.Misc, title: str, on_click: Callable[[], object] | None = None,
-                 alert: bool = False) -> None:
+    def __init__(
+        self,
+        parent: tk.Misc,
+        title: str,
+        on_click: Callable[[], object] | None = None,
+        alert: bool = False,
+    ) -> None:
         super().__init__(parent, style="Card.TFrame", padding=(12, 8))
         self.title = title
         ttk.Label(self, text=title, style="Card.TLabel").pack(anchor="w")
-        self.number = ttk.Label(self, text=MISSING, style="CardAlert.TLabel" if alert else "CardNumber.TLabel")
+        self.number = ttk.Label(
+            self, text=MISSING, style="CardAlert.TLabel" if alert else "CardNumber.TLabel"
+        )
         self.number.pack(anchor="w")
         self.tooltip = Tooltip(self.number, "")
         self.on_click = on_click
@@ -180,8 +203,15 @@ class DashboardView(ttk.Frame):
         row.pack(fill="x")
         return row
 
-    def _card(self, row: ttk.Frame, key: str, title: str, view: str | None = None, alert: bool = False,
-              **filters: Any) -> Card:
+    def _card(
+        self,
+        row: ttk.Frame,
+        key: str,
+        title: str,
+        view: str | None = None,
+        alert: bool = False,
+        **filters: Any,
+    ) -> Card:
         action = (lambda: self.ctx.nav.show_view(view, **filters)) if view else None
         card = Card(row, title, action, alert)
         card.pack(side="left", fill="x", expand=True, padx=(0, 8))
@@ -196,23 +226,42 @@ class DashboardView(ttk.Frame):
         self._card(row, "差评待处理", "差评待处理", "ratings", alert=True, status="待处理")
         row = self._row("督办与问责")
         for level in ESCALATION_LEVELS:
-            self._card(row, level, f"{level}（未解除）", "escalations", alert=level in ("督办", "挂牌督办"),
-                       state="open", level=level)
+            self._card(
+                row,
+                level,
+                f"{level}（未解除）",
+                "escalations",
+                alert=level in ("督办", "挂牌督办"),
+                state="open",
+                level=level,
+            )
         self._card(row, "待决定问责", "待决定问责", "accountability", status="待决定")
         row = self._row("本月关键指标")
         for name in RATE_NAMES:
             self._card(row, name, name)
         charts = ttk.Frame(self)
         charts.pack(fill="both", expand=True, pady=(10, 0))
-        self.per_day = BarChart(charts, "近30天受理量", label_every=7,
-                                on_click=lambda day: self.ctx.nav.show_view("complaints", date=day))
+        self.per_day = BarChart(
+            charts,
+            "近30天受理量",
+            label_every=7,
+            on_click=lambda day: self.ctx.nav.show_view("complaints", date=day),
+        )
         self.per_day.pack(side="left", fill="both", expand=True, padx=(0, 8))
-        self.by_unit = BarChart(charts, "未办结工单最多的单位", horizontal=True,
-                                on_click=lambda code: self.ctx.nav.show_view("complaints", status=queries.OPEN,
-                                                                             unit=code))
+        self.by_unit = BarChart(
+            charts,
+            "未办结工单最多的单位",
+            horizontal=True,
+            on_click=lambda code: self.ctx.nav.show_view(
+                "complaints", status=queries.OPEN, unit=code
+            ),
+        )
         self.by_unit.pack(side="left", fill="both", expand=True, padx=(0, 8))
-        self.levels = BarChart(charts, "未解除督办（按等级）",
-                               on_click=lambda level: self.ctx.nav.show_view("escalations", state="open", level=level))
+        self.levels = BarChart(
+            charts,
+            "未解除督办（按等级）",
+            on_click=lambda level: self.ctx.nav.show_view("escalations", state="open", level=level),
+        )
         self.levels.pack(side="left", fill="both", expand=True)
 
     # -- loading ---------------------------------------------------------------------------
@@ -225,28 +274,52 @@ class DashboardView(ttk.Frame):
         self.pending = {"counts", "bad", "charts", "rules", "rates"}
         self.stamp.configure(text="正在统计…")
         actor, at = self.ctx.actor, now()
-        self.ctx.worker.submit(lambda _job: dashboard_data(actor, at), name="dashboard",
-                               on_done=lambda data: self._show_counts(data, actor, at),
-                               on_error=lambda exc: self._failed("counts", exc, actor, at))
-        self.ctx.worker.submit(lambda _job: bad_data(actor), name="dashboard-bad", on_done=self._show_bad,
-                               on_error=lambda exc: self._failed("bad", exc))
+        self.ctx.worker.submit(
+            lambda _job: dashboard_data(actor, at),
+            name="dashboard",
+            on_done=lambda data: self._show_counts(data, actor, at),
+            on_error=lambda exc: self._failed("counts", exc, actor, at),
+        )
+        self.ctx.worker.submit(
+            lambda _job: bad_data(actor),
+            name="dashboard-bad",
+            on_done=self._show_bad,
+            on_error=lambda exc: self._failed("bad", exc),
+        )
 
     def _rest(self, actor: Actor, at: dt.datetime) -> None:
         """The slower figures, started once the counts are on screen."""
         submit = self.ctx.worker.submit
-        submit(lambda _job: chart_data(actor, at), name="dashboard-charts", on_done=self._show_charts,
-               on_error=lambda exc: self._failed("charts", exc))
-        submit(lambda _job: rule_counts(actor, at), name="dashboard-rules", on_done=self._show_rules,
-               on_error=lambda exc: self._failed("rules", exc))
-        submit(lambda _job: key_rates(actor, at), name="dashboard-rates", on_done=self._show_rates,
-               on_error=lambda exc: self._failed("rates", exc))
+        submit(
+            lambda _job: chart_data(actor, at),
+            name="dashboard-charts",
+            on_done=self._show_charts,
+            on_error=lambda exc: self._failed("charts", exc),
+        )
+        submit(
+            lambda _job: rule_counts(actor, at),
+            name="dashboard-rules",
+            on_done=self._show_rules,
+            on_error=lambda exc: self._failed("rules", exc),
+        )
+        submit(
+            lambda _job: key_rates(actor, at),
+            name="dashboard-rates",
+            on_done=self._show_rates,
+            on_error=lambda exc: self._failed("rates", exc),
+        )
 
     def _part_done(self, part: str) -> None:
         self.pending.discard(part)
         self.loading = bool(self.pending)
 
-    def _failed(self, part: str, exc: BaseException, actor: Actor | None = None,
-                at: dt.datetime | None = None) -> None:
+    def _failed(
+        self,
+        part: str,
+        exc: BaseException,
+        actor: Actor | None = None,
+        at: dt.datetime | None = None,
+    ) -> None:
         self._part_done(part)
         if self.winfo_exists():
             self.stamp.configure(text="")
@@ -286,11 +359,20 @@ class DashboardView(ttk.Frame):
             return
         self.rules = rules
         for level in ESCALATION_LEVELS:
-            self.cards[level].set(rules["escalations"][level] if rules else None, "" if rules else MISSING_TIP)
-        self.cards["待决定问责"].set(rules["proposals"] if rules else None, "" if rules else MISSING_TIP)
+            self.cards[level].set(
+                rules["escalations"][level] if rules else None, "" if rules else MISSING_TIP
+            )
+        self.cards["待决定问责"].set(
+            rules["proposals"] if rules else None, "" if rules else MISSING_TIP
+        )
         if rules:
-            self.levels.set([Bar(level, n, level, LEVEL_COLORS[level]) for level, n in rules["escalations"].items()],
-                            "暂无未解除的督办")
+            self.levels.set(
+                [
+                    Bar(level, n, level, LEVEL_COLORS[level])
+                    for level, n in rules["escalations"].items()
+                ],
+                "暂无未解除的督办",
+            )
         else:
             self.levels.set([], MISSING_TIP)
 
@@ -305,4 +387,14 @@ class DashboardView(ttk.Frame):
             self.cards[name].set(float(value) if value is not None else None, tip)
 
 
-__all__ = ["Card", "DashboardView", "bad_data", "chart_data", "dashboard_data", "key_rates", "rule_counts", "MISSING", "MISSING_TIP"]
+__all__ = [
+    "Card",
+    "DashboardView",
+    "bad_data",
+    "chart_data",
+    "dashboard_data",
+    "key_rates",
+    "rule_counts",
+    "MISSING",
+    "MISSING_TIP",
+]

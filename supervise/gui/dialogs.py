@@ -48,7 +48,15 @@ def unit_code(text: str) -> str:
 
 
 def _text_box(parent: tk.Misc, height: int = 4, width: int = 48) -> tk.Text:
-    return tk.Text(parent, height=height, width=width, wrap="word", font="TkTextFont", relief="solid", borderwidth=1)
+    return tk.Text(
+        parent,
+        height=height,
+        width=width,
+        wrap="word",
+        font="TkTextFont",
+        relief="solid",
+        borderwidth=1,
+    )
 
 
 REFERENCE_FIELDS = (("单位", "unit"), ("工号", "staff"), ("工作人员", "staff"), ("事项", "matter"))
@@ -144,7 +152,12 @@ class NewComplaintDialog(EntryDialog):
         self.staff = self.entry("staff", "工作人员工号", 16)
         self.matter = self.entry("matter", "事项编码", 16)
         self.anonymous = tk.BooleanVar()
-        form.add("anonymous", "匿名", ttk.Checkbutton(form, variable=self.anonymous, text="诉求人要求匿名"), sticky="w")
+        form.add(
+            "anonymous",
+            "匿名",
+            ttk.Checkbutton(form, variable=self.anonymous, text="诉求人要求匿名"),
+            sticky="w",
+        )
         self.name = self.entry("name", "诉求人", 16)
         self.phone = self.entry("phone", "联系电话", 20)
         self.id_no = self.entry("id_no", "证件号码", 24)
@@ -157,17 +170,29 @@ class NewComplaintDialog(EntryDialog):
         content = text_value(self.content)
         if not content:
             self.form.error("content", "诉求内容不能为空")
-        if self.anonymous.get() and (self.name.get().strip() or self.phone.get().strip() or self.id_no.get().strip()):
+        if self.anonymous.get() and (
+            self.name.get().strip() or self.phone.get().strip() or self.id_no.get().strip()
+        ):
             self.form.error("name", "匿名诉求不应填写姓名、电话或证件号")
-        return {"content": content, "received": self.read_when("received", "受理时间", self.received)}
+        return {
+            "content": content,
+            "received": self.read_when("received", "受理时间", self.received),
+        }
 
     def save(self, values: dict[str, Any]) -> dict[str, Any]:
         c = ComplaintService(self.ctx.actor).register(
-            channel=self.channel.get(), category=self.category.get(), content=values["content"],
-            title=self.title_entry.get().strip(), unit=unit_code(self.unit.get()) or None,
-            staff=self.staff.get().strip() or None, matter=self.matter.get().strip() or None,
-            name=self.name.get().strip() or None, phone=self.phone.get().strip() or None,
-            id_no=self.id_no.get().strip() or None, anonymous=self.anonymous.get(), received=values["received"],
+            channel=self.channel.get(),
+            category=self.category.get(),
+            content=values["content"],
+            title=self.title_entry.get().strip(),
+            unit=unit_code(self.unit.get()) or None,
+            staff=self.staff.get().strip() or None,
+            matter=self.matter.get().strip() or None,
+            name=self.name.get().strip() or None,
+            phone=self.phone.get().strip() or None,
+            id_no=self.id_no.get().strip() or None,
+            anonymous=self.anonymous.get(),
+            received=values["received"],
         )
         return {"number": c.number, "receipt_code": format_receipt(c.receipt_code)}
 
@@ -181,8 +206,12 @@ class NewRatingDialog(EntryDialog):
     def create_fields(self, form: Form) -> None:
         self.unit = ttk.Combobox(form, values=unit_values(), width=30)
         form.add("unit", "单位", self.unit, required=True, sticky="w")
-        self.level = ttk.Combobox(form, values=[f"{n} {w}" for n, w in models.RATING_LEVELS.items()],
-                                  state="readonly", width=14)
+        self.level = ttk.Combobox(
+            form,
+            values=[f"{n} {w}" for n, w in models.RATING_LEVELS.items()],
+            state="readonly",
+            width=14,
+        )
         form.add("level", "评价等级", self.level, required=True, sticky="w")
         self.channel = ttk.Combobox(form, values=models.RATING_CHANNELS, state="readonly", width=14)
         self.channel.set(models.RATING_CHANNELS[0])
@@ -196,8 +225,12 @@ class NewRatingDialog(EntryDialog):
         self.rater = self.entry("rater", "评价人", 16)
         self.phone = self.entry("phone", "联系电话", 20)
         self.real_name = tk.BooleanVar()
-        form.add("real_name", "实名", ttk.Checkbutton(form, variable=self.real_name, text="实名评价（差评须回访）"),
-                 sticky="w")
+        form.add(
+            "real_name",
+            "实名",
+            ttk.Checkbutton(form, variable=self.real_name, text="实名评价（差评须回访）"),
+            sticky="w",
+        )
         self.rated = self.when_field("rated", "评价时间")
 
     def focus_initial(self) -> None:
@@ -221,15 +254,28 @@ class NewRatingDialog(EntryDialog):
         rater = self.rater.get().strip()
         if self.real_name.get() and not rater:
             form.error("rater", "实名评价须填写评价人姓名")
-        return {"unit": code, "level": level, "phone": phone or None, "rater": rater or None,
-                "rated": self.read_when("rated", "评价时间", self.rated)}
+        return {
+            "unit": code,
+            "level": level,
+            "phone": phone or None,
+            "rater": rater or None,
+            "rated": self.read_when("rated", "评价时间", self.rated),
+        }
 
     def save(self, values: dict[str, Any]) -> dict[str, Any]:
         r = RatingService(self.ctx.actor).add(
-            unit=values["unit"], level=values["level"], channel=self.channel.get(), window=self.window.get().strip(),
-            matter=self.matter.get().strip() or None, staff=self.staff.get().strip() or None,
-            reasons=self.reasons.get().strip(), comment=text_value(self.comment), rater=values["rater"],
-            phone=values["phone"], real_name=self.real_name.get() or None, rated=values["rated"],
+            unit=values["unit"],
+            level=values["level"],
+            channel=self.channel.get(),
+            window=self.window.get().strip(),
+            matter=self.matter.get().strip() or None,
+            staff=self.staff.get().strip() or None,
+            reasons=self.reasons.get().strip(),
+            comment=text_value(self.comment),
+            rater=values["rater"],
+            phone=values["phone"],
+            real_name=self.real_name.get() or None,
+            rated=values["rated"],
         )
         return {"id": r.id, "bad": r.bad, "status": r.status}
 
@@ -239,7 +285,9 @@ class AssignDialog(Dialog):
 
     ok_text = "交办"
 
-    def __init__(self, parent: tk.Misc, number: str, current_unit: str | None = None, **kw: Any) -> None:
+    def __init__(
+        self, parent: tk.Misc, number: str, current_unit: str | None = None, **kw: Any
+    ) -> None:
         self.number, self.current_unit = number, current_unit
         super().__init__(parent, f"交办 {number}", **kw)
 
@@ -249,15 +297,22 @@ class AssignDialog(Dialog):
         values = unit_values()
         self.unit = ttk.Combobox(form, values=values, width=30)
         if self.current_unit:
-            self.unit.set(next((v for v in values if unit_code(v) == self.current_unit), self.current_unit))
+            self.unit.set(
+                next((v for v in values if unit_code(v) == self.current_unit), self.current_unit)
+            )
         form.add("unit", "承办单位", self.unit, required=True, sticky="w")
         days = settings.get("complaint.card_days")
         self.mode = tk.StringVar(value="card")
         self.card = tk.StringVar(value="黄")
         cards = ttk.Frame(form)
         for colour in models.CARDS:
-            ttk.Radiobutton(cards, text=f"{colour}色（{days.get(colour)} 个工作日）", value=colour, variable=self.card,
-                            command=lambda: self.mode.set("card")).pack(side="left", padx=(0, 8))
+            ttk.Radiobutton(
+                cards,
+                text=f"{colour}色（{days.get(colour)} 个工作日）",
+                value=colour,
+                variable=self.card,
+                command=lambda: self.mode.set("card"),
+            ).pack(side="left", padx=(0, 8))
         form.add("card", "交办单", cards, sticky="w")
         limit = ttk.Frame(form)
         ttk.Radiobutton(limit, text="自定时限", value="limit", variable=self.mode).pack(side="left")
@@ -289,8 +344,17 @@ class AssignDialog(Dialog):
 class TextDialog(Dialog):
     """One required text (reply, reason, measures) and optional extra fields."""
 
-    def __init__(self, parent: tk.Misc, title: str, label: str, *, ok_text: str = "确定", required: bool = True,
-                 initial: str = "", **kw: Any) -> None:
+    def __init__(
+        self,
+        parent: tk.Misc,
+        title: str,
+        label: str,
+        *,
+        ok_text: str = "确定",
+        required: bool = True,
+        initial: str = "",
+        **kw: Any,
+    ) -> None:
         self.label, self.required, self.initial = label, required, initial
         self.ok_text = ok_text
         super().__init__(parent, title, **kw)
@@ -331,11 +395,20 @@ class VisitDialog(TextDialog):
         self.result_var = tk.StringVar(value="满意")
         box = ttk.Frame(form)
         for value in models.VISIT_RESULTS:
-            ttk.Radiobutton(box, text=value, value=value, variable=self.result_var).pack(side="left", padx=(0, 8))
+            ttk.Radiobutton(box, text=value, value=value, variable=self.result_var).pack(
+                side="left", padx=(0, 8)
+            )
         form.add("result", "回访结果", box, required=True, sticky="w")
         self.resolved = tk.BooleanVar(value=True)
-        form.add("resolved", "问题解决", ttk.Checkbutton(form, text="已解决", variable=self.resolved), sticky="w")
-        hint = ttk.Label(form, text="“不满意”或“未解决”将重办（重新交办，计入重办次数）", style="Muted.TLabel")
+        form.add(
+            "resolved",
+            "问题解决",
+            ttk.Checkbutton(form, text="已解决", variable=self.resolved),
+            sticky="w",
+        )
+        hint = ttk.Label(
+            form, text="“不满意”或“未解决”将重办（重新交办，计入重办次数）", style="Muted.TLabel"
+        )
         form.add("hint", "", hint, sticky="w")
 
     def validate_extra(self) -> dict[str, Any]:
@@ -384,8 +457,18 @@ class MergeDialog(TextDialog):
 class ChoiceDialog(TextDialog):
     """A required choice among words plus an optional note (核实 findings, decisions)."""
 
-    def __init__(self, parent: tk.Misc, title: str, label: str, choices: tuple[str, ...], *, ok_text: str = "确定",
-                 note_label: str = "说明", options: tuple[str, ...] = (), **kw: Any) -> None:
+    def __init__(
+        self,
+        parent: tk.Misc,
+        title: str,
+        label: str,
+        choices: tuple[str, ...],
+        *,
+        ok_text: str = "确定",
+        note_label: str = "说明",
+        options: tuple[str, ...] = (),
+        **kw: Any,
+    ) -> None:
         self.choice_label, self.choices, self.options = label, choices, options
         super().__init__(parent, title, note_label, ok_text=ok_text, required=False, **kw)
 
@@ -401,7 +484,10 @@ class ChoiceDialog(TextDialog):
     def validate_extra(self) -> dict[str, Any]:
         if not self.choice.get():
             self.form.error("choice", f"请选择{self.choice_label}")
-        return {"choice": self.choice.get(), "options": {k: v.get() for k, v in self.option_vars.items()}}
+        return {
+            "choice": self.choice.get(),
+            "options": {k: v.get() for k, v in self.option_vars.items()},
+        }
 
 
 class ConflictDialog(Dialog):
@@ -418,8 +504,12 @@ class ConflictDialog(Dialog):
         ttk.Label(body, text=f"记录已被 {who} 修改", style="Title.TLabel").pack(anchor="w")
         self.detail = ttk.Label(body, text=self.error.zh, wraplength=420)
         self.detail.pack(anchor="w", pady=(8, 0))
-        ttk.Label(body, text="您看到的是旧版本。重新加载后再操作，以免覆盖他人的修改。", style="Muted.TLabel",
-                  wraplength=420).pack(anchor="w", pady=(8, 0))
+        ttk.Label(
+            body,
+            text="您看到的是旧版本。重新加载后再操作，以免覆盖他人的修改。",
+            style="Muted.TLabel",
+            wraplength=420,
+        ).pack(anchor="w", pady=(8, 0))
 
     def create_buttons(self) -> None:
         super().create_buttons()
@@ -429,5 +519,18 @@ class ConflictDialog(Dialog):
         return "reload"
 
 
-__all__ = ["AssignDialog", "ChoiceDialog", "ConflictDialog", "EntryDialog", "ExtensionDialog", "MergeDialog", "NewComplaintDialog",
-           "NewRatingDialog", "TextDialog", "VisitDialog", "parse_when", "unit_code", "unit_values"]
+__all__ = [
+    "AssignDialog",
+    "ChoiceDialog",
+    "ConflictDialog",
+    "EntryDialog",
+    "ExtensionDialog",
+    "MergeDialog",
+    "NewComplaintDialog",
+    "NewRatingDialog",
+    "TextDialog",
+    "VisitDialog",
+    "parse_when",
+    "unit_code",
+    "unit_values",
+]

@@ -67,8 +67,24 @@ def pdf_first_page(pdf: Path, size: int = PREVIEW_PX) -> Path | None:
         return None
     stem = Path(tempfile.mkdtemp(prefix="supervise-preview-")) / "page"
     try:
-        subprocess.run([tool, "-png", "-scale-to", str(size), "-f", "1", "-l", "1", "-singlefile", str(pdf),
-                        str(stem)], check=True, capture_output=True, timeout=60)  # noqa: S603
+        subprocess.run(
+            [
+                tool,
+                "-png",
+                "-scale-to",
+                str(size),
+                "-f",
+                "1",
+                "-l",
+                "1",
+                "-singlefile",
+                str(pdf),
+                str(stem),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )  # noqa: S603
     except (OSError, subprocess.SubprocessError):
         logger.warning("cannot render a preview of %s", pdf, exc_info=True)
         return None
@@ -120,7 +136,9 @@ class JobDialog(JobProgressDialog):
     def create_buttons(self) -> None:
         super().create_buttons()
         self.cancel_button.configure(text="关闭")
-        self.open_button = ttk.Button(self.ok_button.master, text="打开文件", command=self.open_file)
+        self.open_button = ttk.Button(
+            self.ok_button.master, text="打开文件", command=self.open_file
+        )
         self.open_button.pack(side="left")
         self.open_button.state(["disabled"])
 
@@ -130,7 +148,9 @@ class JobDialog(JobProgressDialog):
         ttk.Entry(row, textvariable=var, width=50).pack(side="left")
 
         def browse() -> None:
-            path = filedialog.asksaveasfilename(parent=self, initialfile=Path(var.get()).name, filetypes=types)
+            path = filedialog.asksaveasfilename(
+                parent=self, initialfile=Path(var.get()).name, filetypes=types
+            )
             if path:
                 var.set(path)
 
@@ -160,9 +180,14 @@ class JobDialog(JobProgressDialog):
         self.cancel_button.configure(text="取消")
         work, actor = type(self).work, self.ctx.actor  # the thread gets no widget
 
-        self.job = self.ctx.worker.submit(lambda job: work(actor, job, **values), name=self.job_name,
-                                          on_progress=self._progress, on_done=self._done, on_error=self._failed,
-                                          on_cancelled=self._cancelled)
+        self.job = self.ctx.worker.submit(
+            lambda job: work(actor, job, **values),
+            name=self.job_name,
+            on_progress=self._progress,
+            on_done=self._done,
+            on_error=self._failed,
+            on_cancelled=self._cancelled,
+        )
         return self.job
 
     #: The work itself, a static method run in the worker thread with the actor,
@@ -232,16 +257,26 @@ class ExportDialog(JobDialog):
         super().__init__(parent, ctx, "导出台账", **kw)
 
     def create_fields(self, form: Form) -> None:
-        self.kind = ttk.Combobox(form, values=[f"{e.title}（{e.name}）" for e in self.exporters], state="readonly",
-                                 width=32)
+        self.kind = ttk.Combobox(
+            form,
+            values=[f"{e.title}（{e.name}）" for e in self.exporters],
+            state="readonly",
+            width=32,
+        )
         form.add("kind", "台账", self.kind, required=True, sticky="w")
         self.month = ttk.Entry(form, width=10)
         form.add("month", "月份（YYYY-MM，可空）", self.month, sticky="w")
         self.unmask = tk.BooleanVar()
         if self.ctx.can("export.unmask"):
-            form.add("unmask", "身份信息", ttk.Checkbutton(form, text="导出完整身份信息（记入审计）",
-                                                       variable=self.unmask), sticky="w")
-        self.out = self.out_field(form, f"台账-{dt.date.today():%Y%m%d}.xlsx", [("Excel", "*.xlsx")])
+            form.add(
+                "unmask",
+                "身份信息",
+                ttk.Checkbutton(form, text="导出完整身份信息（记入审计）", variable=self.unmask),
+                sticky="w",
+            )
+        self.out = self.out_field(
+            form, f"台账-{dt.date.today():%Y%m%d}.xlsx", [("Excel", "*.xlsx")]
+        )
 
     def validate(self) -> Any:
         index = self.kind.current()
@@ -257,18 +292,31 @@ class ExportDialog(JobDialog):
             self.form.error("out", "请选择保存位置")
         if self.form.has_errors():
             return None
-        return {"name": self.exporters[index].name, "month": month or None, "unmask": self.unmask.get(),
-                "out": self.out.get().strip()}
+        return {
+            "name": self.exporters[index].name,
+            "month": month or None,
+            "unmask": self.unmask.get(),
+            "out": self.out.get().strip(),
+        }
 
     @staticmethod
-    def work(actor: Actor, job: Job, name: str, month: str | None, unmask: bool, out: str) -> dict[str, Any]:
+    def work(
+        actor: Actor, job: Job, name: str, month: str | None, unmask: bool, out: str
+    ) -> dict[str, Any]:
         from ..exporting import LedgerFilter, run_export
 
         def progress(n: int, total: int | None = None) -> None:
             job.progress(n, total, f"已写入 {n:,} 行")
 
-        result = run_export(actor, name, out, LedgerFilter(month=month), unmask=unmask, progress=progress,
-                            cancel=lambda: job.cancelled)
+        result = run_export(
+            actor,
+            name,
+            out,
+            LedgerFilter(month=month),
+            unmask=unmask,
+            progress=progress,
+            cancel=lambda: job.cancelled,
+        )
         job.check()
         return result.as_dict()
 
@@ -289,8 +337,9 @@ class CircularDialog(JobDialog):
         super().__init__(parent, ctx, "印发通报", **kw)
 
     def create_fields(self, form: Form) -> None:
-        self.kind = ttk.Combobox(form, values=[f"{k.title}（{k.name}）" for k in self.kinds], state="readonly",
-                                 width=32)
+        self.kind = ttk.Combobox(
+            form, values=[f"{k.title}（{k.name}）" for k in self.kinds], state="readonly", width=32
+        )
         form.add("kind", "通报类型", self.kind, required=True, sticky="w")
         self.month = ttk.Entry(form, width=10)
         self.month.insert(0, last_month())
@@ -322,13 +371,27 @@ class CircularDialog(JobDialog):
             self.form.error("out", "请选择保存位置")
         if self.form.has_errors():
             return None
-        cases = tuple(c.strip() for c in self.cases.get().replace("，", ",").split(",") if c.strip())
-        return {"kind": self.kinds[index].name, "month": month, "cases": cases, "date": date,
-                "out": self.out.get().strip()}
+        cases = tuple(
+            c.strip() for c in self.cases.get().replace("，", ",").split(",") if c.strip()
+        )
+        return {
+            "kind": self.kinds[index].name,
+            "month": month,
+            "cases": cases,
+            "date": date,
+            "out": self.out.get().strip(),
+        }
 
     @staticmethod
-    def work(actor: Actor, job: Job, kind: str, month: dt.date | None, cases: tuple[str, ...], date: dt.date,
-             out: str) -> dict[str, Any]:
+    def work(
+        actor: Actor,
+        job: Job,
+        kind: str,
+        month: dt.date | None,
+        cases: tuple[str, ...],
+        date: dt.date,
+        out: str,
+    ) -> dict[str, Any]:
         from ..circulars import CircularService
 
         result = CircularService(actor).issue(kind, out, month=month, cases=cases, date=date)
@@ -356,8 +419,13 @@ class ReportDialog(JobDialog):
         row = ttk.Frame(form)
         self.folder = tk.StringVar(value=str(Path.home() / "月报"))
         ttk.Entry(row, textvariable=self.folder, width=50).pack(side="left")
-        ttk.Button(row, text="浏览…", command=lambda: self.folder.set(
-            filedialog.askdirectory(parent=self) or self.folder.get())).pack(side="left", padx=4)
+        ttk.Button(
+            row,
+            text="浏览…",
+            command=lambda: self.folder.set(
+                filedialog.askdirectory(parent=self) or self.folder.get()
+            ),
+        ).pack(side="left", padx=4)
         form.add("out", "保存到文件夹", row, required=True, sticky="w")
 
     def validate(self) -> Any:
@@ -381,7 +449,9 @@ class ReportDialog(JobDialog):
         return {"month": month, "as_of": as_of, "out": self.folder.get().strip()}
 
     @staticmethod
-    def work(actor: Actor, job: Job, month: str, as_of: dt.datetime | None, out: str) -> dict[str, Any]:
+    def work(
+        actor: Actor, job: Job, month: str, as_of: dt.datetime | None, out: str
+    ) -> dict[str, Any]:
         from ..report import write_monthly
 
         steps = {1: "已计算指标", 2: "已写入工作簿", 3: "已写入 PDF"}
@@ -392,12 +462,19 @@ class ReportDialog(JobDialog):
         files = write_monthly(actor, month, as_of, out, progress=progress)
         pdf = next((f for f in files if f.suffix == ".pdf"), None)
         png = pdf_first_page(pdf) if pdf else None
-        return {"files": [str(f) for f in files], "file": str(pdf or files[0]), "month": month,
-                "preview": str(png) if png else None}
+        return {
+            "files": [str(f) for f in files],
+            "file": str(pdf or files[0]),
+            "month": month,
+            "preview": str(png) if png else None,
+        }
 
     def describe(self, output: dict[str, Any]) -> str:
-        return f"已生成 {output['month']} 月报：" + "、".join(Path(f).name for f in output["files"]) + \
-            f"（{Path(output['file']).parent}）"
+        return (
+            f"已生成 {output['month']} 月报："
+            + "、".join(Path(f).name for f in output["files"])
+            + f"（{Path(output['file']).parent}）"
+        )
 
 
 def document_actions(main: Any) -> list[tuple[str, Callable[[], Any]]]:
@@ -427,7 +504,11 @@ def _report_dialog() -> type[JobDialog] | None:
     """The monthly report dialog, once :mod:`supervise.report` is installed."""
     if not available("report"):
         return None
-    return ReportDialog if hasattr(importlib.import_module("supervise.report"), "write_monthly") else None
+    return (
+        ReportDialog
+        if hasattr(importlib.import_module("supervise.report"), "write_monthly")
+        else None
+    )
 
 
 class DocumentsView(ttk.Frame):
@@ -450,8 +531,13 @@ class DocumentsView(ttk.Frame):
         ttk.Label(self, text="已印发的通报", style="Muted.TLabel").pack(anchor="w", pady=(8, 0))
         columns = ("number", "kind", "title", "issued_at", "issued_by")
         self.tree = ttk.Treeview(self, columns=columns, show="headings")
-        for key, text, width in (("number", "发文字号", 160), ("kind", "类型", 110), ("title", "标题", 420),
-                                 ("issued_at", "印发时间", 140), ("issued_by", "发文人", 90)):
+        for key, text, width in (
+            ("number", "发文字号", 160),
+            ("kind", "类型", 110),
+            ("title", "标题", 420),
+            ("issued_at", "印发时间", 140),
+            ("issued_by", "发文人", 90),
+        ):
             self.tree.heading(key, text=text, anchor="w")
             self.tree.column(key, width=width, stretch=key == "title")
         self.tree.pack(fill="both", expand=True)
@@ -459,14 +545,35 @@ class DocumentsView(ttk.Frame):
 
     def refresh(self) -> None:
         self.tree.delete(*self.tree.get_children())
-        rows = DocumentNumber.select().order_by(DocumentNumber.issued_at.desc(), DocumentNumber.id.desc()).limit(500)
+        rows = (
+            DocumentNumber.select()
+            .order_by(DocumentNumber.issued_at.desc(), DocumentNumber.id.desc())
+            .limit(500)
+        )
         for d in rows:
-            self.tree.insert("", "end", values=(f"{d.prefix}〔{d.year}〕{d.seq}号", d.kind, d.title,
-                                                f"{d.issued_at:%Y-%m-%d %H:%M}", d.issued_by))
+            self.tree.insert(
+                "",
+                "end",
+                values=(
+                    f"{d.prefix}〔{d.year}〕{d.seq}号",
+                    d.kind,
+                    d.title,
+                    f"{d.issued_at:%Y-%m-%d %H:%M}",
+                    d.issued_by,
+                ),
+            )
 
     def reload(self) -> None:
         self.refresh()
 
 
-__all__ = ["CircularDialog", "DocumentsView", "ExportDialog", "JobDialog", "ReportDialog", "document_actions",
-           "open_path", "pdf_first_page"]
+__all__ = [
+    "CircularDialog",
+    "DocumentsView",
+    "ExportDialog",
+    "JobDialog",
+    "ReportDialog",
+    "document_actions",
+    "open_path",
+    "pdf_first_page",
+]

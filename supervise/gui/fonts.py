@@ -101,7 +101,9 @@ def apply_fonts(root: tk.Misc, family: str | None = None, size: int | None = Non
     mono = choose_mono(families)
     size = size or DEFAULT_SIZE
     if chosen is None:
-        logger.warning("no Chinese font found; Tk will pick glyphs itself (install fonts-wqy-microhei)")
+        logger.warning(
+            "no Chinese font found; Tk will pick glyphs itself (install fonts-wqy-microhei)"
+        )
     for name in NAMED_FONTS:
         font = tkfont.nametofont(name, root)
         options: dict[str, Any] = {"size": size}

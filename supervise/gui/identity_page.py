@@ -29,18 +29,33 @@ logger = logging.getLogger(__name__)
 class IdentityTab(ttk.Frame):
     """One notebook page; ``store`` saves settings as the other pages do."""
 
-    def __init__(self, parent: tk.Misc, ctx: ViewContext, store: Callable[[dict[str, Any]], bool]) -> None:
+    def __init__(
+        self, parent: tk.Misc, ctx: ViewContext, store: Callable[[dict[str, Any]], bool]
+    ) -> None:
         super().__init__(parent, padding=12)
         self.ctx, self.store = ctx, store
         self.job: Job | None = None
         self.form = Form(self)
         self.form.pack(fill="x", anchor="n")
         self.days = tk.StringVar(value=str(settings.get("identity.retention_days")))
-        self.form.add("days", "身份信息保存期限（办结后天数）", ttk.Entry(self.form, textvariable=self.days, width=8),
-                      sticky="w")
-        self.form.add("hint", "", ttk.Label(self.form, style="Muted.TLabel", text=(
-            "已办结、不予受理、已并单的工单及已办结/无需处理的评价，超过期限后清除诉求人/评价人身份（留痕）。")),
-            sticky="w")
+        self.form.add(
+            "days",
+            "身份信息保存期限（办结后天数）",
+            ttk.Entry(self.form, textvariable=self.days, width=8),
+            sticky="w",
+        )
+        self.form.add(
+            "hint",
+            "",
+            ttk.Label(
+                self.form,
+                style="Muted.TLabel",
+                text=(
+                    "已办结、不予受理、已并单的工单及已办结/无需处理的评价，超过期限后清除诉求人/评价人身份（留痕）。"
+                ),
+            ),
+            sticky="w",
+        )
         buttons = ttk.Frame(self)
         buttons.pack(fill="x", pady=(8, 0))
         ttk.Button(buttons, text="保存期限", command=self.save_days).pack(side="left")
@@ -73,14 +88,23 @@ class IdentityTab(ttk.Frame):
         actor = self.ctx.actor
 
         def work(job: Job) -> dict[str, Any]:
-            return retention.purge(actor, progress=lambda done, total: job.progress(done, total),
-                                   cancel=lambda: job.cancelled)
+            return retention.purge(
+                actor,
+                progress=lambda done, total: job.progress(done, total),
+                cancel=lambda: job.cancelled,
+            )
 
         self.purge_button.configure(state="disabled")
         self.cancel_button.configure(state="normal")
         self.message.configure(text="正在清除…", style="Muted.TLabel")
-        self.job = self.ctx.worker.submit(work, name="retention", on_progress=self._progress, on_done=self._done,
-                                          on_error=self._failed, on_cancelled=self._ended)
+        self.job = self.ctx.worker.submit(
+            work,
+            name="retention",
+            on_progress=self._progress,
+            on_done=self._done,
+            on_error=self._failed,
+            on_cancelled=self._ended,
+        )
 
     def cancel(self) -> None:
         if self.job is not None:
@@ -93,8 +117,11 @@ class IdentityTab(ttk.Frame):
     def _done(self, result: dict[str, Any]) -> None:
         self._ended()
         note = "（已取消）" if result["cancelled"] else ""
-        self.message.configure(text=f"已清除工单 {result['complaints']} 件、评价 {result['ratings']} 条的身份信息"
-                                    f"（{result['cutoff'][:10]} 前办结）{note}", style="Muted.TLabel")
+        self.message.configure(
+            text=f"已清除工单 {result['complaints']} 件、评价 {result['ratings']} 条的身份信息"
+            f"（{result['cutoff'][:10]} 前办结）{note}",
+            style="Muted.TLabel",
+        )
         self.result = result
 
     def _failed(self, exc: BaseException) -> None:
@@ -182,8 +209,6 @@ class IdentityTab(ttk.Frame):
         self._say("密码已修改，身份解密权限保留")
 
 
-
-
 class PasswordDialog(Dialog):
     """文件 › 修改密码 (every role): the identity key, when held, is rewrapped and kept."""
 
@@ -196,7 +221,9 @@ class PasswordDialog(Dialog):
     def create_widgets(self, body: ttk.Frame) -> None:
         self.form = Form(body)
         self.form.pack(fill="both", expand=True)
-        self.old, self.new, self.again = (ttk.Entry(self.form, show="•", width=24) for _ in range(3))
+        self.old, self.new, self.again = (
+            ttk.Entry(self.form, show="•", width=24) for _ in range(3)
+        )
         self.form.add("old", "原密码", self.old, required=True)
         self.form.add("new", "新密码（至少 8 位）", self.new, required=True)
         self.form.add("again", "再次输入新密码", self.again, required=True)

@@ -69,8 +69,15 @@ class ImportDialog(JobProgressDialog):
 
     ok_text = "开始导入"
 
-    def __init__(self, parent: tk.Misc, ctx: ViewContext, *, path: str | None = None, fmt: str | None = None,
-                 **kw: Any) -> None:
+    def __init__(
+        self,
+        parent: tk.Misc,
+        ctx: ViewContext,
+        *,
+        path: str | None = None,
+        fmt: str | None = None,
+        **kw: Any,
+    ) -> None:
         self.ctx = ctx
         self.specs: list[ImporterSpec] = get_registry().importers()
         self.job: Job | None = None
@@ -86,7 +93,9 @@ class ImportDialog(JobProgressDialog):
         top = ttk.Frame(body)
         top.pack(fill="x")
         ttk.Label(top, text="格式").grid(row=0, column=0, sticky="e")
-        self.format = ttk.Combobox(top, values=[self._label(s) for s in self.specs], state="readonly", width=28)
+        self.format = ttk.Combobox(
+            top, values=[self._label(s) for s in self.specs], state="readonly", width=28
+        )
         self.format.grid(row=0, column=1, sticky="w", padx=6, pady=3)
         self.format.bind("<<ComboboxSelected>>", lambda _e: self.preview())
         ttk.Label(top, text="文件").grid(row=1, column=0, sticky="e")
@@ -96,8 +105,9 @@ class ImportDialog(JobProgressDialog):
         self.file_entry.bind("<Return>", lambda _e: self.preview())
         ttk.Button(top, text="浏览…", command=self.browse).grid(row=1, column=2)
         self.skip_invalid = tk.BooleanVar()
-        ttk.Checkbutton(top, text="跳过无效行（导入有效行，其余写入错误明细）", variable=self.skip_invalid).grid(
-            row=2, column=1, sticky="w", padx=6)
+        ttk.Checkbutton(
+            top, text="跳过无效行（导入有效行，其余写入错误明细）", variable=self.skip_invalid
+        ).grid(row=2, column=1, sticky="w", padx=6)
         self.field_message = ttk.Label(top, text="", style="Error.TLabel")
         self.field_message.grid(row=3, column=1, sticky="w", padx=6)
         top.columnconfigure(1, weight=1)
@@ -108,8 +118,13 @@ class ImportDialog(JobProgressDialog):
         ttk.Label(body, text="错误明细", style="Muted.TLabel").pack(anchor="w", pady=(8, 0))
         columns = ("sheet", "row", "column", "value", "reason")
         self.errors_tree = ttk.Treeview(body, columns=columns, show="headings", height=5)
-        for key, title, width in (("sheet", "工作表", 90), ("row", "行号", 60), ("column", "列", 110),
-                                  ("value", "值", 140), ("reason", "原因", 320)):
+        for key, title, width in (
+            ("sheet", "工作表", 90),
+            ("row", "行号", 60),
+            ("column", "列", 110),
+            ("value", "值", 140),
+            ("reason", "原因", 320),
+        ):
             self.errors_tree.heading(key, text=title, anchor="w")
             self.errors_tree.column(key, width=width, stretch=key == "reason")
         self.errors_tree.pack(fill="both", expand=True)
@@ -144,8 +159,11 @@ class ImportDialog(JobProgressDialog):
         return next((s for s in self.specs if self._label(s) == label), None)
 
     def browse(self) -> None:
-        path = filedialog.askopenfilename(parent=self, title="选择导入文件",
-                                          filetypes=[("Excel / CSV", "*.xlsx *.xlsm *.csv *.txt"), ("所有文件", "*")])
+        path = filedialog.askopenfilename(
+            parent=self,
+            title="选择导入文件",
+            filetypes=[("Excel / CSV", "*.xlsx *.xlsm *.csv *.txt"), ("所有文件", "*")],
+        )
         if path:
             self.file_var.set(path)
             self.preview()
@@ -163,9 +181,13 @@ class ImportDialog(JobProgressDialog):
             self.preview_tree.heading(name, text=name, anchor="w")
             self.preview_tree.column(name, width=110, stretch=True)
         self.preview_tree.delete(*self.preview_tree.get_children())
-        self.ctx.worker.submit(lambda _job: [r.cells for r in islice(read_rows(path, spec.columns), PREVIEW_ROWS)],
-                               name="preview", use_database=False, on_done=self._previewed,
-                               on_error=lambda exc: self.field_message.configure(text=error_text(exc)))
+        self.ctx.worker.submit(
+            lambda _job: [r.cells for r in islice(read_rows(path, spec.columns), PREVIEW_ROWS)],
+            name="preview",
+            use_database=False,
+            on_done=self._previewed,
+            on_error=lambda exc: self.field_message.configure(text=error_text(exc)),
+        )
 
     def _previewed(self, rows: list[dict[str, Any]]) -> None:
         if not self.winfo_exists():
@@ -173,7 +195,9 @@ class ImportDialog(JobProgressDialog):
         self.preview_rows = rows
         columns = self.preview_tree.cget("columns")
         for row in rows:
-            self.preview_tree.insert("", "end", values=["" if row.get(c) is None else str(row.get(c)) for c in columns])
+            self.preview_tree.insert(
+                "", "end", values=["" if row.get(c) is None else str(row.get(c)) for c in columns]
+            )
 
     # -- importing -------------------------------------------------------------------
 
@@ -213,18 +237,36 @@ class ImportDialog(JobProgressDialog):
 
             def report(p: ImportProgress) -> None:
                 total = p.total or estimate
-                job.progress(p.read, total, f"已读取 {p.read:,} 行，已写入 {p.written:,} 行（{p.rate:,.0f} 行/秒）")
+                job.progress(
+                    p.read,
+                    total,
+                    f"已读取 {p.read:,} 行，已写入 {p.written:,} 行（{p.rate:,.0f} 行/秒）",
+                )
 
-            result = run_import(actor, spec, path, skip_invalid=skip_invalid, errors_out=errors_out,
-                                progress=report, cancel=lambda: job.cancelled)
+            result = run_import(
+                actor,
+                spec,
+                path,
+                skip_invalid=skip_invalid,
+                errors_out=errors_out,
+                progress=report,
+                cancel=lambda: job.cancelled,
+            )
             data = result.as_dict()
             data["total"] = int(data.get("read") or 0)
-            data["error_rows"] = [(e.sheet, e.row, e.column, e.value, e.reason) for e in result.errors[:ERROR_ROWS]]
+            data["error_rows"] = [
+                (e.sheet, e.row, e.column, e.value, e.reason) for e in result.errors[:ERROR_ROWS]
+            ]
             return data
 
-        self.job = self.ctx.worker.submit(work, name="import", on_progress=self._progress, on_done=self._done,
-                                          on_error=lambda exc: self._failed(exc, errors_out),
-                                          on_cancelled=self._cancelled)
+        self.job = self.ctx.worker.submit(
+            work,
+            name="import",
+            on_progress=self._progress,
+            on_done=self._done,
+            on_error=lambda exc: self._failed(exc, errors_out),
+            on_cancelled=self._cancelled,
+        )
         return self.job
 
     def _done(self, data: dict[str, Any]) -> None:

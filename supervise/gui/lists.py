@@ -65,7 +65,9 @@ class PagedList(ttk.Frame):
     searchable = False
     search_hint = ""
 
-    def __init__(self, parent: tk.Misc, ctx: ViewContext, filters: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, parent: tk.Misc, ctx: ViewContext, filters: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(parent, padding=8)
         self.ctx = ctx
         self.sort, self.desc = self.default_sort
@@ -110,11 +112,19 @@ class PagedList(ttk.Frame):
 
         body = ttk.Frame(self)
         body.pack(fill="both", expand=True)
-        self.tree = ttk.Treeview(body, columns=[c.key for c in self.columns], show="headings", selectmode="browse")
+        self.tree = ttk.Treeview(
+            body, columns=[c.key for c in self.columns], show="headings", selectmode="browse"
+        )
         for col in self.columns:
-            self.tree.heading(col.key, text=col.title, anchor=col.anchor,
-                              command=partial(self.sort_by, col.key) if col.sortable else "")
-            self.tree.column(col.key, width=col.width, anchor=col.anchor, stretch=col.key in ("title", "reason"))
+            self.tree.heading(
+                col.key,
+                text=col.title,
+                anchor=col.anchor,
+                command=partial(self.sort_by, col.key) if col.sortable else "",
+            )
+            self.tree.column(
+                col.key, width=col.width, anchor=col.anchor, stretch=col.key in ("title", "reason")
+            )
         self.tree.tag_configure("alert", foreground="#c0392b")
         scroll = ttk.Scrollbar(body, orient="vertical", command=self.tree.yview)
         self.tree.configure(yscrollcommand=scroll.set)
@@ -126,16 +136,25 @@ class PagedList(ttk.Frame):
         pager = ttk.Frame(self)
         pager.pack(fill="x", pady=(4, 0))
         self.first_button = ttk.Button(pager, text="首页", width=6, command=lambda: self.go(0))
-        self.prev_button = ttk.Button(pager, text="上一页", width=7, command=lambda: self.go(self.page - 1))
-        self.next_button = ttk.Button(pager, text="下一页", width=7, command=lambda: self.go(self.page + 1))
+        self.prev_button = ttk.Button(
+            pager, text="上一页", width=7, command=lambda: self.go(self.page - 1)
+        )
+        self.next_button = ttk.Button(
+            pager, text="下一页", width=7, command=lambda: self.go(self.page + 1)
+        )
         self.last_button = ttk.Button(pager, text="末页", width=6, command=self.go_last)
         for button in (self.first_button, self.prev_button, self.next_button, self.last_button):
             button.pack(side="left", padx=1)
         self.page_label = ttk.Label(pager, text="", style="Muted.TLabel")
         self.page_label.pack(side="left", padx=10)
         self.size_var = tk.StringVar(value=str(self.page_size))
-        size = ttk.Combobox(pager, textvariable=self.size_var, values=[str(s) for s in PAGE_SIZES], width=5,
-                            state="readonly")
+        size = ttk.Combobox(
+            pager,
+            textvariable=self.size_var,
+            values=[str(s) for s in PAGE_SIZES],
+            width=5,
+            state="readonly",
+        )
         size.pack(side="right")
         size.bind("<<ComboboxSelected>>", self._size_changed)
         ttk.Label(pager, text="每页").pack(side="right", padx=4)
@@ -207,14 +226,22 @@ class PagedList(ttk.Frame):
         def loaded(data: dict[str, Any]) -> None:
             shown = self._show_page(generation, data, started)
             if shown and count and offset == 0 and len(data["items"]) < limit:
-                self._counted(generation, f, len(data["items"]))  # the whole answer is on this page: no count
+                self._counted(
+                    generation, f, len(data["items"])
+                )  # the whole answer is on this page: no count
             elif shown and count:
-                self.ctx.worker.submit(total, name="list-count", on_done=lambda n: self._counted(generation, f, n),
-                                       on_error=lambda exc: self._failed(generation, exc))
+                self.ctx.worker.submit(
+                    total,
+                    name="list-count",
+                    on_done=lambda n: self._counted(generation, f, n),
+                    on_error=lambda exc: self._failed(generation, exc),
+                )
             elif generation == self._generation:
                 self.loading = False
 
-        self.ctx.worker.submit(page, name="list", on_done=loaded, on_error=lambda exc: self._failed(generation, exc))
+        self.ctx.worker.submit(
+            page, name="list", on_done=loaded, on_error=lambda exc: self._failed(generation, exc)
+        )
 
     def _show_page(self, generation: int, data: dict[str, Any], started: float) -> bool:
         if generation != self._generation or not self.winfo_exists():
@@ -272,9 +299,17 @@ class PagedList(ttk.Frame):
     def go(self, page: int) -> None:
         if page < 0 or page == self.page:
             return
-        if self._counted_filter is not None and (self.total or 0) <= queries.COUNT_CAP and page >= self.pages:
+        if (
+            self._counted_filter is not None
+            and (self.total or 0) <= queries.COUNT_CAP
+            and page >= self.pages
+        ):
             return
-        if (self.total or 0) > queries.COUNT_CAP and page > self.page and len(self.items) < self.page_size:
+        if (
+            (self.total or 0) > queries.COUNT_CAP
+            and page > self.page
+            and len(self.items) < self.page_size
+        ):
             return
         if self._counted_filter is None and page > self.page and len(self.items) < self.page_size:
             return  # still counting, and this page was the last one
@@ -343,8 +378,13 @@ def parse_day(text: str, label: str) -> dt.date | None:
         raise ValueError(f"{label}应为 YYYY-MM-DD：{text}") from None
 
 
-def combo(bar: ttk.Frame, label: str, values: list[str], width: int = 9,
-          on_change: Callable[[], object] | None = None) -> tk.StringVar:
+def combo(
+    bar: ttk.Frame,
+    label: str,
+    values: list[str],
+    width: int = 9,
+    on_change: Callable[[], object] | None = None,
+) -> tk.StringVar:
     ttk.Label(bar, text=label).pack(side="left")
     var = tk.StringVar(value=values[0])
     box = ttk.Combobox(bar, textvariable=var, values=values, width=width, state="readonly")
@@ -364,7 +404,9 @@ class UnitFilterMixin:
 
     unit_var: tk.StringVar | None = None
 
-    def unit_filter(self, bar: ttk.Frame, ctx: ViewContext, on_change: Callable[[], object]) -> None:
+    def unit_filter(
+        self, bar: ttk.Frame, ctx: ViewContext, on_change: Callable[[], object]
+    ) -> None:
         if ctx.actor.role == "liaison":
             self.unit_var = None
             return
@@ -406,19 +448,27 @@ class ComplaintList(UnitFilterMixin, PagedList):
     default_sort = ("received_at", True)
     searchable = True
 
-    def __init__(self, parent: tk.Misc, ctx: ViewContext, filters: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, parent: tk.Misc, ctx: ViewContext, filters: dict[str, Any] | None = None
+    ) -> None:
         if ctx.actor.role == "liaison":
             self.title = "本单位工单"
         super().__init__(parent, ctx, filters)
 
     def create_actions(self, bar: ttk.Frame) -> None:
         if self.ctx.can("complaint.add"):
-            ttk.Button(bar, text="新建工单", style="Accent.TButton",
-                       command=lambda: self.ctx.nav.open_record("new_complaint", None)).pack(side="right", padx=2)
+            ttk.Button(
+                bar,
+                text="新建工单",
+                style="Accent.TButton",
+                command=lambda: self.ctx.nav.open_record("new_complaint", None),
+            ).pack(side="right", padx=2)
 
     def create_filters(self, bar: ttk.Frame) -> None:
         refresh = self.refresh
-        self.status_var = combo(bar, "状态", [ALL, queries.OPEN, *models.COMPLAINT_STATUSES], 8, refresh)
+        self.status_var = combo(
+            bar, "状态", [ALL, queries.OPEN, *models.COMPLAINT_STATUSES], 8, refresh
+        )
         self.category_var = combo(bar, "类别", [ALL, *models.CATEGORIES], 5, refresh)
         self.channel_var = combo(bar, "渠道", [ALL, *models.CHANNELS], 11, refresh)
         self.unit_filter(bar, self.ctx, refresh)
@@ -433,9 +483,13 @@ class ComplaintList(UnitFilterMixin, PagedList):
             if text:
                 ttk.Label(second, text=text).pack(side="left")
         self.overdue_var = tk.BooleanVar()
-        ttk.Checkbutton(second, text="已超期", variable=self.overdue_var, command=refresh).pack(side="left", padx=(12, 0))
+        ttk.Checkbutton(second, text="已超期", variable=self.overdue_var, command=refresh).pack(
+            side="left", padx=(12, 0)
+        )
         self.due_today_var = tk.BooleanVar()
-        ttk.Checkbutton(second, text="今日到期", variable=self.due_today_var, command=refresh).pack(side="left", padx=6)
+        ttk.Checkbutton(second, text="今日到期", variable=self.due_today_var, command=refresh).pack(
+            side="left", padx=6
+        )
 
     def set_filters(self, **filters: Any) -> None:
         super().set_filters(**filters)
@@ -454,8 +508,12 @@ class ComplaintList(UnitFilterMixin, PagedList):
         f.status, f.unit = choice(self.status_var), self.unit_code()
         f.date_from = parse_day(self.from_var.get(), "起始日期")
         f.date_to = parse_day(self.to_var.get(), "截止日期")
-        f.extra = {"category": choice(self.category_var), "channel": choice(self.channel_var),
-                   "overdue": self.overdue_var.get(), "due_today": self.due_today_var.get()}
+        f.extra = {
+            "category": choice(self.category_var),
+            "channel": choice(self.channel_var),
+            "overdue": self.overdue_var.get(),
+            "due_today": self.due_today_var.get(),
+        }
         return f
 
     query = staticmethod(queries.complaint_page)
@@ -464,4 +522,13 @@ class ComplaintList(UnitFilterMixin, PagedList):
         self.ctx.nav.open_record("complaint", item["number"])
 
 
-__all__ = ["ALL", "ColumnSpec", "ComplaintList", "PagedList", "UnitFilterMixin", "choice", "combo", "parse_day"]
+__all__ = [
+    "ALL",
+    "ColumnSpec",
+    "ComplaintList",
+    "PagedList",
+    "UnitFilterMixin",
+    "choice",
+    "combo",
+    "parse_day",
+]

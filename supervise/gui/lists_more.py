@@ -19,11 +19,15 @@ from .queries import ListFilter
 logger = logging.getLogger(__name__)
 
 
-RULE_RUNS = {"escalate": ("escalate", "运行督办规则"), "propose": ("accountability.propose", "生成问责建议")}
+RULE_RUNS = {
+    "escalate": ("escalate", "运行督办规则"),
+    "propose": ("accountability.propose", "生成问责建议"),
+}
 
 
-def start_rule_run(ctx: ViewContext, which: str, button: ttk.Button | None,
-                   done: Callable[[str], None]) -> None:
+def start_rule_run(
+    ctx: ViewContext, which: str, button: ttk.Button | None, done: Callable[[str], None]
+) -> None:
     """Run one family of rules (:func:`queries.run_rules`) in a worker; ``done(summary)`` on the Tk thread.
 
     The button is disabled while the rules run; errors come back as their one line."""
@@ -44,7 +48,9 @@ def start_rule_run(ctx: ViewContext, which: str, button: ttk.Button | None,
         release()
         done(error_text(exc))
 
-    ctx.worker.submit(lambda _job: queries.run_rules(actor, which), name=which, on_done=finished, on_error=failed)
+    ctx.worker.submit(
+        lambda _job: queries.run_rules(actor, which), name=which, on_done=finished, on_error=failed
+    )
 
 
 class RuleRunMixin:
@@ -86,21 +92,31 @@ class RatingList(UnitFilterMixin, PagedList):
     default_sort = ("rated_at", True)
     searchable = True
 
-    def __init__(self, parent: tk.Misc, ctx: ViewContext, filters: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, parent: tk.Misc, ctx: ViewContext, filters: dict[str, Any] | None = None
+    ) -> None:
         if ctx.actor.role == "liaison":
             self.title = "本单位好差评"
         super().__init__(parent, ctx, filters)
 
     def create_actions(self, bar: ttk.Frame) -> None:
         if self.ctx.can("rating.add"):
-            ttk.Button(bar, text="录入评价", style="Accent.TButton",
-                       command=lambda: self.ctx.nav.open_record("new_rating", None)).pack(side="right", padx=2)
+            ttk.Button(
+                bar,
+                text="录入评价",
+                style="Accent.TButton",
+                command=lambda: self.ctx.nav.open_record("new_rating", None),
+            ).pack(side="right", padx=2)
 
     def create_filters(self, bar: ttk.Frame) -> None:
-        self.status_var = combo(bar, "状态", [ALL, "待处理", *models.RATING_STATUSES], 8, self.refresh)
+        self.status_var = combo(
+            bar, "状态", [ALL, "待处理", *models.RATING_STATUSES], 8, self.refresh
+        )
         self.unit_filter(bar, self.ctx, self.refresh)
         self.bad_var = tk.BooleanVar()
-        ttk.Checkbutton(bar, text="仅差评", variable=self.bad_var, command=self.refresh).pack(side="left")
+        ttk.Checkbutton(bar, text="仅差评", variable=self.bad_var, command=self.refresh).pack(
+            side="left"
+        )
 
     def set_filters(self, **filters: Any) -> None:
         super().set_filters(**filters)
@@ -110,13 +126,21 @@ class RatingList(UnitFilterMixin, PagedList):
 
     def read_filter(self) -> ListFilter:
         f = super().read_filter()
-        f.status, f.unit, f.extra = choice(self.status_var), self.unit_code(), {"bad_only": self.bad_var.get()}
+        f.status, f.unit, f.extra = (
+            choice(self.status_var),
+            self.unit_code(),
+            {"bad_only": self.bad_var.get()},
+        )
         return f
 
     query = staticmethod(queries.rating_page)
 
     def row_tags(self, item: dict[str, Any]) -> tuple[str, ...]:
-        return ("alert",) if item.get("overdue") or item.get("bad") and item.get("status") != "已办结" else ()
+        return (
+            ("alert",)
+            if item.get("overdue") or item.get("bad") and item.get("status") != "已办结"
+            else ()
+        )
 
     def open_item(self, item: dict[str, Any]) -> None:
         self.ctx.nav.open_record("rating", item["id"])
@@ -140,8 +164,12 @@ class ReviewList(UnitFilterMixin, PagedList):
 
     def create_actions(self, bar: ttk.Frame) -> None:
         if self.offers_submit and self.ctx.can("review.submit"):
-            ttk.Button(bar, text="提交评议", style="Accent.TButton",
-                       command=lambda: self.ctx.nav.show_view("submit")).pack(side="right", padx=2)
+            ttk.Button(
+                bar,
+                text="提交评议",
+                style="Accent.TButton",
+                command=lambda: self.ctx.nav.show_view("submit"),
+            ).pack(side="right", padx=2)
 
     def create_filters(self, bar: ttk.Frame) -> None:
         self.status_var = combo(bar, "状态", [ALL, *models.REVIEW_STATUSES], 8, self.refresh)
@@ -195,7 +223,9 @@ class EscalationList(RuleRunMixin, PagedList):
 
     def set_filters(self, **filters: Any) -> None:
         super().set_filters(**filters)
-        self.state_var.set({"open": "未解除", "resolved": "已解除"}.get(filters.get("state") or "", ALL))
+        self.state_var.set(
+            {"open": "未解除", "resolved": "已解除"}.get(filters.get("state") or "", ALL)
+        )
         self.level_var.set(filters.get("level") or ALL)
 
     def read_filter(self) -> ListFilter:
@@ -207,7 +237,11 @@ class EscalationList(RuleRunMixin, PagedList):
     query = staticmethod(queries.escalation_page)
 
     def row_tags(self, item: dict[str, Any]) -> tuple[str, ...]:
-        return ("alert",) if item.get("level") in ("督办", "挂牌督办") and item.get("state") == "未解除" else ()
+        return (
+            ("alert",)
+            if item.get("level") in ("督办", "挂牌督办") and item.get("state") == "未解除"
+            else ()
+        )
 
     def open_item(self, item: dict[str, Any]) -> None:
         self.ctx.nav.open_record("escalation", item["id"])
@@ -245,7 +279,11 @@ class AccountabilityList(RuleRunMixin, UnitFilterMixin, PagedList):
 
     def read_filter(self) -> ListFilter:
         f = super().read_filter()
-        f.status, f.unit, f.extra = choice(self.status_var), self.unit_code(), {"failure_kind": choice(self.kind_var)}
+        f.status, f.unit, f.extra = (
+            choice(self.status_var),
+            self.unit_code(),
+            {"failure_kind": choice(self.kind_var)},
+        )
         return f
 
     query = staticmethod(queries.accountability_page)
@@ -257,5 +295,12 @@ class AccountabilityList(RuleRunMixin, UnitFilterMixin, PagedList):
         self.ctx.nav.open_record("accountability", item["id"])
 
 
-__all__ = ["AccountabilityList", "EscalationList", "MySubmissions", "RatingList", "ReviewList", "RuleRunMixin",
-           "start_rule_run"]
+__all__ = [
+    "AccountabilityList",
+    "EscalationList",
+    "MySubmissions",
+    "RatingList",
+    "ReviewList",
+    "RuleRunMixin",
+    "start_rule_run",
+]

@@ -36,29 +36,44 @@ def open_and_login(url: str, name: str, password: str) -> Actor:
         _opened["url"] = url
     version = migrations.current_version()
     if version is None:
-        raise UserError("数据库尚未初始化：请先运行 supervise init", "the database is empty: run supervise init first")
+        raise UserError(
+            "数据库尚未初始化：请先运行 supervise init",
+            "the database is empty: run supervise init first",
+        )
     if version < migrations.LATEST:
-        raise UserError(f"数据库版本 {version} 需要升级：请先运行 supervise init",
-                        f"the database is at version {version}: run supervise init to upgrade it")
+        raise UserError(
+            f"数据库版本 {version} 需要升级：请先运行 supervise init",
+            f"the database is at version {version}: run supervise init to upgrade it",
+        )
     if version > migrations.LATEST:
-        raise UserError(f"数据库版本 {version} 高于本程序支持的 {migrations.LATEST}，请升级程序",
-                        f"the database is at version {version}, newer than this program")
+        raise UserError(
+            f"数据库版本 {version} 高于本程序支持的 {migrations.LATEST}，请升级程序",
+            f"the database is at version {version}, newer than this program",
+        )
     return login(name, password)
 
 
 class LoginView(ttk.Frame):
     """The login form, centred in the root window."""
 
-    def __init__(self, parent: tk.Misc, on_login: Callable[[Actor, str], None], *, db_url: str | None = None,
-                 user: str | None = None) -> None:
+    def __init__(
+        self,
+        parent: tk.Misc,
+        on_login: Callable[[Actor, str], None],
+        *,
+        db_url: str | None = None,
+        user: str | None = None,
+    ) -> None:
         super().__init__(parent)
         self.on_login = on_login
         card = ttk.Frame(self, style="Card.TFrame", padding=28)
         card.place(relx=0.5, rely=0.45, anchor="center")
         ttk.Label(card, text="政务服务效能监督", font="SuperviseTitle", background=CARD_BG).grid(
-            row=0, column=0, columnspan=3, pady=(0, 4))
+            row=0, column=0, columnspan=3, pady=(0, 4)
+        )
         ttk.Label(card, text="诉求 · 好差评 · 监督评议 · 督办问责", style="Card.TLabel").grid(
-            row=1, column=0, columnspan=3, pady=(0, 18))
+            row=1, column=0, columnspan=3, pady=(0, 18)
+        )
         self.user_var = tk.StringVar(value=user or "")
         self.password_var = tk.StringVar()
         self.db_var = tk.StringVar(value=resolve_url(db_url))
@@ -70,7 +85,9 @@ class LoginView(ttk.Frame):
             ("db", "数据库", self.db_var, {}),
         )
         for row, (key, label, var, extra) in enumerate(fields, start=2):
-            ttk.Label(card, text=label, background=CARD_BG).grid(row=row, column=0, sticky="e", padx=(0, 8), pady=4)
+            ttk.Label(card, text=label, background=CARD_BG).grid(
+                row=row, column=0, sticky="e", padx=(0, 8), pady=4
+            )
             entry = ttk.Entry(card, textvariable=var, width=36 if key != "db" else 44, **extra)
             entry.grid(row=row, column=1, sticky="w", pady=4)
             entry.bind("<Return>", lambda _e: self.attempt())
@@ -78,9 +95,13 @@ class LoginView(ttk.Frame):
             message = ttk.Label(card, text="", style="Error.TLabel", background=CARD_BG)
             message.grid(row=row, column=2, sticky="w", padx=(6, 0))
             self.errors[key] = message
-        self.login_button = ttk.Button(card, text="登录", style="Accent.TButton", command=self.attempt)
+        self.login_button = ttk.Button(
+            card, text="登录", style="Accent.TButton", command=self.attempt
+        )
         self.login_button.grid(row=5, column=1, sticky="w", pady=(14, 0))
-        self.message = ttk.Label(card, text="", style="Error.TLabel", background=CARD_BG, wraplength=460)
+        self.message = ttk.Label(
+            card, text="", style="Error.TLabel", background=CARD_BG, wraplength=460
+        )
         self.message.grid(row=6, column=0, columnspan=3, sticky="w", pady=(10, 0))
         (self.entries["password"] if user else self.entries["user"]).focus_set()
 
@@ -89,9 +110,16 @@ class LoginView(ttk.Frame):
         for label in self.errors.values():
             label.configure(text="")
         self.message.configure(text="")
-        name, password, url = self.user_var.get().strip(), self.password_var.get(), self.db_var.get().strip()
-        for key, value, text in (("user", name, "请输入用户名"), ("password", password, "请输入密码"),
-                                 ("db", url, "请输入数据库地址")):
+        name, password, url = (
+            self.user_var.get().strip(),
+            self.password_var.get(),
+            self.db_var.get().strip(),
+        )
+        for key, value, text in (
+            ("user", name, "请输入用户名"),
+            ("password", password, "请输入密码"),
+            ("db", url, "请输入数据库地址"),
+        ):
             if not value:
                 self.errors[key].configure(text=text)
         if not (name and password and url):

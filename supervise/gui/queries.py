@@ -67,8 +67,14 @@ class ListFilter:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _page(q: pw.ModelSelect, order: list[Any], limit: int, offset: int, count: bool,
-          cap: int | None = None) -> tuple[int | None, list[Any]]:
+def _page(
+    q: pw.ModelSelect,
+    order: list[Any],
+    limit: int,
+    offset: int,
+    count: bool,
+    cap: int | None = None,
+) -> tuple[int | None, list[Any]]:
     """One page; the total when ``count`` (at most ``cap + 1`` when a cap is given)."""
     if not 1 <= limit <= MAX_PAGE or offset < 0:
         raise InvalidInput(f"每页条数应在 1–{MAX_PAGE} 之间", f"the page size must be 1–{MAX_PAGE}")
@@ -139,15 +145,26 @@ def _service_filters(f: ListFilter, limit: int, offset: int) -> list[cq.Complain
     if f.extra.get("due_today"):
         return None
     statuses = OPEN_STATUSES if f.status == OPEN else (f.status,)
-    return [cq.ComplaintFilter(
-        status=status, unit=f.unit, category=f.extra.get("category"), channel=f.extra.get("channel"),
-        search=f.search, received_from=f.date_from, received_to=f.date_to,
-        overdue=bool(f.extra.get("overdue")), limit=limit, offset=offset,
-    ) for status in statuses]
+    return [
+        cq.ComplaintFilter(
+            status=status,
+            unit=f.unit,
+            category=f.extra.get("category"),
+            channel=f.extra.get("channel"),
+            search=f.search,
+            received_from=f.date_from,
+            received_to=f.date_to,
+            overdue=bool(f.extra.get("overdue")),
+            limit=limit,
+            offset=offset,
+        )
+        for status in statuses
+    ]
 
 
-def _newest_page(actor: Actor, f: ListFilter, limit: int, offset: int,
-                 count: bool) -> tuple[int | None, list[Complaint]] | None:
+def _newest_page(
+    actor: Actor, f: ListFilter, limit: int, offset: int, count: bool
+) -> tuple[int | None, list[Complaint]] | None:
     """The newest-first page through :class:`ComplaintQueries` (what ``complaint list`` runs).
 
     Its page reads the ids from an index that both filters and orders, and a
@@ -169,14 +186,23 @@ def _newest_page(actor: Actor, f: ListFilter, limit: int, offset: int,
         return total, service.page(filters[0])
     rows = [c for g in filters for c in service.page(g)]
     rows.sort(key=lambda c: (c.received_at, c.id), reverse=True)
-    return total, rows[offset:offset + limit]
+    return total, rows[offset : offset + limit]
 
 
-def complaint_page(actor: Actor, f: ListFilter, sort: str = "received_at", desc: bool = True,
-                   limit: int = 50, offset: int = 0, count: bool = True) -> dict[str, Any]:
+def complaint_page(
+    actor: Actor,
+    f: ListFilter,
+    sort: str = "received_at",
+    desc: bool = True,
+    limit: int = 50,
+    offset: int = 0,
+    count: bool = True,
+) -> dict[str, Any]:
     if not 1 <= limit <= MAX_PAGE or offset < 0:
         raise InvalidInput(f"每页条数应在 1–{MAX_PAGE} 之间", f"the page size must be 1–{MAX_PAGE}")
-    newest = _newest_page(actor, f, limit, offset, count) if sort == "received_at" and desc else None
+    newest = (
+        _newest_page(actor, f, limit, offset, count) if sort == "received_at" and desc else None
+    )
     if newest is not None:
         total, rows = newest
         names = _unit_names({c.unit_id for c in rows if c.unit_id})
@@ -207,11 +233,23 @@ RATING_SORT = {
 
 
 #: what a rating row of the list shows (ratings_mod.summary): a page builds no other column
-RATING_FIELDS = (Rating.id, Rating.unit, Rating.window, Rating.channel, Rating.level, Rating.bad, Rating.status,
-                 Rating.rated_at, Rating.contact_due_at, Rating.rectify_due_at)
+RATING_FIELDS = (
+    Rating.id,
+    Rating.unit,
+    Rating.window,
+    Rating.channel,
+    Rating.level,
+    Rating.bad,
+    Rating.status,
+    Rating.rated_at,
+    Rating.contact_due_at,
+    Rating.rectify_due_at,
+)
 
 
-def rating_query(actor: Actor, f: ListFilter, keyword: bool = True, sparse: bool = False) -> pw.ModelSelect:
+def rating_query(
+    actor: Actor, f: ListFilter, keyword: bool = True, sparse: bool = False
+) -> pw.ModelSelect:
     """The scoped, filtered rating query; ``keyword=False`` leaves the search text out
     (``sparse``: see :func:`search.search_condition`)."""
     require(actor.role, "rating.read", actor.name)
@@ -229,14 +267,23 @@ def rating_query(actor: Actor, f: ListFilter, keyword: bool = True, sparse: bool
     if f.date_from:
         q = q.where(Rating.rated_at >= dt.datetime.combine(f.date_from, dt.time()))
     if f.date_to:
-        q = q.where(Rating.rated_at < dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time()))
+        q = q.where(
+            Rating.rated_at < dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time())
+        )
     if keyword and f.search and f.search.strip():  # comment, reasons, window: the bigram index
         q = q.where(search.search_condition(f.search, search.RATINGS, sparse))
     return q
 
 
-def rating_page(actor: Actor, f: ListFilter, sort: str = "rated_at", desc: bool = True,
-                limit: int = 50, offset: int = 0, count: bool = True) -> dict[str, Any]:
+def rating_page(
+    actor: Actor,
+    f: ListFilter,
+    sort: str = "rated_at",
+    desc: bool = True,
+    limit: int = 50,
+    offset: int = 0,
+    count: bool = True,
+) -> dict[str, Any]:
     """One page of ratings.  A keyword's total is counted up to ``COUNT_CAP`` (+1), in the
     index alone when no other filter applies; its newest-first page tests the newest
     ratings of the other filters against the index (:func:`search.first_matches`)."""
@@ -249,10 +296,16 @@ def rating_page(actor: Actor, f: ListFilter, sort: str = "rated_at", desc: bool 
         if newest:
             rest = rating_query(actor, f, keyword=False).select(Rating.id).order_by(*order)
             ids = search.first_matches(rest, text, offset, limit, search.RATINGS)
-        if ids is None:  # another order, a lone character, or matches sparse among the newest ratings
+        if (
+            ids is None
+        ):  # another order, a lone character, or matches sparse among the newest ratings
             _, rows = _page(rating_query(actor, f, sparse=newest), order, limit, offset, False)
         else:
-            found = {r.id: r for r in Rating.select(*RATING_FIELDS).where(Rating.id.in_(ids))} if ids else {}
+            found = (
+                {r.id: r for r in Rating.select(*RATING_FIELDS).where(Rating.id.in_(ids))}
+                if ids
+                else {}
+            )
             rows = [found[i] for i in ids if i in found]
         total = None
         if count:
@@ -260,10 +313,19 @@ def rating_page(actor: Actor, f: ListFilter, sort: str = "rated_at", desc: bool 
             if plain and not f.extra.get("bad_only") and actor.role != LIAISON:
                 total = search.count_matching(text, search.RATINGS, COUNT_CAP)
             if total is None:
-                total = rating_query(actor, f).select(pw.SQL("1")).order_by().limit(COUNT_CAP + 1).count()
+                total = (
+                    rating_query(actor, f)
+                    .select(pw.SQL("1"))
+                    .order_by()
+                    .limit(COUNT_CAP + 1)
+                    .count()
+                )
     names = _unit_names({r.unit_id for r in rows})
     at = now()
-    return {"total": total, "items": [ratings_mod.summary(r, names.get(r.unit_id), at) for r in rows]}
+    return {
+        "total": total,
+        "items": [ratings_mod.summary(r, names.get(r.unit_id), at) for r in rows],
+    }
 
 
 # -- reviews -------------------------------------------------------------------------
@@ -294,18 +356,34 @@ def review_query(actor: Actor, f: ListFilter) -> pw.ModelSelect:
     return q
 
 
-def review_page(actor: Actor, f: ListFilter, sort: str = "review_date", desc: bool = True,
-                limit: int = 50, offset: int = 0, count: bool = True) -> dict[str, Any]:
+def review_page(
+    actor: Actor,
+    f: ListFilter,
+    sort: str = "review_date",
+    desc: bool = True,
+    limit: int = 50,
+    offset: int = 0,
+    count: bool = True,
+) -> dict[str, Any]:
     q = review_query(actor, f)
-    total, rows = _page(q, _order(REVIEW_SORT.get(sort, Review.review_date), desc, Review.id), limit, offset, count)
+    total, rows = _page(
+        q, _order(REVIEW_SORT.get(sort, Review.review_date), desc, Review.id), limit, offset, count
+    )
     ids = [r.id for r in rows]
     counts: dict[int, int] = {}
     if ids:
-        for review_id, n in (Finding.select(Finding.review, pw.fn.COUNT(Finding.id))
-                             .where(Finding.review.in_(ids)).group_by(Finding.review).tuples()):
+        for review_id, n in (
+            Finding.select(Finding.review, pw.fn.COUNT(Finding.id))
+            .where(Finding.review.in_(ids))
+            .group_by(Finding.review)
+            .tuples()
+        ):
             counts[review_id] = n
     names = _unit_names({r.unit_id for r in rows})
-    return {"total": total, "items": [reviews_mod.summary(r, names.get(r.unit_id), counts.get(r.id, 0)) for r in rows]}
+    return {
+        "total": total,
+        "items": [reviews_mod.summary(r, names.get(r.unit_id), counts.get(r.id, 0)) for r in rows],
+    }
 
 
 # -- escalations and accountability ----------------------------------------------------
@@ -323,8 +401,15 @@ def _iso(value: Any) -> Any:
     return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value
 
 
-def escalation_page(actor: Actor, f: ListFilter, sort: str = "raised_at", desc: bool = True,
-                    limit: int = 50, offset: int = 0, count: bool = True) -> dict[str, Any]:
+def escalation_page(
+    actor: Actor,
+    f: ListFilter,
+    sort: str = "raised_at",
+    desc: bool = True,
+    limit: int = 50,
+    offset: int = 0,
+    count: bool = True,
+) -> dict[str, Any]:
     """督办 records; office and viewers (the permission that reads accountability)."""
     require(actor.role, "accountability.read", actor.name)
     q = Escalation.select()
@@ -333,15 +418,34 @@ def escalation_page(actor: Actor, f: ListFilter, sort: str = "raised_at", desc: 
     level = f.extra.get("level")
     if level:
         q = q.where(Escalation.level == level)
-    total, rows = _page(q, _order(ESCALATION_SORT.get(sort, Escalation.raised_at), desc, Escalation.id),
-                        limit, offset, count)
-    numbers = dict(Complaint.select(Complaint.id, Complaint.number)
-                   .where(Complaint.id.in_([e.target_id for e in rows if e.target_kind == "complaint"])).tuples())
-    items = [{
-        "id": e.id, "rule": e.rule, "level": e.level, "target_kind": e.target_kind, "target_id": e.target_id,
-        "target": numbers.get(e.target_id, f"#{e.target_id}") if e.target_kind == "complaint" else f"{e.target_kind} #{e.target_id}",
-        "reason": e.reason, "raised_at": _iso(e.raised_at), "state": "未解除" if e.state == "open" else "已解除",
-    } for e in rows]
+    total, rows = _page(
+        q,
+        _order(ESCALATION_SORT.get(sort, Escalation.raised_at), desc, Escalation.id),
+        limit,
+        offset,
+        count,
+    )
+    numbers = dict(
+        Complaint.select(Complaint.id, Complaint.number)
+        .where(Complaint.id.in_([e.target_id for e in rows if e.target_kind == "complaint"]))
+        .tuples()
+    )
+    items = [
+        {
+            "id": e.id,
+            "rule": e.rule,
+            "level": e.level,
+            "target_kind": e.target_kind,
+            "target_id": e.target_id,
+            "target": numbers.get(e.target_id, f"#{e.target_id}")
+            if e.target_kind == "complaint"
+            else f"{e.target_kind} #{e.target_id}",
+            "reason": e.reason,
+            "raised_at": _iso(e.raised_at),
+            "state": "未解除" if e.state == "open" else "已解除",
+        }
+        for e in rows
+    ]
     return {"total": total, "items": items}
 
 
@@ -354,8 +458,15 @@ ACCOUNTABILITY_SORT = {
 }
 
 
-def accountability_page(actor: Actor, f: ListFilter, sort: str = "proposed_at", desc: bool = True,
-                        limit: int = 50, offset: int = 0, count: bool = True) -> dict[str, Any]:
+def accountability_page(
+    actor: Actor,
+    f: ListFilter,
+    sort: str = "proposed_at",
+    desc: bool = True,
+    limit: int = 50,
+    offset: int = 0,
+    count: bool = True,
+) -> dict[str, Any]:
     require(actor.role, "accountability.read", actor.name)
     q = AccountabilityCase.select()
     if f.status:
@@ -365,23 +476,48 @@ def accountability_page(actor: Actor, f: ListFilter, sort: str = "proposed_at", 
     kind = f.extra.get("failure_kind")
     if kind:
         q = q.where(AccountabilityCase.failure_kind == kind)
-    order = _order(ACCOUNTABILITY_SORT.get(sort, AccountabilityCase.proposed_at), desc, AccountabilityCase.id)
+    order = _order(
+        ACCOUNTABILITY_SORT.get(sort, AccountabilityCase.proposed_at), desc, AccountabilityCase.id
+    )
     total, rows = _page(q, order, limit, offset, count)
     names = _unit_names({c.unit_id for c in rows})
-    staff = dict(Staff.select(Staff.id, Staff.name).where(Staff.id.in_([c.staff_id for c in rows if c.staff_id])).tuples())
-    items = [{
-        "id": c.id, "rule": c.rule, "unit": names.get(c.unit_id), "staff": staff.get(c.staff_id),
-        "failure_kind": c.failure_kind, "reason": c.reason, "proposed_at": _iso(c.proposed_at),
-        "status": c.status, "form": c.form or "", "decided_by": c.decided_by or "",
-    } for c in rows]
+    staff = dict(
+        Staff.select(Staff.id, Staff.name)
+        .where(Staff.id.in_([c.staff_id for c in rows if c.staff_id]))
+        .tuples()
+    )
+    items = [
+        {
+            "id": c.id,
+            "rule": c.rule,
+            "unit": names.get(c.unit_id),
+            "staff": staff.get(c.staff_id),
+            "failure_kind": c.failure_kind,
+            "reason": c.reason,
+            "proposed_at": _iso(c.proposed_at),
+            "status": c.status,
+            "form": c.form or "",
+            "decided_by": c.decided_by or "",
+        }
+        for c in rows
+    ]
     return {"total": total, "items": items}
 
 
 # -- records that point at others (the escalation window, a case's evidence) ----------------
 
-LINK_KINDS = {"complaint": "工单", "rating": "好差评", "review": "监督评议", "finding": "评议问题",
-              "escalation": "督办", "accountability": "问责", "unit": "单位", "staff": "工作人员",
-              "matter": "事项", "ranking": "月度排名"}
+LINK_KINDS = {
+    "complaint": "工单",
+    "rating": "好差评",
+    "review": "监督评议",
+    "finding": "评议问题",
+    "escalation": "督办",
+    "accountability": "问责",
+    "unit": "单位",
+    "staff": "工作人员",
+    "matter": "事项",
+    "ranking": "月度排名",
+}
 
 
 def record_links(pairs: list[tuple[Any, Any]]) -> list[dict[str, Any]]:
@@ -391,11 +527,16 @@ def record_links(pairs: list[tuple[Any, Any]]) -> list[dict[str, Any]]:
     ``(record kind, key)`` a record window takes — a complaint by its number,
     a finding through its review — or None for what has no window (a unit, a
     matter, a ranking month)."""
-    numeric = [(kind, int(rid)) for kind, rid in pairs if isinstance(rid, int) or str(rid).isdigit()]
+    numeric = [
+        (kind, int(rid)) for kind, rid in pairs if isinstance(rid, int) or str(rid).isdigit()
+    ]
     names = targets.describe(numeric)
     finding_ids = [rid for kind, rid in numeric if kind == "finding"]
-    reviews = (dict(Finding.select(Finding.id, Finding.review).where(Finding.id.in_(finding_ids)).tuples())
-               if finding_ids else {})
+    reviews = (
+        dict(Finding.select(Finding.id, Finding.review).where(Finding.id.in_(finding_ids)).tuples())
+        if finding_ids
+        else {}
+    )
     links = []
     for kind, rid in pairs:
         key = int(rid) if isinstance(rid, int) or str(rid).isdigit() else None
@@ -425,25 +566,49 @@ def escalation_record(actor: Actor, escalation_id: int) -> dict[str, Any]:
     if e is None:
         raise NotFound(f"督办记录不存在：{escalation_id}", f"escalation not found: {escalation_id}")
     pairs: list[tuple[str, Any]] = [(e.target_kind, e.target_id)]
-    siblings = (Escalation.select(Escalation.id)
-                .where((Escalation.target_kind == e.target_kind) & (Escalation.target_id == e.target_id)
-                       & (Escalation.id != e.id)).order_by(Escalation.id).tuples())
+    siblings = (
+        Escalation.select(Escalation.id)
+        .where(
+            (Escalation.target_kind == e.target_kind)
+            & (Escalation.target_id == e.target_id)
+            & (Escalation.id != e.id)
+        )
+        .order_by(Escalation.id)
+        .tuples()
+    )
     pairs += [("escalation", sid) for (sid,) in siblings]
-    cited = AccountabilityCase.select(AccountabilityCase.id, AccountabilityCase.evidence).where(
-        AccountabilityCase.evidence.contains('"escalation"')).order_by(AccountabilityCase.id)
+    cited = (
+        AccountabilityCase.select(AccountabilityCase.id, AccountabilityCase.evidence)
+        .where(AccountabilityCase.evidence.contains('"escalation"'))
+        .order_by(AccountabilityCase.id)
+    )
     for case_id, evidence in cited.tuples():
         refs = json.loads(evidence or "[]")
-        if any(isinstance(r, dict) and r.get("kind") == "escalation" and r.get("id") == e.id for r in refs):
+        if any(
+            isinstance(r, dict) and r.get("kind") == "escalation" and r.get("id") == e.id
+            for r in refs
+        ):
             pairs.append(("accountability", case_id))
     links = record_links(pairs)
-    unit_id = targets.describe([(e.target_kind, e.target_id)])[(e.target_kind, e.target_id)]["unit_id"]
+    unit_id = targets.describe([(e.target_kind, e.target_id)])[(e.target_kind, e.target_id)][
+        "unit_id"
+    ]
     return {
-        "id": e.id, "rule": e.rule, "level": e.level, "reason": e.reason, "target_kind": e.target_kind,
-        "target_id": e.target_id, "target": links[0]["text"], "target_link": links[0]["open"],
+        "id": e.id,
+        "rule": e.rule,
+        "level": e.level,
+        "reason": e.reason,
+        "target_kind": e.target_kind,
+        "target_id": e.target_id,
+        "target": links[0]["text"],
+        "target_link": links[0]["open"],
         "unit": _unit_names({unit_id}).get(unit_id) if unit_id else None,
-        "raised_at": _iso(e.raised_at), "updated_at": _iso(e.updated_at),
-        "state": "未解除" if e.state == "open" else "已解除", "resolved_at": _iso(e.resolved_at),
-        "version": e.version, "links": links,
+        "raised_at": _iso(e.raised_at),
+        "updated_at": _iso(e.updated_at),
+        "state": "未解除" if e.state == "open" else "已解除",
+        "resolved_at": _iso(e.resolved_at),
+        "version": e.version,
+        "links": links,
     }
 
 
@@ -475,8 +640,11 @@ def complaint_counts(actor: Actor, at: dt.datetime | None = None) -> dict[str, i
     """未办结, 今日到期, 已超期 over the complaints this user may see."""
     at = at or now()
     counts = {}
-    for key, extra, status in (("未办结", {}, OPEN), ("今日到期", {"due_today": True}, None),
-                               ("已超期", {"overdue": True}, None)):
+    for key, extra, status in (
+        ("未办结", {}, OPEN),
+        ("今日到期", {"due_today": True}, None),
+        ("已超期", {"overdue": True}, None),
+    ):
         counts[key] = complaint_query(actor, ListFilter(status=status, extra=extra), at).count()
     return counts
 
@@ -488,7 +656,9 @@ def bad_ratings_to_handle(actor: Actor) -> int | None:
     return rating_query(actor, ListFilter(status="待处理")).count()
 
 
-def received_per_day(actor: Actor, days: int = 30, at: dt.datetime | None = None) -> list[tuple[dt.date, int]]:
+def received_per_day(
+    actor: Actor, days: int = 30, at: dt.datetime | None = None
+) -> list[tuple[dt.date, int]]:
     """Complaints received on each of the last ``days`` days (oldest first).
 
     One range count per day: each is answered from the ``received_at`` index
@@ -501,7 +671,10 @@ def received_per_day(actor: Actor, days: int = 30, at: dt.datetime | None = None
     for i in range(days):
         day = first + dt.timedelta(days=i)
         start = dt.datetime.combine(day, dt.time())
-        q = base.where((Complaint.received_at >= start) & (Complaint.received_at < start + dt.timedelta(days=1)))
+        q = base.where(
+            (Complaint.received_at >= start)
+            & (Complaint.received_at < start + dt.timedelta(days=1))
+        )
         result.append((day, q.count()))
     return result
 
@@ -512,27 +685,52 @@ def open_by_unit(actor: Actor, top: int = 8) -> list[tuple[str, str, int]]:
     Counted per ``unit_id`` (the (unit, status) index covers it) and named
     afterwards, rather than grouped over a join with the unit table."""
     n = pw.fn.COUNT(pw.SQL("*"))
-    q = (complaint_query(actor, ListFilter(status=OPEN))
-         .select(Complaint.unit, n.alias("n"))
-         .where(Complaint.unit.is_null(False))
-         .group_by(Complaint.unit).order_by(n.desc()))
+    q = (
+        complaint_query(actor, ListFilter(status=OPEN))
+        .select(Complaint.unit, n.alias("n"))
+        .where(Complaint.unit.is_null(False))
+        .group_by(Complaint.unit)
+        .order_by(n.desc())
+    )
     counts = list(q.tuples())
     if not counts:
         return []
-    units = {uid: (code, name) for uid, code, name in Unit.select(Unit.id, Unit.code, Unit.name).tuples()}
-    ranked = sorted(((units[uid][0], units[uid][1], count) for uid, count in counts if uid in units),
-                    key=lambda row: (-row[2], row[0]))
+    units = {
+        uid: (code, name) for uid, code, name in Unit.select(Unit.id, Unit.code, Unit.name).tuples()
+    }
+    ranked = sorted(
+        ((units[uid][0], units[uid][1], count) for uid, count in counts if uid in units),
+        key=lambda row: (-row[2], row[0]),
+    )
     return ranked[:top]
 
 
 def unit_choices() -> list[tuple[str, str]]:
     """(code, name) of the active units, by code."""
-    return list(Unit.select(Unit.code, Unit.name).where(Unit.active == True).order_by(Unit.code).tuples())  # noqa: E712
+    return list(
+        Unit.select(Unit.code, Unit.name).where(Unit.active == True).order_by(Unit.code).tuples()  # noqa: E712
+    )
 
 
 __all__ = [
-    "ACCOUNTABILITY_SORT", "CASE_STATUSES", "COMPLAINT_SORT", "COUNT_CAP", "ListFilter", "OPEN", "accountability_page",
-    "bad_ratings_to_handle", "complaint_counts", "complaint_page", "complaint_query", "escalation_page",
-    "escalation_record", "record_links", "run_rules",
-    "open_by_unit", "rating_page", "received_per_day", "review_page", "unit_choices",
+    "ACCOUNTABILITY_SORT",
+    "CASE_STATUSES",
+    "COMPLAINT_SORT",
+    "COUNT_CAP",
+    "ListFilter",
+    "OPEN",
+    "accountability_page",
+    "bad_ratings_to_handle",
+    "complaint_counts",
+    "complaint_page",
+    "complaint_query",
+    "escalation_page",
+    "escalation_record",
+    "record_links",
+    "run_rules",
+    "open_by_unit",
+    "rating_page",
+    "received_per_day",
+    "review_page",
+    "unit_choices",
 ]

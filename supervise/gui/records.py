@@ -43,13 +43,19 @@ logger = logging.getLogger(__name__)
 
 def stale(model: type[Versioned], pk: object) -> Conflict:
     """The Conflict for a record changed since it was read, naming who changed it last."""
-    last = (AuditEntry.select(AuditEntry.actor, AuditEntry.at)
-            .where((AuditEntry.table == model._meta.table_name) & (AuditEntry.record_id == str(pk)))
-            .order_by(AuditEntry.id.desc()).first())
+    last = (
+        AuditEntry.select(AuditEntry.actor, AuditEntry.at)
+        .where((AuditEntry.table == model._meta.table_name) & (AuditEntry.record_id == str(pk)))
+        .order_by(AuditEntry.id.desc())
+        .first()
+    )
     who = last.actor if last else "?"
     when = f"{last.at:%Y-%m-%d %H:%M:%S}" if last and isinstance(last.at, dt.datetime) else ""
-    return Conflict(f"记录已被 {who} 于 {when} 修改，请刷新后重试",
-                    f"the record was changed by {who} at {when}; reload and try again", changed_by=who)
+    return Conflict(
+        f"记录已被 {who} 于 {when} 修改，请刷新后重试",
+        f"the record was changed by {who} at {when}; reload and try again",
+        changed_by=who,
+    )
 
 
 def check_version(model: type[Versioned], pk: object, version: int) -> None:
@@ -71,7 +77,9 @@ class RecordWindow(tk.Toplevel):
     model: type[Versioned] = Complaint
     dialog = DialogRef()  # the open step dialog, not kept alive once destroyed
 
-    def __init__(self, parent: tk.Misc, ctx: ViewContext, key: Any, *, _utest: bool = False) -> None:
+    def __init__(
+        self, parent: tk.Misc, ctx: ViewContext, key: Any, *, _utest: bool = False
+    ) -> None:
         super().__init__(parent)
         self.ctx, self.key, self._utest = ctx, key, _utest
         self.configure(background=WINDOW_BG)
@@ -112,17 +120,22 @@ class RecordWindow(tk.Toplevel):
         self.texts: dict[str, tk.Text] = {}
         for key, title in self.text_panes():
             ttk.Label(texts, text=title, style="Muted.TLabel").pack(anchor="w")
-            box = tk.Text(texts, height=5, wrap="word", font="TkTextFont", relief="solid", borderwidth=1)
+            box = tk.Text(
+                texts, height=5, wrap="word", font="TkTextFont", relief="solid", borderwidth=1
+            )
             box.pack(fill="both", expand=True, pady=(0, 6))
             self.texts[key] = box
         self.identity = ttk.Labelframe(texts, text="诉求人（已遮蔽）", padding=6)
         self.identity_label = ttk.Label(self.identity, text="")
         self.identity_label.pack(side="left")
-        self.unmask_button = ttk.Button(self.identity, text="显示完整信息（将记入审计）", command=self.unmask)
+        self.unmask_button = ttk.Button(
+            self.identity, text="显示完整信息（将记入审计）", command=self.unmask
+        )
         self.unmask_button.pack(side="right")
         self.links_box = ttk.Labelframe(texts, text="相关记录（双击打开）", padding=4)
-        self.links = ttk.Treeview(self.links_box, columns=("kind", "text"), show="headings", height=4,
-                                  selectmode="browse")
+        self.links = ttk.Treeview(
+            self.links_box, columns=("kind", "text"), show="headings", height=4, selectmode="browse"
+        )
         self.links.heading("kind", text="类别", anchor="w")
         self.links.heading("text", text="记录", anchor="w")
         self.links.column("kind", width=80, stretch=False)
@@ -136,8 +149,13 @@ class RecordWindow(tk.Toplevel):
         ttk.Label(bottom, text="办理过程", style="Muted.TLabel").pack(anchor="w")
         columns = ("at", "action", "status", "actor", "note")
         self.timeline = ttk.Treeview(bottom, columns=columns, show="headings", height=8)
-        for key, title, width in (("at", "时间", 140), ("action", "环节", 80), ("status", "状态", 70),
-                                  ("actor", "经办人", 90), ("note", "说明", 480)):
+        for key, title, width in (
+            ("at", "时间", 140),
+            ("action", "环节", 80),
+            ("status", "状态", 70),
+            ("actor", "经办人", 90),
+            ("note", "说明", 480),
+        ):
             self.timeline.heading(key, text=title, anchor="w")
             self.timeline.column(key, width=width, stretch=key == "note")
         self.timeline.pack(fill="both", expand=True)
@@ -148,21 +166,29 @@ class RecordWindow(tk.Toplevel):
     def destroy(self) -> None:
         root = self.nametowidget(".")  # the Tk root, alive after this window is gone
         super().destroy()
-        collect_on_tk_thread(root)  # free the window's Tk variables on the Tk thread, not in a worker's collection
+        collect_on_tk_thread(
+            root
+        )  # free the window's Tk variables on the Tk thread, not in a worker's collection
 
     def _fill_details(self, rows: list[tuple[str, Any]]) -> None:
         for child in self.details.winfo_children():
             child.destroy()
         for i, (label, value) in enumerate(rows):
-            ttk.Label(self.details, text=label, style="Muted.TLabel").grid(row=i, column=0, sticky="ne", pady=2)
+            ttk.Label(self.details, text=label, style="Muted.TLabel").grid(
+                row=i, column=0, sticky="ne", pady=2
+            )
             text = "—" if value in (None, "") else str(value)
-            ttk.Label(self.details, text=text, wraplength=300).grid(row=i, column=1, sticky="nw", padx=(8, 0), pady=2)
+            ttk.Label(self.details, text=text, wraplength=300).grid(
+                row=i, column=1, sticky="nw", padx=(8, 0), pady=2
+            )
 
     def _fill_timeline(self, events: list[dict[str, Any]]) -> None:
         self.timeline.delete(*self.timeline.get_children())
         for e in events:
             at = str(e["at"])[:16]
-            self.timeline.insert("", "end", values=(at, e["action"], e.get("status") or "", e["actor"], e["note"]))
+            self.timeline.insert(
+                "", "end", values=(at, e["action"], e.get("status") or "", e["actor"], e["note"])
+            )
 
     def _fill_links(self, links: list[dict[str, Any]]) -> None:
         """Related records (``queries.record_links`` items); hidden when there are none."""
@@ -195,7 +221,9 @@ class RecordWindow(tk.Toplevel):
             button.pack(side="left", padx=(0, 6))
             self.buttons[label] = button
         if not actions:
-            ttk.Label(self.action_bar, text="当前无可执行的操作", style="Muted.TLabel").pack(side="left")
+            ttk.Label(self.action_bar, text="当前无可执行的操作", style="Muted.TLabel").pack(
+                side="left"
+            )
 
     # -- reading -----------------------------------------------------------------------
 
@@ -231,7 +259,12 @@ class RecordWindow(tk.Toplevel):
 
     # -- steps ---------------------------------------------------------------------------
 
-    def ask(self, dialog: Callable[..., tk.Toplevel], then: Callable[[dict[str, Any]], object], *args: Any) -> None:
+    def ask(
+        self,
+        dialog: Callable[..., tk.Toplevel],
+        then: Callable[[dict[str, Any]], object],
+        *args: Any,
+    ) -> None:
         """Open a step dialog; ``then(result)`` carries the step out when it is confirmed."""
         self.dialog = dialog(self, *args, _utest=self._utest, on_result=then)
 
@@ -249,7 +282,8 @@ class RecordWindow(tk.Toplevel):
             return False
         except Exception as exc:
             self._root().report_callback_exception(  # type: ignore[attr-defined]  # Misc._root is untyped
-                type(exc), exc, exc.__traceback__)
+                type(exc), exc, exc.__traceback__
+            )
             return False
         self.reload()
         self.ctx.nav.changed(self.kind)
@@ -258,7 +292,9 @@ class RecordWindow(tk.Toplevel):
         return True
 
     def conflict(self, exc: Conflict) -> None:
-        self.dialog = ConflictDialog(self, exc, _utest=self._utest, on_result=lambda _r: self.reload())
+        self.dialog = ConflictDialog(
+            self, exc, _utest=self._utest, on_result=lambda _r: self.reload()
+        )
 
     def status(self, text: str) -> None:
         self.badge.configure(text=text)
@@ -279,7 +315,9 @@ class ComplaintWindow(RecordWindow):
     def show(self, d: dict[str, Any]) -> None:
         self.record_id = Complaint.get(Complaint.number == d["number"]).id
         self.title(f"诉求工单 {d['number']}")
-        self.heading.configure(text=f"{d['number']}  ·  {d['status']}  ·  {d['category']}  ·  {d['channel']}")
+        self.heading.configure(
+            text=f"{d['number']}  ·  {d['status']}  ·  {d['category']}  ·  {d['channel']}"
+        )
         self.badge.configure(text="已超期" if d["overdue"] else "")
         card = f"{d['card']}色，" if d.get("card") else ""
         limit = f"{card}{d['limit_days']} 个工作日" if d.get("limit_days") is not None else None
@@ -289,13 +327,22 @@ class ComplaintWindow(RecordWindow):
         extension = f"已延期 {d['extension_count']} 次" if d.get("extension_count") else None
         if d.get("extension_pending"):
             extension = f"申请延期 {d['extension_pending']} 个工作日（待审批）"
-        self._fill_details([
-            ("标题", d.get("title")), ("受理时间", d.get("received_at")), ("承办单位", d.get("unit")),
-            ("交办时限", limit), ("办理期限", d.get("due_at")), ("反馈时间", d.get("replied_at")),
-            ("回访", visit), ("重办次数", d.get("reopen_count")), ("延期", extension),
-            ("办结时间", d.get("closed_at")), ("终止原因", d.get("end_reason")),
-            ("查询码", d.get("receipt_code")),
-        ])
+        self._fill_details(
+            [
+                ("标题", d.get("title")),
+                ("受理时间", d.get("received_at")),
+                ("承办单位", d.get("unit")),
+                ("交办时限", limit),
+                ("办理期限", d.get("due_at")),
+                ("反馈时间", d.get("replied_at")),
+                ("回访", visit),
+                ("重办次数", d.get("reopen_count")),
+                ("延期", extension),
+                ("办结时间", d.get("closed_at")),
+                ("终止原因", d.get("end_reason")),
+                ("查询码", d.get("receipt_code")),
+            ]
+        )
         set_text(self.texts["content"], d.get("content") or "", readonly=True)
         set_text(self.texts["reply"], d.get("reply_text") or "", readonly=True)
         self.show_identity(d)
@@ -311,7 +358,10 @@ class ComplaintWindow(RecordWindow):
         if person.get("anonymous") or person.get("purged"):
             self.identity.configure(text="诉求人")
             self.identity_label.configure(
-                text=f"已按保存期限清除（{person['purged'][:10]}）" if person.get("purged") else "匿名")
+                text=f"已按保存期限清除（{person['purged'][:10]}）"
+                if person.get("purged")
+                else "匿名"
+            )
             self.unmask_button.pack_forget()
             return
         self.identity.configure(text="诉求人" if unmasked else "诉求人（已遮蔽）")
@@ -329,8 +379,11 @@ class ComplaintWindow(RecordWindow):
         status = d["status"]
         acts: list[tuple[str, Callable[[], object]]] = []
         if status == "登记" and handle:
-            acts += [("改派" if d.get("assigned_at") else "交办", self.ask_assign), ("不予受理", self.ask_refuse),
-                     ("并单", self.ask_merge)]
+            acts += [
+                ("改派" if d.get("assigned_at") else "交办", self.ask_assign),
+                ("不予受理", self.ask_refuse),
+                ("并单", self.ask_merge),
+            ]
         if status == "已交办":
             if answer:
                 acts += [("反馈", self.ask_reply), ("退回", self.ask_dispute)]
@@ -338,8 +391,10 @@ class ComplaintWindow(RecordWindow):
                 if not d.get("extension_pending") and d.get("extension_count", 0) < limit:
                     acts.append(("申请延期", self.ask_extension))
             if handle and d.get("extension_pending"):
-                acts += [("批准延期", lambda: self.decide_extension(True)),
-                         ("不予批准延期", lambda: self.decide_extension(False))]
+                acts += [
+                    ("批准延期", lambda: self.decide_extension(True)),
+                    ("不予批准延期", lambda: self.decide_extension(False)),
+                ]
             if handle:
                 acts.append(("并单", self.ask_merge))
         if status == "已反馈" and handle:
@@ -359,46 +414,81 @@ class ComplaintWindow(RecordWindow):
         return str(self.data["number"])
 
     def ask_assign(self) -> None:
-        self.ask(AssignDialog, lambda r: self.assign(r["unit"], card=r["card"], limit=r["limit"]),
-                 self.number, self.data.get("unit_code"))
+        self.ask(
+            AssignDialog,
+            lambda r: self.assign(r["unit"], card=r["card"], limit=r["limit"]),
+            self.number,
+            self.data.get("unit_code"),
+        )
 
     def assign(self, unit: str, card: str | None = None, limit: int | None = None) -> bool:
-        return self.perform(lambda: self.service.assign(self.number, unit, card=card, limit=limit), "已交办")
+        return self.perform(
+            lambda: self.service.assign(self.number, unit, card=card, limit=limit), "已交办"
+        )
 
     def ask_reply(self) -> None:
-        self.ask(lambda parent, **kw: TextDialog(parent, f"反馈 {self.number}", "反馈内容", ok_text="提交反馈", **kw),
-                 lambda r: self.reply(r["text"]))
+        self.ask(
+            lambda parent, **kw: TextDialog(
+                parent, f"反馈 {self.number}", "反馈内容", ok_text="提交反馈", **kw
+            ),
+            lambda r: self.reply(r["text"]),
+        )
 
     def reply(self, text: str) -> bool:
         return self.perform(lambda: self.service.reply(self.number, text), "已反馈")
 
     def ask_dispute(self) -> None:
-        self.ask(lambda parent, **kw: TextDialog(parent, f"退回 {self.number}", "退回理由", ok_text="退回", **kw),
-                 lambda r: self.perform(lambda: self.service.dispute(self.number, r["text"]), "已退回"))
+        self.ask(
+            lambda parent, **kw: TextDialog(
+                parent, f"退回 {self.number}", "退回理由", ok_text="退回", **kw
+            ),
+            lambda r: self.perform(lambda: self.service.dispute(self.number, r["text"]), "已退回"),
+        )
 
     def ask_extension(self) -> None:
-        self.ask(ExtensionDialog, lambda r: self.perform(
-            lambda: self.service.request_extension(self.number, r["days"], r["text"]), "已申请延期"), self.number)
+        self.ask(
+            ExtensionDialog,
+            lambda r: self.perform(
+                lambda: self.service.request_extension(self.number, r["days"], r["text"]),
+                "已申请延期",
+            ),
+            self.number,
+        )
 
     def decide_extension(self, approve: bool) -> bool:
-        return self.perform(lambda: self.service.decide_extension(self.number, approve), "已审批延期")
+        return self.perform(
+            lambda: self.service.decide_extension(self.number, approve), "已审批延期"
+        )
 
     def ask_visit(self) -> None:
-        self.ask(VisitDialog, lambda r: self.visit(r["result"], r["resolved"], r["text"]), self.number)
+        self.ask(
+            VisitDialog, lambda r: self.visit(r["result"], r["resolved"], r["text"]), self.number
+        )
 
     def visit(self, result: str, resolved: bool, note: str = "") -> bool:
-        return self.perform(lambda: self.service.visit(self.number, result, resolved, note), "已回访")
+        return self.perform(
+            lambda: self.service.visit(self.number, result, resolved, note), "已回访"
+        )
 
     def close_case(self) -> bool:
         return self.perform(lambda: self.service.close(self.number), "已办结")
 
     def ask_refuse(self) -> None:
-        self.ask(lambda parent, **kw: TextDialog(parent, f"不予受理 {self.number}", "理由", ok_text="不予受理", **kw),
-                 lambda r: self.perform(lambda: self.service.refuse(self.number, r["text"]), "不予受理"))
+        self.ask(
+            lambda parent, **kw: TextDialog(
+                parent, f"不予受理 {self.number}", "理由", ok_text="不予受理", **kw
+            ),
+            lambda r: self.perform(lambda: self.service.refuse(self.number, r["text"]), "不予受理"),
+        )
 
     def ask_merge(self) -> None:
-        self.ask(MergeDialog, lambda r: self.perform(
-            lambda: self.service.merge(self.number, r["into"], r["text"]), "已并单"), self.number)
+        self.ask(
+            MergeDialog,
+            lambda r: self.perform(
+                lambda: self.service.merge(self.number, r["into"], r["text"]), "已并单"
+            ),
+            self.number,
+        )
 
 
 __all__ = ["ComplaintWindow", "RecordWindow", "check_version", "stale"]

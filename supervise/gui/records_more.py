@@ -53,18 +53,35 @@ class RatingWindow(RecordWindow):
         self.record_id = d["id"]
         self.title(f"评价 #{d['id']}")
         bad = "差评" if d["bad"] else "非差评"
-        self.heading.configure(text=f"评价 #{d['id']}  ·  {d['level_name']}  ·  {bad}  ·  {d['status']}")
+        self.heading.configure(
+            text=f"评价 #{d['id']}  ·  {d['level_name']}  ·  {bad}  ·  {d['status']}"
+        )
         self.badge.configure(text="已超期" if d["overdue"] else "")
         staff = f"{d['staff_name']}（{d['staff']}）" if d.get("staff") else None
         matter = f"{d['matter_name']}（{d['matter']}）" if d.get("matter") else None
-        self._fill_details([
-            ("单位", d.get("unit")), ("窗口", d.get("window")), ("工作人员", staff), ("事项", matter),
-            ("渠道", d.get("channel")), ("评价时间", d.get("rated_at")), ("核实期限", d.get("contact_due_at")),
-            ("核实结论", d.get("finding")), ("整改方式", d.get("rectify_kind")), ("整改期限", d.get("rectify_due_at")),
-            ("整改完成", d.get("rectified_at")), ("回访时间", d.get("visited_at")), ("办结时间", d.get("closed_at")),
-            ("来源", "导入" if d.get("source") != "entered" else "录入"),
-        ])
-        comment = "\n".join(x for x in (d.get("comment"), f"差评原因：{d['reasons']}" if d.get("reasons") else "") if x)
+        self._fill_details(
+            [
+                ("单位", d.get("unit")),
+                ("窗口", d.get("window")),
+                ("工作人员", staff),
+                ("事项", matter),
+                ("渠道", d.get("channel")),
+                ("评价时间", d.get("rated_at")),
+                ("核实期限", d.get("contact_due_at")),
+                ("核实结论", d.get("finding")),
+                ("整改方式", d.get("rectify_kind")),
+                ("整改期限", d.get("rectify_due_at")),
+                ("整改完成", d.get("rectified_at")),
+                ("回访时间", d.get("visited_at")),
+                ("办结时间", d.get("closed_at")),
+                ("来源", "导入" if d.get("source") != "entered" else "录入"),
+            ]
+        )
+        comment = "\n".join(
+            x
+            for x in (d.get("comment"), f"差评原因：{d['reasons']}" if d.get("reasons") else "")
+            if x
+        )
         set_text(self.texts["comment"], comment, readonly=True)
         set_text(self.texts["measures"], d.get("measures") or "", readonly=True)
         self.show_identity(d)
@@ -80,11 +97,16 @@ class RatingWindow(RecordWindow):
         if person.get("anonymous") or person.get("purged"):
             self.identity.configure(text="评价人")
             self.identity_label.configure(
-                text=f"已按保存期限清除（{person['purged'][:10]}）" if person.get("purged") else "匿名")
+                text=f"已按保存期限清除（{person['purged'][:10]}）"
+                if person.get("purged")
+                else "匿名"
+            )
             self.unmask_button.pack_forget()
             return
         self.identity.configure(text="评价人" if unmasked else "评价人（已遮蔽）")
-        self.identity_label.configure(text="    ".join(p for p in (person.get("name"), person.get("phone")) if p))
+        self.identity_label.configure(
+            text="    ".join(p for p in (person.get("name"), person.get("phone")) if p)
+        )
         if unmasked:
             self.unmask_button.pack_forget()
         else:
@@ -106,22 +128,51 @@ class RatingWindow(RecordWindow):
         return RatingService(self.ctx.actor)
 
     def ask_verify(self) -> None:
-        self.ask(lambda parent, **kw: ChoiceDialog(parent, f"核实评价 #{self.key}", "核实结论", RATING_FINDINGS,
-                                                   ok_text="核实", options=("立行立改", "复杂整改"), **kw),
-                 lambda r: self.verify(r["choice"], r["text"], complex=r["options"]["复杂整改"],
-                                       immediate=r["options"]["立行立改"]))
+        self.ask(
+            lambda parent, **kw: ChoiceDialog(
+                parent,
+                f"核实评价 #{self.key}",
+                "核实结论",
+                RATING_FINDINGS,
+                ok_text="核实",
+                options=("立行立改", "复杂整改"),
+                **kw,
+            ),
+            lambda r: self.verify(
+                r["choice"],
+                r["text"],
+                complex=r["options"]["复杂整改"],
+                immediate=r["options"]["立行立改"],
+            ),
+        )
 
-    def verify(self, finding: str, note: str = "", *, complex: bool = False, immediate: bool = False) -> bool:
-        return self.perform(lambda: self.service.verify(int(self.key), finding, note, complex=complex,
-                                                        immediate=immediate), "已核实")
+    def verify(
+        self, finding: str, note: str = "", *, complex: bool = False, immediate: bool = False
+    ) -> bool:
+        return self.perform(
+            lambda: self.service.verify(
+                int(self.key), finding, note, complex=complex, immediate=immediate
+            ),
+            "已核实",
+        )
 
     def ask_rectify(self) -> None:
-        self.ask(lambda parent, **kw: TextDialog(parent, f"整改评价 #{self.key}", "整改措施", ok_text="整改完成", **kw),
-                 lambda r: self.perform(lambda: self.service.rectify(int(self.key), r["text"]), "已整改"))
+        self.ask(
+            lambda parent, **kw: TextDialog(
+                parent, f"整改评价 #{self.key}", "整改措施", ok_text="整改完成", **kw
+            ),
+            lambda r: self.perform(
+                lambda: self.service.rectify(int(self.key), r["text"]), "已整改"
+            ),
+        )
 
     def ask_visit(self) -> None:
-        self.ask(lambda parent, **kw: TextDialog(parent, f"回访评价人 #{self.key}", "回访结果", ok_text="回访", **kw),
-                 lambda r: self.perform(lambda: self.service.visit(int(self.key), r["text"]), "已回访"))
+        self.ask(
+            lambda parent, **kw: TextDialog(
+                parent, f"回访评价人 #{self.key}", "回访结果", ok_text="回访", **kw
+            ),
+            lambda r: self.perform(lambda: self.service.visit(int(self.key), r["text"]), "已回访"),
+        )
 
 
 class AttachDialog(Dialog):
@@ -131,8 +182,10 @@ class AttachDialog(Dialog):
 
     def __init__(self, parent: tk.Misc, findings: list[dict[str, Any]], **kw: Any) -> None:
         self.findings = findings
-        self.labels = [f"{i}. [{f['category']}·{f['severity']}] {f['description'][:30]}"
-                       for i, f in enumerate(findings, 1)]
+        self.labels = [
+            f"{i}. [{f['category']}·{f['severity']}] {f['description'][:30]}"
+            for i, f in enumerate(findings, 1)
+        ]
         super().__init__(parent, "添加附件", **kw)
 
     def create_widgets(self, body: ttk.Frame) -> None:
@@ -188,12 +241,22 @@ class ReviewWindow(RecordWindow):
         self.title(f"监督评议 #{d['id']}")
         self.heading.configure(text=f"监督评议 #{d['id']}  ·  {d['unit']}  ·  {d['status']}")
         scores = "，".join(f"{k} {v}" for k, v in d["scores"].items() if v is not None) or None
-        self._fill_details([
-            ("被评议单位", d.get("unit")), ("窗口", d.get("window")), ("工作人员", d.get("staff")),
-            ("评议日期", d.get("review_date")), ("方式", d.get("method")), ("评议人", d.get("reviewer")),
-            ("评分", scores), ("结论", d.get("conclusion")), ("状态", d.get("status")),
-            ("决定人", d.get("decided_by")), ("决定时间", d.get("decided_at")), ("未采纳理由", d.get("reject_reason")),
-        ])
+        self._fill_details(
+            [
+                ("被评议单位", d.get("unit")),
+                ("窗口", d.get("window")),
+                ("工作人员", d.get("staff")),
+                ("评议日期", d.get("review_date")),
+                ("方式", d.get("method")),
+                ("评议人", d.get("reviewer")),
+                ("评分", scores),
+                ("结论", d.get("conclusion")),
+                ("状态", d.get("status")),
+                ("决定人", d.get("decided_by")),
+                ("决定时间", d.get("decided_at")),
+                ("未采纳理由", d.get("reject_reason")),
+            ]
+        )
         lines = []
         for i, f in enumerate(d["findings"], 1):
             line = f"{i}. [{f['category']}·{f['severity']}] {f['description']}"
@@ -221,19 +284,34 @@ class ReviewWindow(RecordWindow):
         return ReviewService(self.ctx.actor)
 
     def ask_adopt(self) -> None:
-        self.ask(lambda parent, **kw: ChoiceDialog(parent, f"采纳评议 #{self.key}", "处理", ("采纳",), ok_text="采纳",
-                                                   options=("问题转为工单交办",), **kw),
-                 lambda r: self.adopt(r["options"]["问题转为工单交办"], r["text"]))
+        self.ask(
+            lambda parent, **kw: ChoiceDialog(
+                parent,
+                f"采纳评议 #{self.key}",
+                "处理",
+                ("采纳",),
+                ok_text="采纳",
+                options=("问题转为工单交办",),
+                **kw,
+            ),
+            lambda r: self.adopt(r["options"]["问题转为工单交办"], r["text"]),
+        )
 
     def adopt(self, to_complaint: bool = False, note: str = "") -> bool:
         return self.perform(lambda: self.service.adopt(int(self.key), to_complaint, note), "已采纳")
 
     def ask_reject(self) -> None:
-        self.ask(lambda parent, **kw: TextDialog(parent, f"不予采纳 #{self.key}", "理由", ok_text="不予采纳", **kw),
-                 lambda r: self.perform(lambda: self.service.reject(int(self.key), r["text"]), "未采纳"))
+        self.ask(
+            lambda parent, **kw: TextDialog(
+                parent, f"不予采纳 #{self.key}", "理由", ok_text="不予采纳", **kw
+            ),
+            lambda r: self.perform(lambda: self.service.reject(int(self.key), r["text"]), "未采纳"),
+        )
 
     def ask_attach(self) -> None:
-        self.ask(AttachDialog, lambda r: self.attach(r["finding"], r["path"]), self.data["findings"])
+        self.ask(
+            AttachDialog, lambda r: self.attach(r["finding"], r["path"]), self.data["findings"]
+        )
 
     def attach(self, finding_id: int, path: str) -> bool:
         # attaching adds a file, it does not edit the review: no version check needed
@@ -250,7 +328,9 @@ def _accountability_service() -> type | None:
     """The accountability service of the rules milestone, when it is installed."""
     if importlib.util.find_spec("supervise.services.accountability") is None:
         return None
-    return getattr(importlib.import_module("supervise.services.accountability"), "AccountabilityService", None)
+    return getattr(
+        importlib.import_module("supervise.services.accountability"), "AccountabilityService", None
+    )
 
 
 def _read_case(actor: Any, case_id: int) -> dict[str, Any]:
@@ -262,15 +342,30 @@ def _read_case(actor: Any, case_id: int) -> dict[str, Any]:
         require(actor.role, "accountability.read", actor.name)
         case = AccountabilityCase.get_or_none(AccountabilityCase.id == case_id)
         if case is None:
-            raise NotFound(f"问责案件不存在：{case_id}", f"accountability case not found: {case_id}")
+            raise NotFound(
+                f"问责案件不存在：{case_id}", f"accountability case not found: {case_id}"
+            )
         unit = Unit.get_by_id(case.unit_id)
         staff = Staff.get_by_id(case.staff_id) if case.staff_id else None
-        data = {"id": case.id, "rule": case.rule, "kind": case.failure_kind, "target_kind": case.target_kind,
-                "target": f"{staff.name}（{unit.name}）" if staff else unit.name, "unit": unit.name,
-                "staff": staff.name if staff else None, "evidence": json.loads(case.evidence or "[]"),
-                "reason": case.reason, "proposed_at": case.proposed_at, "status": case.status, "form": case.form,
-                "sanction": case.sanction, "sanction_ends": case.sanction_ends, "basis": case.basis,
-                "decided_by": case.decided_by, "decided_at": case.decided_at}
+        data = {
+            "id": case.id,
+            "rule": case.rule,
+            "kind": case.failure_kind,
+            "target_kind": case.target_kind,
+            "target": f"{staff.name}（{unit.name}）" if staff else unit.name,
+            "unit": unit.name,
+            "staff": staff.name if staff else None,
+            "evidence": json.loads(case.evidence or "[]"),
+            "reason": case.reason,
+            "proposed_at": case.proposed_at,
+            "status": case.status,
+            "form": case.form,
+            "sanction": case.sanction,
+            "sanction_ends": case.sanction_ends,
+            "basis": case.basis,
+            "decided_by": case.decided_by,
+            "decided_at": case.decided_at,
+        }
     data["version"] = AccountabilityCase.get_by_id(case_id).version
     return data
 
@@ -315,27 +410,55 @@ class AccountabilityWindow(RecordWindow):
         self.record_id = d["id"]
         self.title(f"问责 #{d['id']}")
         self.heading.configure(text=f"问责 #{d['id']}  ·  {d['kind']}  ·  {d['status']}")
-        self._fill_details([
-            ("规则", d["rule"]), ("对象", d["target"]), ("提出时间", d["proposed_at"]), ("问责方式", d["form"]),
-            ("处分", d["sanction"]), ("处分期满", d["sanction_ends"]), ("决定人", d["decided_by"]),
-            ("决定时间", d.get("decided_at")),
-        ])
-        evidence = "\n".join(f"· {e.get('target') or e.get('kind')} (#{e.get('id')})" for e in d["evidence"]
-                             if isinstance(e, dict))
+        self._fill_details(
+            [
+                ("规则", d["rule"]),
+                ("对象", d["target"]),
+                ("提出时间", d["proposed_at"]),
+                ("问责方式", d["form"]),
+                ("处分", d["sanction"]),
+                ("处分期满", d["sanction_ends"]),
+                ("决定人", d["decided_by"]),
+                ("决定时间", d.get("decided_at")),
+            ]
+        )
+        evidence = "\n".join(
+            f"· {e.get('target') or e.get('kind')} (#{e.get('id')})"
+            for e in d["evidence"]
+            if isinstance(e, dict)
+        )
         set_text(self.texts["reason"], f"{d['reason']}\n\n证据：\n{evidence}", readonly=True)
         set_text(self.texts["basis"], d["basis"] or "", readonly=True)
         self.identity.pack_forget()
         refs = [(e.get("kind"), e.get("id")) for e in d["evidence"] if isinstance(e, dict)]
         self._fill_links(record_links(refs))
-        events = [{"at": d["proposed_at"], "action": "提出", "status": "待决定", "actor": f"问责规则 {d['rule']}",
-                   "note": d["reason"]}]
+        events = [
+            {
+                "at": d["proposed_at"],
+                "action": "提出",
+                "status": "待决定",
+                "actor": f"问责规则 {d['rule']}",
+                "note": d["reason"],
+            }
+        ]
         if d.get("decided_at"):
             note = "，".join(str(x) for x in (d["form"], d["sanction"], d["basis"]) if x)
-            events.append({"at": d["decided_at"], "action": "决定" if d["status"] == "已决定" else "不予问责",
-                           "status": d["status"], "actor": d["decided_by"] or "", "note": note})
+            events.append(
+                {
+                    "at": d["decided_at"],
+                    "action": "决定" if d["status"] == "已决定" else "不予问责",
+                    "status": d["status"],
+                    "actor": d["decided_by"] or "",
+                    "note": note,
+                }
+            )
         self._fill_timeline(events)
         acts: list[tuple[str, Callable[[], object]]] = []
-        if d["status"] == "待决定" and self.ctx.can("accountability.decide") and _accountability_service():
+        if (
+            d["status"] == "待决定"
+            and self.ctx.can("accountability.decide")
+            and _accountability_service()
+        ):
             acts += [("作出决定", self.ask_decide), ("不予问责", self.ask_dismiss)]
         self._fill_actions(acts)
 
@@ -347,15 +470,27 @@ class AccountabilityWindow(RecordWindow):
         return service(self.ctx.actor)
 
     def ask_decide(self) -> None:
-        self.ask(DecideDialog, lambda r: self.decide(r["form"], r["text"], r["sanction"]), int(self.key),
-                 self.data.get("target_kind") == "staff")
+        self.ask(
+            DecideDialog,
+            lambda r: self.decide(r["form"], r["text"], r["sanction"]),
+            int(self.key),
+            self.data.get("target_kind") == "staff",
+        )
 
     def decide(self, form: str, basis: str, sanction: str | None = None) -> bool:
-        return self.perform(lambda: self.service.decide(int(self.key), form, basis, sanction), "已决定")
+        return self.perform(
+            lambda: self.service.decide(int(self.key), form, basis, sanction), "已决定"
+        )
 
     def ask_dismiss(self) -> None:
-        self.ask(lambda parent, **kw: TextDialog(parent, f"不予问责 #{self.key}", "理由", ok_text="不予问责", **kw),
-                 lambda r: self.perform(lambda: self.service.dismiss(int(self.key), r["text"]), "不予问责"))
+        self.ask(
+            lambda parent, **kw: TextDialog(
+                parent, f"不予问责 #{self.key}", "理由", ok_text="不予问责", **kw
+            ),
+            lambda r: self.perform(
+                lambda: self.service.dismiss(int(self.key), r["text"]), "不予问责"
+            ),
+        )
 
 
 class EscalationWindow(RecordWindow):
@@ -375,23 +510,53 @@ class EscalationWindow(RecordWindow):
         self.record_id = d["id"]
         self.title(f"督办 #{d['id']}")
         self.heading.configure(text=f"督办 #{d['id']}  ·  {d['level']}  ·  {d['state']}")
-        self.badge.configure(text="挂牌督办" if d["level"] == "挂牌督办" and d["state"] == "未解除" else "")
-        self._fill_details([
-            ("规则", d["rule"]), ("等级", d["level"]), ("督办对象", d["target"]), ("单位", d["unit"]),
-            ("发起时间", d["raised_at"]), ("最近更新", d["updated_at"]), ("状态", d["state"]),
-            ("解除时间", d["resolved_at"]),
-        ])
+        self.badge.configure(
+            text="挂牌督办" if d["level"] == "挂牌督办" and d["state"] == "未解除" else ""
+        )
+        self._fill_details(
+            [
+                ("规则", d["rule"]),
+                ("等级", d["level"]),
+                ("督办对象", d["target"]),
+                ("单位", d["unit"]),
+                ("发起时间", d["raised_at"]),
+                ("最近更新", d["updated_at"]),
+                ("状态", d["state"]),
+                ("解除时间", d["resolved_at"]),
+            ]
+        )
         set_text(self.texts["reason"], d["reason"] or "", readonly=True)
         self.identity.pack_forget()
         self._fill_links(d["links"])
-        events = [{"at": d["raised_at"], "action": "发起", "status": d["level"], "actor": "督办规则",
-                   "note": d["reason"]}]
+        events = [
+            {
+                "at": d["raised_at"],
+                "action": "发起",
+                "status": d["level"],
+                "actor": "督办规则",
+                "note": d["reason"],
+            }
+        ]
         if d["updated_at"] and d["updated_at"] != d["raised_at"]:
-            events.append({"at": d["updated_at"], "action": "更新", "status": d["level"], "actor": "督办规则",
-                           "note": "规则重新评估"})
+            events.append(
+                {
+                    "at": d["updated_at"],
+                    "action": "更新",
+                    "status": d["level"],
+                    "actor": "督办规则",
+                    "note": "规则重新评估",
+                }
+            )
         if d["resolved_at"]:
-            events.append({"at": d["resolved_at"], "action": "解除", "status": "已解除", "actor": "督办规则",
-                           "note": "督办对象已处理"})
+            events.append(
+                {
+                    "at": d["resolved_at"],
+                    "action": "解除",
+                    "status": "已解除",
+                    "actor": "督办规则",
+                    "note": "督办对象已处理",
+                }
+            )
         self._fill_timeline(events)
         self._fill_actions(self.actions(d))
 
@@ -418,5 +583,11 @@ class EscalationWindow(RecordWindow):
         start_rule_run(self.ctx, "escalate", self.buttons.get("运行督办规则"), done)
 
 
-__all__ = ["AccountabilityWindow", "AttachDialog", "DecideDialog", "EscalationWindow", "RatingWindow",
-           "ReviewWindow"]
+__all__ = [
+    "AccountabilityWindow",
+    "AttachDialog",
+    "DecideDialog",
+    "EscalationWindow",
+    "RatingWindow",
+    "ReviewWindow",
+]

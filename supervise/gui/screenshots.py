@@ -122,15 +122,20 @@ def take(out: Path, url: str, password: str = "demo-2026") -> list[Path]:
         view = main.show_view("complaints")
         settle(root, app.worker)
         files.append(grab(root, out / "complaints.png"))
-        number = next((i["number"] for i in view.items if i["status"] == "已反馈"), view.items[0]["number"])
+        number = next(
+            (i["number"] for i in view.items if i["status"] == "已反馈"), view.items[0]["number"]
+        )
         window = main.open_record("complaint", number)
         window.geometry(f"980x720+{SIZE[0] // 2 - 490}+40")
         settle(root)
         files.append(grab(window, out / "complaint.png"))
         window.destroy()
         sample = out / ".units-sample.csv"
-        sample.write_text("单位编码,单位名称,上级单位编码,类型\n" + "".join(
-            f"Z{i:03d},示例街道便民服务中心{i:03d},,乡镇街道\n" for i in range(1, 41)), encoding="utf-8")
+        sample.write_text(
+            "单位编码,单位名称,上级单位编码,类型\n"
+            + "".join(f"Z{i:03d},示例街道便民服务中心{i:03d},,乡镇街道\n" for i in range(1, 41)),
+            encoding="utf-8",
+        )
         dialog = main.import_data()
         dialog.select_format("units")
         dialog.file_var.set(str(sample))
@@ -160,11 +165,15 @@ def take(out: Path, url: str, password: str = "demo-2026") -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m supervise.gui.screenshots",
-                                     description="截取主要界面 / screenshots of the main screens")
+    parser = argparse.ArgumentParser(
+        prog="python -m supervise.gui.screenshots",
+        description="截取主要界面 / screenshots of the main screens",
+    )
     parser.add_argument("outdir", help="输出目录 output folder, e.g. docs/screenshots")
     parser.add_argument("--db", help="数据库地址 database URL (default: a fresh demo office)")
-    parser.add_argument("--password", default="demo-2026", help="演示用户密码 the demo users' password")
+    parser.add_argument(
+        "--password", default="demo-2026", help="演示用户密码 the demo users' password"
+    )
     args = parser.parse_args(argv)
     try:
         import PIL.ImageGrab  # noqa: F401
@@ -174,7 +183,10 @@ def main(argv: list[str] | None = None) -> int:
     xvfb = None
     if not os.environ.get("DISPLAY"):
         if shutil.which("Xvfb") is None:
-            print("screenshots: 没有 DISPLAY，也没有 Xvfb（apt-get install xvfb）/ no display", file=sys.stderr)
+            print(
+                "screenshots: 没有 DISPLAY，也没有 Xvfb（apt-get install xvfb）/ no display",
+                file=sys.stderr,
+            )
             return 1
         xvfb = start_xvfb()
     home = tempfile.mkdtemp(prefix="supervise-shots-")

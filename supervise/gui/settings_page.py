@@ -32,14 +32,34 @@ from .identity_page import IdentityTab
 
 logger = logging.getLogger(__name__)
 
-LIMIT_KEYS = (("complaint.max_extensions", "延期次数上限"), ("rating.contact_days", "差评核实联系（工作日）"),
-              ("rating.rectify_simple_days", "简单整改（工作日）"), ("rating.rectify_complex_days", "复杂整改（工作日）"))
-HEADER_KEYS = (("circular.organ", "发文机关"), ("circular.prefix", "发文代字"), ("circular.printer", "印发机关"))
+LIMIT_KEYS = (
+    ("complaint.max_extensions", "延期次数上限"),
+    ("rating.contact_days", "差评核实联系（工作日）"),
+    ("rating.rectify_simple_days", "简单整改（工作日）"),
+    ("rating.rectify_complex_days", "复杂整改（工作日）"),
+)
+HEADER_KEYS = (
+    ("circular.organ", "发文机关"),
+    ("circular.prefix", "发文代字"),
+    ("circular.printer", "印发机关"),
+)
 FONT_ROLES = ("仿宋", "小标宋", "黑体", "楷体")
-CORE_PAGES = {"complaint.card_days", "complaint.max_extensions", "rating.contact_days", "rating.rectify_simple_days",
-              "rating.rectify_complex_days", "report.weights", "report.survey_weight", "circular.organ",
-              "circular.prefix", "circular.cc", "circular.printer", "fonts.paths", "plugins.dir",
-              "identity.retention_days"}
+CORE_PAGES = {
+    "complaint.card_days",
+    "complaint.max_extensions",
+    "rating.contact_days",
+    "rating.rectify_simple_days",
+    "rating.rectify_complex_days",
+    "report.weights",
+    "report.survey_weight",
+    "circular.organ",
+    "circular.prefix",
+    "circular.cc",
+    "circular.printer",
+    "fonts.paths",
+    "plugins.dir",
+    "identity.retention_days",
+}
 
 
 def _int(text: str, lo: int, hi: int) -> int:
@@ -82,7 +102,9 @@ class SettingsView(ttk.Frame):
         form = Form(page)
         form.pack(fill="x", anchor="n")
         self.forms[name] = form
-        ttk.Button(page, text="保存", style="Accent.TButton", command=save).pack(anchor="e", pady=(10, 0))
+        ttk.Button(page, text="保存", style="Accent.TButton", command=save).pack(
+            anchor="e", pady=(10, 0)
+        )
         return form
 
     def _entry(self, form: Form, key: str, label: str, value: Any, width: int = 12) -> tk.StringVar:
@@ -100,7 +122,9 @@ class SettingsView(ttk.Frame):
         except UserError as exc:
             self.message.configure(text=exc.line(), style="Error.TLabel")
             return False
-        self.message.configure(text=f"已保存 {len(changed)} 项设置" if changed else "没有改动", style="Muted.TLabel")
+        self.message.configure(
+            text=f"已保存 {len(changed)} 项设置" if changed else "没有改动", style="Muted.TLabel"
+        )
         return True
 
     # -- time limits -----------------------------------------------------------------------
@@ -124,9 +148,14 @@ class SettingsView(ttk.Frame):
                 form.error(f"card.{card}", "应为 0–60 的整数")
         for key, _label in LIMIT_KEYS:
             try:
-                values[key] = _int(self.vars[key].get(), 0 if key == "complaint.max_extensions" else 1, 60)
+                values[key] = _int(
+                    self.vars[key].get(), 0 if key == "complaint.max_extensions" else 1, 60
+                )
             except ValueError:
-                form.error(key, "应为 0–60 的整数" if key == "complaint.max_extensions" else "应为 1–60 的整数")
+                form.error(
+                    key,
+                    "应为 0–60 的整数" if key == "complaint.max_extensions" else "应为 1–60 的整数",
+                )
         return False if form.has_errors() else self._store(values)
 
     # -- weights ---------------------------------------------------------------------------
@@ -136,9 +165,19 @@ class SettingsView(ttk.Frame):
         weights = settings.get("report.weights")
         for name, value in weights.items():
             self._entry(form, f"weight.{name}", name, value, 8)
-        self._entry(form, "report.survey_weight", "第三方满意度", settings.get("report.survey_weight"), 8)
-        form.add("hint", "", ttk.Label(form, text="权重为 0–1 的小数；无数据的指标不计，其余按比例重新分配。",
-                                       style="Muted.TLabel"), sticky="w")
+        self._entry(
+            form, "report.survey_weight", "第三方满意度", settings.get("report.survey_weight"), 8
+        )
+        form.add(
+            "hint",
+            "",
+            ttk.Label(
+                form,
+                text="权重为 0–1 的小数；无数据的指标不计，其余按比例重新分配。",
+                style="Muted.TLabel",
+            ),
+            sticky="w",
+        )
 
     def save_weights(self) -> bool:
         form = self.forms["weights"]
@@ -171,13 +210,23 @@ class SettingsView(ttk.Frame):
         self.day_var = self._entry(form, "day", "日期（YYYY-MM-DD）", "", 12)
         self.kind_var = tk.StringVar(value="holiday")
         kinds = ttk.Frame(form)
-        ttk.Radiobutton(kinds, text="放假", value="holiday", variable=self.kind_var).pack(side="left")
-        ttk.Radiobutton(kinds, text="上班（调休）", value="workday", variable=self.kind_var).pack(side="left", padx=8)
+        ttk.Radiobutton(kinds, text="放假", value="holiday", variable=self.kind_var).pack(
+            side="left"
+        )
+        ttk.Radiobutton(kinds, text="上班（调休）", value="workday", variable=self.kind_var).pack(
+            side="left", padx=8
+        )
         form.add("kind", "类型", kinds, sticky="w")
         self.note_var = self._entry(form, "note", "说明", "", 30)
         page = form.master
-        self.overrides = ttk.Treeview(page, columns=("day", "kind", "note"), show="headings", height=8)
-        for key, title, width in (("day", "日期", 110), ("kind", "类型", 90), ("note", "说明", 300)):
+        self.overrides = ttk.Treeview(
+            page, columns=("day", "kind", "note"), show="headings", height=8
+        )
+        for key, title, width in (
+            ("day", "日期", 110),
+            ("kind", "类型", 90),
+            ("note", "说明", 300),
+        ):
             self.overrides.heading(key, text=title, anchor="w")
             self.overrides.column(key, width=width)
         self.overrides.pack(fill="both", expand=True, pady=(8, 0))
@@ -186,7 +235,9 @@ class SettingsView(ttk.Frame):
     def _load_overrides(self) -> None:
         self.overrides.delete(*self.overrides.get_children())
         for o in CalendarOverride.select().order_by(CalendarOverride.day.desc()).limit(200):
-            self.overrides.insert("", "end", values=(str(o.day), "放假" if o.kind == "holiday" else "上班", o.note))
+            self.overrides.insert(
+                "", "end", values=(str(o.day), "放假" if o.kind == "holiday" else "上班", o.note)
+            )
 
     def save_calendar(self) -> bool:
         form = self.forms["calendar"]
@@ -202,8 +253,10 @@ class SettingsView(ttk.Frame):
             form.error("day", exc.zh)
             return False
         self._load_overrides()
-        self.message.configure(text=f"已设置 {day} 为{'放假' if self.kind_var.get() == 'holiday' else '上班'}",
-                               style="Muted.TLabel")
+        self.message.configure(
+            text=f"已设置 {day} 为{'放假' if self.kind_var.get() == 'holiday' else '上班'}",
+            style="Muted.TLabel",
+        )
         return True
 
     # -- fonts -----------------------------------------------------------------------------
@@ -220,13 +273,18 @@ class SettingsView(ttk.Frame):
             row = ttk.Frame(form)
             var = tk.StringVar(value=paths.get(role, ""))
             ttk.Entry(row, textvariable=var, width=48).pack(side="left")
-            ttk.Button(row, text="浏览…", command=partial(self._browse_font, var)).pack(side="left", padx=4)
+            ttk.Button(row, text="浏览…", command=partial(self._browse_font, var)).pack(
+                side="left", padx=4
+            )
             self.vars[f"font.{role}"] = var
             form.add(f"font.{role}", f"通报{role}字体文件", row, sticky="w")
 
     def _browse_font(self, var: tk.StringVar) -> None:
-        path = filedialog.askopenfilename(parent=self, title="选择字体文件",
-                                          filetypes=[("TrueType", "*.ttf *.ttc *.otf"), ("所有文件", "*")])
+        path = filedialog.askopenfilename(
+            parent=self,
+            title="选择字体文件",
+            filetypes=[("TrueType", "*.ttf *.ttc *.otf"), ("所有文件", "*")],
+        )
         if path:
             var.set(path)
 
@@ -262,12 +320,21 @@ class SettingsView(ttk.Frame):
         form = self._page("header", "通报版头", self.save_header)
         for key, label in HEADER_KEYS:
             self._entry(form, key, label, settings.get(key), 36)
-        self._entry(form, "circular.cc", "抄送（以顿号或逗号分隔）", "、".join(settings.get("circular.cc") or []), 48)
+        self._entry(
+            form,
+            "circular.cc",
+            "抄送（以顿号或逗号分隔）",
+            "、".join(settings.get("circular.cc") or []),
+            48,
+        )
         row = ttk.Frame(form)
         var = tk.StringVar(value=settings.get("plugins.dir") or "")
         ttk.Entry(row, textvariable=var, width=48).pack(side="left")
-        ttk.Button(row, text="浏览…", command=lambda: var.set(filedialog.askdirectory(parent=self) or var.get())).pack(
-            side="left", padx=4)
+        ttk.Button(
+            row,
+            text="浏览…",
+            command=lambda: var.set(filedialog.askdirectory(parent=self) or var.get()),
+        ).pack(side="left", padx=4)
         self.vars["plugins.dir"] = var
         form.add("plugins.dir", "插件目录（重新登录生效）", row, sticky="w")
 
@@ -306,7 +373,7 @@ class SettingsView(ttk.Frame):
             try:
                 values[key] = json.loads(self.vars[key].get())
             except json.JSONDecodeError:
-                form.error(key, "应为 JSON 值（数字、\"文字\"、[列表] 或 {字典}）")
+                form.error(key, '应为 JSON 值（数字、"文字"、[列表] 或 {字典}）')
         return False if form.has_errors() else self._store(values)
 
 

@@ -37,8 +37,11 @@ class SubmitFindingView(ttk.Frame):
         self.files: list[str] = []
         self.last_review: int | None = None
         ttk.Label(self, text="提交监督评议", style="Title.TLabel").pack(anchor="w")
-        ttk.Label(self, text="带 * 的为必填项；提交后由效能监督干部审核，结果见“我的提交”。",
-                  style="Muted.TLabel").pack(anchor="w", pady=(2, 8))
+        ttk.Label(
+            self,
+            text="带 * 的为必填项；提交后由效能监督干部审核，结果见“我的提交”。",
+            style="Muted.TLabel",
+        ).pack(anchor="w", pady=(2, 8))
         self.form = form = Form(self)
         form.pack(fill="x")
         self.unit = ttk.Combobox(form, values=unit_values(), width=32)
@@ -61,10 +64,13 @@ class SubmitFindingView(ttk.Frame):
             box.pack(side="left", padx=(2, 10))
             self.scores.append(box)
         form.add("scores", "评分（0–100，可不填）", scores, sticky="w")
-        self.conclusion = ttk.Combobox(form, values=("", *REVIEW_CONCLUSIONS), state="readonly", width=8)
+        self.conclusion = ttk.Combobox(
+            form, values=("", *REVIEW_CONCLUSIONS), state="readonly", width=8
+        )
         form.add("conclusion", "结论", self.conclusion, sticky="w")
-        self.description = tk.Text(form, height=4, width=60, wrap="word", font="TkTextFont", relief="solid",
-                                   borderwidth=1)
+        self.description = tk.Text(
+            form, height=4, width=60, wrap="word", font="TkTextFont", relief="solid", borderwidth=1
+        )
         form.add("description", "问题描述", self.description, required=True)
         kinds = ttk.Frame(form)
         self.category = ttk.Combobox(kinds, values=FINDING_CATEGORIES, state="readonly", width=8)
@@ -84,15 +90,25 @@ class SubmitFindingView(ttk.Frame):
         buttons.pack(fill="x", pady=(6, 0))
         self.add_button = ttk.Button(buttons, text="再添加一条问题", command=self.add_finding)
         self.add_button.pack(side="left")
-        self.submit_button = ttk.Button(buttons, text="提交", style="Accent.TButton", command=self.submit)
+        self.submit_button = ttk.Button(
+            buttons, text="提交", style="Accent.TButton", command=self.submit
+        )
         self.submit_button.pack(side="right")
         self.message = ttk.Label(self, text="", style="Error.TLabel")
         self.message.pack(anchor="w", pady=(4, 0))
         ttk.Label(self, text="已添加的问题", style="Muted.TLabel").pack(anchor="w", pady=(8, 0))
-        self.list = ttk.Treeview(self, columns=("description", "category", "severity", "files"), show="headings",
-                                 height=5)
-        for key, title, width in (("description", "问题描述", 420), ("category", "类别", 70),
-                                  ("severity", "严重程度", 70), ("files", "附件", 200)):
+        self.list = ttk.Treeview(
+            self,
+            columns=("description", "category", "severity", "files"),
+            show="headings",
+            height=5,
+        )
+        for key, title, width in (
+            ("description", "问题描述", 420),
+            ("category", "类别", 70),
+            ("severity", "严重程度", 70),
+            ("files", "附件", 200),
+        ):
             self.list.heading(key, text=title, anchor="w")
             self.list.column(key, width=width, stretch=key == "description")
         self.list.pack(fill="both", expand=True)
@@ -133,11 +149,23 @@ class SubmitFindingView(ttk.Frame):
         if problem:
             self.form.error("files", problem)
             return False
-        finding = {"description": description, "category": self.category.get(), "severity": self.severity.get(),
-                   "files": list(self.files)}
+        finding = {
+            "description": description,
+            "category": self.category.get(),
+            "severity": self.severity.get(),
+            "files": list(self.files),
+        }
         self.findings.append(finding)
-        self.list.insert("", "end", values=(description, finding["category"], finding["severity"],
-                                            "、".join(os.path.basename(p) for p in self.files)))
+        self.list.insert(
+            "",
+            "end",
+            values=(
+                description,
+                finding["category"],
+                finding["severity"],
+                "、".join(os.path.basename(p) for p in self.files),
+            ),
+        )
         self.description.delete("1.0", "end")
         self.set_files([])
         return True
@@ -170,14 +198,23 @@ class SubmitFindingView(ttk.Frame):
             scores.append(int(text))
         if text_value(self.description) and not self.add_finding():
             return None
-        if not self.findings and not any(s is not None for s in scores) and not self.conclusion.get():
+        if (
+            not self.findings
+            and not any(s is not None for s in scores)
+            and not self.conclusion.get()
+        ):
             form.error("description", "请至少填写一条问题，或评分、结论")
         if form.has_errors():
             return None
-        return {"unit": code, "method": self.method.get(), "window": self.window.get().strip(),
-                "staff": self.staff.get().strip() or None, "review_date": day,
-                "scores": scores if any(s is not None for s in scores) else None,
-                "conclusion": self.conclusion.get() or None}
+        return {
+            "unit": code,
+            "method": self.method.get(),
+            "window": self.window.get().strip(),
+            "staff": self.staff.get().strip() or None,
+            "review_date": day,
+            "scores": scores if any(s is not None for s in scores) else None,
+            "conclusion": self.conclusion.get() or None,
+        }
 
     def submit(self) -> int | None:
         values = self._read()
@@ -185,8 +222,10 @@ class SubmitFindingView(ttk.Frame):
             return None
         service = ReviewService(self.ctx.actor)
         try:
-            review = service.submit(findings=[(f["description"], f["category"], f["severity"]) for f in self.findings],
-                                    **values)
+            review = service.submit(
+                findings=[(f["description"], f["category"], f["severity"]) for f in self.findings],
+                **values,
+            )
         except UserError as exc:
             self.message.configure(text=exc.line())
             return None

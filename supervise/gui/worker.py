@@ -97,8 +97,12 @@ class _Handlers:
     fn: Callable[[Job], Any] | None = None  # kept so that it is released on the Tk thread
 
 
-def _run(results: queue.Queue[tuple[str, int, Any]], job: Job, box: list[Callable[[Job], Any]],
-         use_database: bool) -> None:
+def _run(
+    results: queue.Queue[tuple[str, int, Any]],
+    job: Job,
+    box: list[Callable[[Job], Any]],
+    use_database: bool,
+) -> None:
     """Run one job in the calling (worker) thread and put its outcome into ``results``."""
     outcome: tuple[str, Any]
     try:
@@ -289,7 +293,8 @@ class Worker:
             handler(*args)
         except Exception as exc:  # a handler's bug must not stop the polling
             self.widget._root().report_callback_exception(  # type: ignore[attr-defined]  # Misc._root is untyped
-                type(exc), exc, exc.__traceback__)
+                type(exc), exc, exc.__traceback__
+            )
 
     def _default_error(self, exc: BaseException) -> None:
         from .common import report_error

@@ -40,9 +40,13 @@ def _die_with_parent() -> None:
 def start_xvfb(screen: str = SCREEN) -> subprocess.Popen[bytes]:
     """Start Xvfb on a free display (``-displayfd``) and point ``DISPLAY`` at it."""
     read, write = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", screen, "-nolisten", "tcp"],
-                            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", screen, "-nolisten", "tcp"],
+        pass_fds=(write,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+    )
     os.close(write)
     number = b""
     deadline = time.monotonic() + 15
@@ -80,8 +84,10 @@ def display(screen: str = SCREEN) -> Iterator[str]:
         yield os.environ["DISPLAY"]
         return
     if shutil.which("Xvfb") is None:
-        raise UserError("没有 DISPLAY，也没有 Xvfb（apt-get install xvfb）",
-                        "no display: DISPLAY is unset and Xvfb is not installed (apt-get install xvfb)")
+        raise UserError(
+            "没有 DISPLAY，也没有 Xvfb（apt-get install xvfb）",
+            "no display: DISPLAY is unset and Xvfb is not installed (apt-get install xvfb)",
+        )
     proc = start_xvfb(screen)
     try:
         yield os.environ["DISPLAY"]

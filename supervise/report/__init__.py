@@ -64,7 +64,10 @@ def write_monthly(
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InvalidInput(f"无法创建输出目录：{folder}", f"cannot create the output folder {folder}: {exc.strerror}") from None
+        raise InvalidInput(
+            f"无法创建输出目录：{folder}",
+            f"cannot create the output folder {folder}: {exc.strerror}",
+        ) from None
     xlsx, pdf = report_files(folder, figures["月份"])
     for target in (xlsx, pdf):
         remove_stale_parts(target)
@@ -75,8 +78,18 @@ def write_monthly(
             progress(2, 3)
         write_pdf(figures, parts[1], actor)
         with write_transaction():
-            audit.append(actor.name, "report.monthly", "report", figures["月份"], None,
-                         {"month": figures["月份"], "as_of": figures["截止时间"], "files": [xlsx.name, pdf.name]})
+            audit.append(
+                actor.name,
+                "report.monthly",
+                "report",
+                figures["月份"],
+                None,
+                {
+                    "month": figures["月份"],
+                    "as_of": figures["截止时间"],
+                    "files": [xlsx.name, pdf.name],
+                },
+            )
             os.replace(parts[0], xlsx)
             os.replace(parts[1], pdf)
     finally:
@@ -88,7 +101,9 @@ def write_monthly(
     return [xlsx, pdf]
 
 
-def key_rates(actor: Actor, month: str | None = None, as_of: dt.datetime | None = None) -> dict[str, float | None]:
+def key_rates(
+    actor: Actor, month: str | None = None, as_of: dt.datetime | None = None
+) -> dict[str, float | None]:
     """按期办结率, 满意率, 解决率, 好评率 of ``month`` (default this month) as of ``as_of``:
     the office's for roles that may read reports, the own unit's for a liaison."""
     as_of = (as_of or now()).replace(microsecond=0)
@@ -107,4 +122,11 @@ def key_rates(actor: Actor, month: str | None = None, as_of: dt.datetime | None 
     return {name: half_up(rates[name], 4) for name in RATES}
 
 
-__all__ = ["key_rates", "monthly_figures", "report_files", "write_monthly", "write_pdf", "write_workbook"]
+__all__ = [
+    "key_rates",
+    "monthly_figures",
+    "report_files",
+    "write_monthly",
+    "write_pdf",
+    "write_workbook",
+]

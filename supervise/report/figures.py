@@ -61,8 +61,10 @@ def weights() -> dict[str, Fraction]:
     raw = settings.get("report.weights")
     survey = settings.get("report.survey_weight", 0)
     if not isinstance(raw, dict) or set(raw) - set(RATES):
-        raise InvalidInput(f"设置 report.weights 无效：{raw}（键应为 {'/'.join(RATES)}）",
-                           f"setting report.weights is invalid: {raw}")
+        raise InvalidInput(
+            f"设置 report.weights 无效：{raw}（键应为 {'/'.join(RATES)}）",
+            f"setting report.weights is invalid: {raw}",
+        )
     result: dict[str, Fraction] = {}
     for name, value in [*((n, raw.get(n, 0)) for n in RATES), (SURVEY, survey)]:
         try:
@@ -70,7 +72,9 @@ def weights() -> dict[str, Fraction]:
         except (TypeError, ValueError):
             weight = Fraction(-1)
         if weight < 0 or isinstance(value, bool):
-            raise InvalidInput(f"评分权重无效：{name} = {value}", f"bad score weight: {name} = {value}")
+            raise InvalidInput(
+                f"评分权重无效：{name} = {value}", f"bad score weight: {name} = {value}"
+            )
         result[name] = weight
     return result
 
@@ -131,7 +135,10 @@ def total_survey(surveys: dict[int, Any]) -> Fraction | None:
     size = sum(s.sample_size for s in surveys.values())
     if not size:
         return None
-    return sum((Fraction(str(s.satisfaction)) * s.sample_size for s in surveys.values()), Fraction(0)) / size
+    return (
+        sum((Fraction(str(s.satisfaction)) * s.sample_size for s in surveys.values()), Fraction(0))
+        / size
+    )
 
 
 class Month:
@@ -211,11 +218,15 @@ def monthly_figures(month: str, as_of: dt.datetime | None = None) -> dict[str, A
     month = f"{start:%Y-%m}"
     as_of = (as_of or now()).replace(microsecond=0, tzinfo=None)
     if as_of < start:
-        raise InvalidInput(f"截止时间 {as_of:%Y-%m-%d %H:%M} 早于 {month} 月初",
-                           f"the as-of time {as_of:%Y-%m-%d %H:%M} lies before the month {month}")
+        raise InvalidInput(
+            f"截止时间 {as_of:%Y-%m-%d %H:%M} 早于 {month} 月初",
+            f"the as-of time {as_of:%Y-%m-%d %H:%M} lies before the month {month}",
+        )
     w = weights()
     with snapshot():
-        months = {m: Month(m, as_of) for m in (shift(month, -k) for k in range(TREND_MONTHS - 1, -1, -1))}
+        months = {
+            m: Month(m, as_of) for m in (shift(month, -k) for k in range(TREND_MONTHS - 1, -1, -1))
+        }
         units = q.units()
         this, before = months[month], months[shift(month, -1)]
         matter_now, matter_before = this.matters, before.matters
@@ -232,13 +243,26 @@ def monthly_figures(month: str, as_of: dt.datetime | None = None) -> dict[str, A
         c = this.counts.get(u.id, Counts())
         if not (u.active or c.has_data or u.id in this.surveys):
             continue
-        row = {"单位编码": u.code, "单位名称": u.name, "单位类型": u.kind,
-               **figures_of(c, this.survey(u.id), w)}
+        row = {
+            "单位编码": u.code,
+            "单位名称": u.name,
+            "单位类型": u.kind,
+            **figures_of(c, this.survey(u.id), w),
+        }
         s = this.surveys.get(u.id)
-        row["第三方评估"] = ({"评估机构": s.agency, "评估期间": f"{s.period_start:%Y-%m-%d}至{s.period_end:%Y-%m-%d}",
-                           "样本量": s.sample_size} if s is not None else None)
+        row["第三方评估"] = (
+            {
+                "评估机构": s.agency,
+                "评估期间": f"{s.period_start:%Y-%m-%d}至{s.period_end:%Y-%m-%d}",
+                "样本量": s.sample_size,
+            }
+            if s is not None
+            else None
+        )
         row["上月受理量"] = sum(before.counts.get(u.id, Counts()).received.values())
-        row.update(_change(rank_of.get(u.id), row["综合得分"], ranked_before.get(u.id), previous.get(u.id)))
+        row.update(
+            _change(rank_of.get(u.id), row["综合得分"], ranked_before.get(u.id), previous.get(u.id))
+        )
         unit_rows.append(row)
     by_code = {row["单位编码"]: row for row in unit_rows}
 
@@ -258,13 +282,19 @@ def monthly_figures(month: str, as_of: dt.datetime | None = None) -> dict[str, A
         "total": total,
         "ranking": ranking,
         "红黑榜": {"红榜": ranking[:red_size], "黑榜": ranking[::-1][:black_size]},
-        "流动红旗": [{k: r[k] for k in ("单位编码", "单位名称", "综合得分")} for r in ranking if r["排名"] == 1],
+        "流动红旗": [
+            {k: r[k] for k in ("单位编码", "单位名称", "综合得分")}
+            for r in ranking
+            if r["排名"] == 1
+        ],
         "hotspots": _hotspots(this, before, units, matter_now, matter_before, matter_info, late),
         "trend": [_trend_row(m, w) for m in months.values()],
     }
 
 
-def _change(rank: int | None, value: float | None, rank_before: int | None, before: float | None) -> dict[str, Any]:
+def _change(
+    rank: int | None, value: float | None, rank_before: int | None, before: float | None
+) -> dict[str, Any]:
     return {
         "排名": rank,
         "上月排名": rank_before,
@@ -275,25 +305,55 @@ def _change(rank: int | None, value: float | None, rank_before: int | None, befo
 
 
 def _ranking_row(row: dict[str, Any]) -> dict[str, Any]:
-    keys = ("排名", "单位编码", "单位名称", "单位类型", "综合得分", *RATES, SURVEY,
-            "上月排名", "名次变化", "上月综合得分", "得分变化")
+    keys = (
+        "排名",
+        "单位编码",
+        "单位名称",
+        "单位类型",
+        "综合得分",
+        *RATES,
+        SURVEY,
+        "上月排名",
+        "名次变化",
+        "上月综合得分",
+        "得分变化",
+    )
     return {k: row[k] for k in keys}
 
 
 def _trend_row(m: Month, w: dict[str, Fraction]) -> dict[str, Any]:
     f = figures_of(m.total, total_survey(m.surveys), w)
-    keys = ("受理量", "应办结量", "按期办结率", "回访量", "满意率", "解决率", "评价量", "好评率", "差评数",
-            "差评整改率", "督办量", "问责量", "综合得分")
+    keys = (
+        "受理量",
+        "应办结量",
+        "按期办结率",
+        "回访量",
+        "满意率",
+        "解决率",
+        "评价量",
+        "好评率",
+        "差评数",
+        "差评整改率",
+        "督办量",
+        "问责量",
+        "综合得分",
+    )
     return {"月份": m.month, **{k: f[k] for k in keys}}
 
 
 def _growth(now_n: int, before_n: int) -> dict[str, Any]:
-    return {"受理量": now_n, "上月受理量": before_n, "增长量": now_n - before_n,
-            "增长率": half_up(ratio(now_n - before_n, before_n), 4)}
+    return {
+        "受理量": now_n,
+        "上月受理量": before_n,
+        "增长量": now_n - before_n,
+        "增长率": half_up(ratio(now_n - before_n, before_n), 4),
+    }
 
 
-def _top(items: list[dict[str, Any]], order: Callable[[dict[str, Any]], Any] | None = None,
-         ) -> dict[str, list[dict[str, Any]]]:
+def _top(
+    items: list[dict[str, Any]],
+    order: Callable[[dict[str, Any]], Any] | None = None,
+) -> dict[str, list[dict[str, Any]]]:
     """The most complaints, and the largest growth (only rising ones); ties by ``order`` (the code)."""
     order = order or (lambda i: i["编码"])
     most = sorted((i for i in items if i["受理量"] > 0), key=lambda i: (-i["受理量"], order(i)))
@@ -301,19 +361,46 @@ def _top(items: list[dict[str, Any]], order: Callable[[dict[str, Any]], Any] | N
     return {"最多": most[:HOTSPOTS], "增长最快": rising[:HOTSPOTS]}
 
 
-def _hotspots(this: Month, before: Month, units: list[Any], matter_now: dict[int, int],
-              matter_before: dict[int, int], info: dict[int, tuple], late: list[int]) -> dict[str, Any]:
+def _hotspots(
+    this: Month,
+    before: Month,
+    units: list[Any],
+    matter_now: dict[int, int],
+    matter_before: dict[int, int],
+    info: dict[int, tuple],
+    late: list[int],
+) -> dict[str, Any]:
     def matter(mid: int) -> dict[str, Any]:
         code, name, unit_name, legal, promised = info[mid]
-        return {"编码": code, "名称": name, "单位名称": unit_name, "法定时限": legal, "承诺时限": promised,
-                "未达压缩目标": promised is not None and promised * 4 > legal,
-                **_growth(matter_now.get(mid, 0), matter_before.get(mid, 0))}
+        return {
+            "编码": code,
+            "名称": name,
+            "单位名称": unit_name,
+            "法定时限": legal,
+            "承诺时限": promised,
+            "未达压缩目标": promised is not None and promised * 4 > legal,
+            **_growth(matter_now.get(mid, 0), matter_before.get(mid, 0)),
+        }
 
-    unit_items = [{"编码": u.code, "名称": u.name,
-                   **_growth(sum(this.counts.get(u.id, Counts()).received.values()),
-                             sum(before.counts.get(u.id, Counts()).received.values()))} for u in units]
-    categories = [{"编码": k, "名称": k, **_growth(this.total.received.get(k, 0), before.total.received.get(k, 0))}
-                  for k in CATEGORIES]
+    unit_items = [
+        {
+            "编码": u.code,
+            "名称": u.name,
+            **_growth(
+                sum(this.counts.get(u.id, Counts()).received.values()),
+                sum(before.counts.get(u.id, Counts()).received.values()),
+            ),
+        }
+        for u in units
+    ]
+    categories = [
+        {
+            "编码": k,
+            "名称": k,
+            **_growth(this.total.received.get(k, 0), before.total.received.get(k, 0)),
+        }
+        for k in CATEGORIES
+    ]
     late_rows = sorted((matter(mid) for mid in late), key=lambda m: (-m["受理量"], m["编码"]))
     return {
         "事项": _top([matter(mid) for mid in set(matter_now) | set(matter_before)]),

@@ -50,7 +50,17 @@ logger = logging.getLogger(__name__)
 
 #: Counting "as of the end of time": every instant of a closed month counts.
 FOREVER = dt.datetime(9999, 12, 31, 23, 59, 59)
-_INTS = ("due", "on_time", "visits", "satisfied", "resolved", "ratings", "good", "bad", "bad_closed")
+_INTS = (
+    "due",
+    "on_time",
+    "visits",
+    "satisfied",
+    "resolved",
+    "ratings",
+    "good",
+    "bad",
+    "bad_closed",
+)
 _COUNTERS = ("received", "escalations", "cases")
 #: Set to False to count every month from the records (tests compare both paths).
 enabled = True
@@ -61,14 +71,31 @@ enabled = True
 #: table → (the months its rows count in, the columns a figure reads, row condition or None,
 #:          the target kind of its escalations when its unit changes or it is deleted)
 WATCHED: dict[str, tuple[tuple[str, ...], tuple[str, ...], str | None, str | None]] = {
-    "complaint": (("received_at", "due_at"),
-                  ("unit_id", "category", "received_at", "due_at", "replied_at", "status", "matter_id"),
-                  None, "complaint"),
-    "timeline_event": (("at",), ("record_kind", "record_id", "action", "at", "note"),
-                       "{r}.record_kind = 'complaint' AND {r}.action = '回访'", None),
-    "rating": (("rated_at",), ("unit_id", "level", "rated_at", "status", "closed_at"), None, "rating"),
+    "complaint": (
+        ("received_at", "due_at"),
+        ("unit_id", "category", "received_at", "due_at", "replied_at", "status", "matter_id"),
+        None,
+        "complaint",
+    ),
+    "timeline_event": (
+        ("at",),
+        ("record_kind", "record_id", "action", "at", "note"),
+        "{r}.record_kind = 'complaint' AND {r}.action = '回访'",
+        None,
+    ),
+    "rating": (
+        ("rated_at",),
+        ("unit_id", "level", "rated_at", "status", "closed_at"),
+        None,
+        "rating",
+    ),
     "escalation": (("raised_at",), ("target_kind", "target_id", "level", "raised_at"), None, None),
-    "accountability_case": (("decided_at",), ("unit_id", "status", "form", "decided_at"), None, None),
+    "accountability_case": (
+        ("decided_at",),
+        ("unit_id", "status", "form", "decided_at"),
+        None,
+        None,
+    ),
     "review": ((), ("unit_id",), None, "review"),
     "matter": ((), ("unit_id",), None, "matter"),
     "staff": ((), ("unit_id",), None, "staff"),
@@ -79,8 +106,15 @@ def _month(column: str, sqlite: bool) -> str:
     return f"substr({column}, 1, 7)" if sqlite else f"to_char({column}, 'YYYY-MM')"
 
 
-def _months_of(table: str, r: str, sqlite: bool, *, own: bool = True, deps: bool = True,
-               only_if: str | None = None) -> list[str]:
+def _months_of(
+    table: str,
+    r: str,
+    sqlite: bool,
+    *,
+    own: bool = True,
+    deps: bool = True,
+    only_if: str | None = None,
+) -> list[str]:
     """SELECTs of the months a row ``r`` (NEW/OLD, or a transition-table alias) counts in:
     its own instants (``own``), and the months of its escalations and visits (``deps``),
     which follow its unit."""
@@ -94,13 +128,23 @@ def _months_of(table: str, r: str, sqlite: bool, *, own: bool = True, deps: bool
         extra = f" AND {only_if}" if only_if else ""
         dependents = [("escalation e", "e.raised_at", "e.target_id", f"e.target_kind = '{kind}'")]
         if table == "complaint":
-            dependents.append(("timeline_event t", "t.at", "t.record_id",
-                               "t.record_kind = 'complaint' AND t.action = '回访'"))
+            dependents.append(
+                (
+                    "timeline_event t",
+                    "t.at",
+                    "t.record_id",
+                    "t.record_kind = 'complaint' AND t.action = '回访'",
+                )
+            )
         for source, instant, key, match in dependents:
             if sqlite:
-                parts.append(f"SELECT {_month(instant, True)} AS m FROM {source} WHERE {match} AND {key} = {r}.id{extra}")
+                parts.append(
+                    f"SELECT {_month(instant, True)} AS m FROM {source} WHERE {match} AND {key} = {r}.id{extra}"
+                )
             else:
-                parts.append(f"SELECT {_month(instant, False)} AS m FROM {source} JOIN {r} ON {key} = {r}.id WHERE {match}")
+                parts.append(
+                    f"SELECT {_month(instant, False)} AS m FROM {source} JOIN {r} ON {key} = {r}.id WHERE {match}"
+                )
     return parts
 
 
@@ -110,54 +154,88 @@ def _changed(table: str, old: str, new: str, sqlite: bool) -> str:
 
 
 def _sqlite_triggers(table: str) -> list[str]:
-    bump = ("INSERT INTO report_change (month, stamp) SELECT m, 1 FROM ({}) WHERE m IS NOT NULL "
-            "ON CONFLICT (month) DO UPDATE SET stamp = stamp + 1;")
+    bump = (
+        "INSERT INTO report_change (month, stamp) SELECT m, 1 FROM ({}) WHERE m IS NOT NULL "
+        "ON CONFLICT (month) DO UPDATE SET stamp = stamp + 1;"
+    )
     condition = WATCHED[table][2]
     moved = "OLD.unit_id IS NOT NEW.unit_id"
     events = {
-        "INSERT": _months_of(table, "NEW", True, deps=False),  # a new row has no escalation or visit yet
+        "INSERT": _months_of(
+            table, "NEW", True, deps=False
+        ),  # a new row has no escalation or visit yet
         "DELETE": _months_of(table, "OLD", True),
-        "UPDATE": (_months_of(table, "OLD", True, only_if=moved) + _months_of(table, "NEW", True, deps=False)),
+        "UPDATE": (
+            _months_of(table, "OLD", True, only_if=moved)
+            + _months_of(table, "NEW", True, deps=False)
+        ),
     }
     when = {
         "INSERT": f" WHEN {condition.format(r='NEW')}" if condition else "",
         "DELETE": f" WHEN {condition.format(r='OLD')}" if condition else "",
         "UPDATE": f" WHEN ({_changed(table, 'OLD', 'NEW', True)})"
-                  + (f" AND ({condition.format(r='OLD')} OR {condition.format(r='NEW')})" if condition else ""),
+        + (
+            f" AND ({condition.format(r='OLD')} OR {condition.format(r='NEW')})"
+            if condition
+            else ""
+        ),
     }
-    return [f'CREATE TRIGGER IF NOT EXISTS report_{table}_{event.lower()} AFTER {event} ON "{table}"'
-            f"{when[event]} BEGIN {bump.format(' UNION ALL '.join(parts))} END"
-            for event, parts in events.items() if parts]
+    return [
+        f'CREATE TRIGGER IF NOT EXISTS report_{table}_{event.lower()} AFTER {event} ON "{table}"'
+        f"{when[event]} BEGIN {bump.format(' UNION ALL '.join(parts))} END"
+        for event, parts in events.items()
+        if parts
+    ]
 
 
 def _postgres_triggers(table: str) -> list[str]:
-    bump = ("{}INSERT INTO report_change (month, xid) SELECT DISTINCT m, txid_current() FROM ({}) s "
-            "WHERE m IS NOT NULL;")
+    bump = (
+        "{}INSERT INTO report_change (month, xid) SELECT DISTINCT m, txid_current() FROM ({}) s "
+        "WHERE m IS NOT NULL;"
+    )
     pairs = "FROM old_rows o JOIN new_rows n ON o.id = n.id"
     changed = _changed(table, "o", "n", False)
-    with_update = (f"WITH co AS (SELECT o.* {pairs} WHERE {changed}), cn AS (SELECT n.* {pairs} WHERE {changed})"
-                   + (f", mv AS (SELECT o.* {pairs} WHERE o.unit_id IS DISTINCT FROM n.unit_id) "
-                      if WATCHED[table][3] else " "))
+    with_update = (
+        f"WITH co AS (SELECT o.* {pairs} WHERE {changed}), cn AS (SELECT n.* {pairs} WHERE {changed})"
+        + (
+            f", mv AS (SELECT o.* {pairs} WHERE o.unit_id IS DISTINCT FROM n.unit_id) "
+            if WATCHED[table][3]
+            else " "
+        )
+    )
     events = {
         "INSERT": ("", _months_of(table, "new_rows", False, deps=False)),
         "DELETE": ("", _months_of(table, "old_rows", False)),
-        "UPDATE": (with_update, _months_of(table, "co", False, deps=False) + _months_of(table, "cn", False, deps=False)
-                   + _months_of(table, "mv", False, own=False)),
+        "UPDATE": (
+            with_update,
+            _months_of(table, "co", False, deps=False)
+            + _months_of(table, "cn", False, deps=False)
+            + _months_of(table, "mv", False, own=False),
+        ),
     }
     function = f"report_change_{table}"
-    branches = " ".join(f"{'IF' if i == 0 else 'ELSIF'} TG_OP = '{event}' THEN {bump.format(prefix, ' UNION ALL '.join(parts))}"
-                        for i, (event, (prefix, parts)) in enumerate((e, v) for e, v in events.items() if v[1]))
-    statements = [f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                  f"{branches} END IF; RETURN NULL; END $$"]
-    refs = {"INSERT": "NEW TABLE AS new_rows", "DELETE": "OLD TABLE AS old_rows",
-            "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows"}
+    branches = " ".join(
+        f"{'IF' if i == 0 else 'ELSIF'} TG_OP = '{event}' THEN {bump.format(prefix, ' UNION ALL '.join(parts))}"
+        for i, (event, (prefix, parts)) in enumerate((e, v) for e, v in events.items() if v[1])
+    )
+    statements = [
+        f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"{branches} END IF; RETURN NULL; END $$"
+    ]
+    refs = {
+        "INSERT": "NEW TABLE AS new_rows",
+        "DELETE": "OLD TABLE AS old_rows",
+        "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+    }
     for event, (_, parts) in events.items():
         if not parts:
             continue
         name = f"report_{table}_{event.lower()}"
         statements.append(f'DROP TRIGGER IF EXISTS {name} ON "{table}"')
-        statements.append(f'CREATE TRIGGER {name} AFTER {event} ON "{table}" REFERENCING {refs[event]} '
-                          f"FOR EACH STATEMENT EXECUTE PROCEDURE {function}()")
+        statements.append(
+            f'CREATE TRIGGER {name} AFTER {event} ON "{table}" REFERENCING {refs[event]} '
+            f"FOR EACH STATEMENT EXECUTE PROCEDURE {function}()"
+        )
     return statements
 
 
@@ -166,11 +244,15 @@ def create_schema() -> None:
     db = database.obj
     sqlite = is_sqlite(db)
     if sqlite:
-        statements = ["CREATE TABLE IF NOT EXISTS report_change (month VARCHAR(7) PRIMARY KEY, "
-                      "stamp INTEGER NOT NULL)"]
+        statements = [
+            "CREATE TABLE IF NOT EXISTS report_change (month VARCHAR(7) PRIMARY KEY, "
+            "stamp INTEGER NOT NULL)"
+        ]
     else:
-        statements = ["CREATE TABLE IF NOT EXISTS report_change (month VARCHAR(7) NOT NULL, xid BIGINT NOT NULL)",
-                      "CREATE INDEX IF NOT EXISTS report_change_month ON report_change (month, xid)"]
+        statements = [
+            "CREATE TABLE IF NOT EXISTS report_change (month VARCHAR(7) NOT NULL, xid BIGINT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS report_change_month ON report_change (month, xid)",
+        ]
     statements += [
         "CREATE TABLE IF NOT EXISTS report_summary (month VARCHAR(7) PRIMARY KEY, token TEXT NOT NULL, "
         "latest TEXT, data TEXT NOT NULL)",
@@ -200,23 +282,38 @@ def _valid(month: str, token: str) -> bool:
         return token == _token(month)
     return db.execute_sql(
         "SELECT NOT EXISTS (SELECT 1 FROM report_change WHERE month = %s "
-        "AND NOT txid_visible_in_snapshot(xid, %s::txid_snapshot))", (month, token)).fetchone()[0]
+        "AND NOT txid_visible_in_snapshot(xid, %s::txid_snapshot))",
+        (month, token),
+    ).fetchone()[0]
 
 
 def _latest_closure(start: dt.datetime, end: dt.datetime) -> dt.datetime | None:
     """The latest closing instant of the month's closed 差评: the one as-of comparison left
     once the month is over (差评办结数 counts those closed by the as-of time)."""
     R = Rating
-    return (R.select(pw.fn.MAX(R.closed_at))
-            .where((R.rated_at >= start) & (R.rated_at < end) & (R.level <= BAD_LEVEL) & (R.status == "已办结"))
-            .scalar())
+    return (
+        R.select(pw.fn.MAX(R.closed_at))
+        .where(
+            (R.rated_at >= start)
+            & (R.rated_at < end)
+            & (R.level <= BAD_LEVEL)
+            & (R.status == "已办结")
+        )
+        .scalar()
+    )
 
 
 def _dump(counts: dict[int | None, Counts], matters: dict[int, int]) -> str:
-    units = {("" if uid is None else str(uid)): {**{k: getattr(c, k) for k in _INTS},
-                                                  **{k: dict(getattr(c, k)) for k in _COUNTERS}}
-             for uid, c in counts.items()}
-    return json.dumps({"units": units, "matters": {str(k): v for k, v in matters.items()}}, ensure_ascii=False)
+    units = {
+        ("" if uid is None else str(uid)): {
+            **{k: getattr(c, k) for k in _INTS},
+            **{k: dict(getattr(c, k)) for k in _COUNTERS},
+        }
+        for uid, c in counts.items()
+    }
+    return json.dumps(
+        {"units": units, "matters": {str(k): v for k, v in matters.items()}}, ensure_ascii=False
+    )
 
 
 def _load(data: str) -> tuple[dict[int | None, Counts], dict[int, int]]:
@@ -242,15 +339,20 @@ class MonthCounts:
     """One month's counts per unit and per matter as of one instant: from the
     summary when it is valid for that instant, else from the records."""
 
-    def __init__(self, month: str, start: dt.datetime, end: dt.datetime, as_of: dt.datetime) -> None:
+    def __init__(
+        self, month: str, start: dt.datetime, end: dt.datetime, as_of: dt.datetime
+    ) -> None:
         self.month = month
-        self.fresh: tuple[str, dt.datetime | None, str] | None = None  # what to store after the read
+        self.fresh: tuple[str, dt.datetime | None, str] | None = (
+            None  # what to store after the read
+        )
         self._matters: dict[int, int] | None = None
         closed = as_of >= end
         if enabled and closed:
             mark = "?" if is_sqlite() else "%s"
-            row = database.obj.execute_sql(f"SELECT token, latest, data FROM report_summary WHERE month = {mark}",
-                                           (month,)).fetchone()
+            row = database.obj.execute_sql(
+                f"SELECT token, latest, data FROM report_summary WHERE month = {mark}", (month,)
+            ).fetchone()
             latest = _as_datetime(row[1]) if row else None
             if row and (latest is None or latest <= as_of) and _valid(month, row[0]):
                 self.units, self.matters = _load(row[2])
@@ -258,11 +360,17 @@ class MonthCounts:
                 return
         if enabled and closed:
             token = _token(month)
-            self.units, self.matters = month_counts(start, end, FOREVER), matter_counts(start, end, FOREVER)
+            self.units, self.matters = (
+                month_counts(start, end, FOREVER),
+                matter_counts(start, end, FOREVER),
+            )
             latest = _latest_closure(start, end)
             self.fresh = (token, latest, _dump(self.units, self.matters))
             if latest is not None and latest > as_of:  # an as-of time before a late closure
-                self.units, self.matters = month_counts(start, end, as_of), matter_counts(start, end, as_of)
+                self.units, self.matters = (
+                    month_counts(start, end, as_of),
+                    matter_counts(start, end, as_of),
+                )
             self.source = "built"
             return
         self.units = month_counts(start, end, as_of)
@@ -290,12 +398,16 @@ def store(months: list[MonthCounts]) -> int:
         return 0
     sqlite = is_sqlite()
     mark = "?" if sqlite else "%s"
-    sql = (f"INSERT INTO report_summary (month, token, latest, data) VALUES ({mark}, {mark}, {mark}, {mark}) "
-           "ON CONFLICT (month) DO UPDATE SET token = excluded.token, latest = excluded.latest, data = excluded.data")
+    sql = (
+        f"INSERT INTO report_summary (month, token, latest, data) VALUES ({mark}, {mark}, {mark}, {mark}) "
+        "ON CONFLICT (month) DO UPDATE SET token = excluded.token, latest = excluded.latest, data = excluded.data"
+    )
     try:
         with write_transaction():
             for month, (token, latest, data) in fresh:
-                database.obj.execute_sql(sql, (month, token, latest.isoformat(sep=" ") if latest else None, data))
+                database.obj.execute_sql(
+                    sql, (month, token, latest.isoformat(sep=" ") if latest else None, data)
+                )
     except pw.OperationalError as exc:  # busy: the summaries are a cache, the report stands
         logger.warning("monthly summaries not stored: %s", exc)
         return 0
@@ -327,7 +439,9 @@ def marked_once(table: str) -> Iterator[set[str]]:
         yield months
         return
     name = f"report_{table}_insert"
-    row = db.execute_sql("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)).fetchone()
+    row = db.execute_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)
+    ).fetchone()
     if row is None:  # a database without the summaries (before migration 6): nothing to mark
         yield months
         return
@@ -335,8 +449,11 @@ def marked_once(table: str) -> Iterator[set[str]]:
     try:
         yield months
         for month in sorted(months):
-            db.execute_sql("INSERT INTO report_change (month, stamp) VALUES (?, 1) "
-                           "ON CONFLICT (month) DO UPDATE SET stamp = stamp + 1", (month,))
+            db.execute_sql(
+                "INSERT INTO report_change (month, stamp) VALUES (?, 1) "
+                "ON CONFLICT (month) DO UPDATE SET stamp = stamp + 1",
+                (month,),
+            )
     finally:
         db.execute_sql(row[0])
 

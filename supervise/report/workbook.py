@@ -54,7 +54,9 @@ def write_workbook(figures: dict[str, Any], path: str | Path, actor: Actor | Non
 
 
 def _summary(book: XlsxBook, f: dict[str, Any], actor: Actor | None) -> None:
-    sheet = book.table("汇总", [Col("项目", TEXT, 18), Col("数值", GENERAL, 22), Col("说明", TEXT, 70)])
+    sheet = book.table(
+        "汇总", [Col("项目", TEXT, 18), Col("数值", GENERAL, 22), Col("说明", TEXT, 70)]
+    )
     total = f["total"]
     sheet.append(["报告月份", f["月份"], "政务服务效能监督月报"])
     sheet.append(["统计截止时间", f["截止时间"], "各项数字均按此时间之前的记录计算"])
@@ -74,35 +76,88 @@ def _summary(book: XlsxBook, f: dict[str, Any], actor: Actor | None) -> None:
     sheet.append(["流动红旗", flags, "综合得分第一名"])
     for label, rows in (("红榜", f["红黑榜"]["红榜"]), ("黑榜", f["红黑榜"]["黑榜"])):
         for i, r in enumerate(rows, 1):
-            sheet.append([f"{label}{i}", r["单位名称"], f"第 {r['排名']} 名，综合得分 {r['综合得分']:.2f}"])
+            sheet.append(
+                [f"{label}{i}", r["单位名称"], f"第 {r['排名']} 名，综合得分 {r['综合得分']:.2f}"]
+            )
 
 
 def _ranking(book: XlsxBook, f: dict[str, Any]) -> None:
-    columns = [Col("排名", INT), Col("单位编码", TEXT, 10), Col("单位名称", TEXT, 28), Col("单位类型", TEXT, 8),
-               Col("综合得分", FLOAT), *(Col(name, RATE) for name in (*RATES, SURVEY)),
-               Col("上月排名", INT), Col("名次变化", INT), Col("上月综合得分", FLOAT), Col("得分变化", FLOAT),
-               Col("榜单", TEXT, 6), Col("流动红旗", TEXT, 8)]
+    columns = [
+        Col("排名", INT),
+        Col("单位编码", TEXT, 10),
+        Col("单位名称", TEXT, 28),
+        Col("单位类型", TEXT, 8),
+        Col("综合得分", FLOAT),
+        *(Col(name, RATE) for name in (*RATES, SURVEY)),
+        Col("上月排名", INT),
+        Col("名次变化", INT),
+        Col("上月综合得分", FLOAT),
+        Col("得分变化", FLOAT),
+        Col("榜单", TEXT, 6),
+        Col("流动红旗", TEXT, 8),
+    ]
     sheet = book.table("排名", columns)
     red = {r["单位编码"] for r in f["红黑榜"]["红榜"]}
     black = {r["单位编码"] for r in f["红黑榜"]["黑榜"]}
     flags = {r["单位编码"] for r in f["流动红旗"]}
     for r in f["ranking"]:
-        sheet.append([r["排名"], r["单位编码"], r["单位名称"], r["单位类型"], r["综合得分"],
-                      *(r[name] for name in (*RATES, SURVEY)), r["上月排名"], r["名次变化"], r["上月综合得分"],
-                      r["得分变化"], _rank_label(r, red, black), "流动红旗" if r["单位编码"] in flags else None])
+        sheet.append(
+            [
+                r["排名"],
+                r["单位编码"],
+                r["单位名称"],
+                r["单位类型"],
+                r["综合得分"],
+                *(r[name] for name in (*RATES, SURVEY)),
+                r["上月排名"],
+                r["名次变化"],
+                r["上月综合得分"],
+                r["得分变化"],
+                _rank_label(r, red, black),
+                "流动红旗" if r["单位编码"] in flags else None,
+            ]
+        )
     for r in f["units"]:
         if r["排名"] is None:
-            sheet.append([None, r["单位编码"], r["单位名称"], r["单位类型"], None, *([None] * 9),
-                          "不参与排名", None])
+            sheet.append(
+                [
+                    None,
+                    r["单位编码"],
+                    r["单位名称"],
+                    r["单位类型"],
+                    None,
+                    *([None] * 9),
+                    "不参与排名",
+                    None,
+                ]
+            )
 
 
 DETAIL = [
-    ("受理量", INT), *((f"受理量·{c}", INT) for c in CATEGORIES), ("上月受理量", INT),
-    ("应办结量", INT), ("按期办结量", INT), ("按期办结率", RATE),
-    ("回访量", INT), ("满意量", INT), ("满意率", RATE), ("解决量", INT), ("解决率", RATE),
-    ("评价量", INT), ("好评量", INT), ("好评率", RATE), ("差评数", INT), ("差评办结数", INT), ("差评整改率", RATE),
-    (SURVEY, RATE), ("督办量", INT), *((f"督办·{level}", INT) for level in ESCALATION_LEVELS),
-    ("问责量", INT), ("问责形式", TEXT), ("综合得分", FLOAT), ("排名", INT),
+    ("受理量", INT),
+    *((f"受理量·{c}", INT) for c in CATEGORIES),
+    ("上月受理量", INT),
+    ("应办结量", INT),
+    ("按期办结量", INT),
+    ("按期办结率", RATE),
+    ("回访量", INT),
+    ("满意量", INT),
+    ("满意率", RATE),
+    ("解决量", INT),
+    ("解决率", RATE),
+    ("评价量", INT),
+    ("好评量", INT),
+    ("好评率", RATE),
+    ("差评数", INT),
+    ("差评办结数", INT),
+    ("差评整改率", RATE),
+    (SURVEY, RATE),
+    ("督办量", INT),
+    *((f"督办·{level}", INT) for level in ESCALATION_LEVELS),
+    ("问责量", INT),
+    ("问责形式", TEXT),
+    ("综合得分", FLOAT),
+    ("排名", INT),
 ]
 
 
@@ -121,8 +176,12 @@ def _detail_values(r: dict[str, Any]) -> list[Any]:
 
 
 def _detail(book: XlsxBook, f: dict[str, Any]) -> None:
-    columns = [Col("单位编码", TEXT, 10), Col("单位名称", TEXT, 28), Col("单位类型", TEXT, 8),
-               *(Col(name, kind, 18 if name == "问责形式" else None) for name, kind in DETAIL)]
+    columns = [
+        Col("单位编码", TEXT, 10),
+        Col("单位名称", TEXT, 28),
+        Col("单位类型", TEXT, 8),
+        *(Col(name, kind, 18 if name == "问责形式" else None) for name, kind in DETAIL),
+    ]
     sheet = book.table("单位明细", columns)
     for r in f["units"]:
         sheet.append([r["单位编码"], r["单位名称"], r["单位类型"], *_detail_values(r)])
@@ -130,25 +189,50 @@ def _detail(book: XlsxBook, f: dict[str, Any]) -> None:
 
 
 def _hotspots(book: XlsxBook, f: dict[str, Any]) -> None:
-    columns = [Col("维度", TEXT, 8), Col("榜单", TEXT, 10), Col("名次", INT), Col("编码", TEXT, 10),
-               Col("名称", TEXT, 30), Col("所属单位", TEXT, 22), Col("受理量", INT), Col("上月受理量", INT),
-               Col("增长量", INT), Col("增长率", RATE), Col("法定时限", INT), Col("承诺时限", INT),
-               Col("未达压缩目标", TEXT, 8)]
+    columns = [
+        Col("维度", TEXT, 8),
+        Col("榜单", TEXT, 10),
+        Col("名次", INT),
+        Col("编码", TEXT, 10),
+        Col("名称", TEXT, 30),
+        Col("所属单位", TEXT, 22),
+        Col("受理量", INT),
+        Col("上月受理量", INT),
+        Col("增长量", INT),
+        Col("增长率", RATE),
+        Col("法定时限", INT),
+        Col("承诺时限", INT),
+        Col("未达压缩目标", TEXT, 8),
+    ]
     sheet = book.table("热点", columns)
     h = f["hotspots"]
     for dimension in ("事项", "类别", "单位"):
         for board in ("最多", "增长最快"):
             for i, item in enumerate(h[dimension][board], 1):
-                sheet.append(_hot_row(dimension, "受理最多" if board == "最多" else "增长最快", i, item))
+                sheet.append(
+                    _hot_row(dimension, "受理最多" if board == "最多" else "增长最快", i, item)
+                )
     for i, item in enumerate(h["承诺时限未达标事项"], 1):
         sheet.append(_hot_row("事项", "承诺时限超25%", i, item))
 
 
 def _hot_row(dimension: str, board: str, i: int, item: dict[str, Any]) -> list[Any]:
     late = item.get("未达压缩目标")
-    return [dimension, board, i, item["编码"], item["名称"], item.get("单位名称"), item["受理量"], item["上月受理量"],
-            item["增长量"], item["增长率"], item.get("法定时限"), item.get("承诺时限"),
-            None if late is None else ("是" if late else "否")]
+    return [
+        dimension,
+        board,
+        i,
+        item["编码"],
+        item["名称"],
+        item.get("单位名称"),
+        item["受理量"],
+        item["上月受理量"],
+        item["增长量"],
+        item["增长率"],
+        item.get("法定时限"),
+        item.get("承诺时限"),
+        None if late is None else ("是" if late else "否"),
+    ]
 
 
 def _trend(book: XlsxBook, f: dict[str, Any]) -> None:

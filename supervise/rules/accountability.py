@@ -88,7 +88,15 @@ class ProposalRun:
         }
 
 
-_PROPOSAL_COLUMNS = ("key", "target_kind", "unit_id", "staff_id", "failure_kind", "evidence", "reason")
+_PROPOSAL_COLUMNS = (
+    "key",
+    "target_kind",
+    "unit_id",
+    "staff_id",
+    "failure_kind",
+    "evidence",
+    "reason",
+)
 
 
 def _source(answer: Any) -> tuple[pw.Node, Any]:
@@ -100,7 +108,9 @@ def _source(answer: Any) -> tuple[pw.Node, Any]:
         flagged = answer.cte("rule_proposed", columns=_PROPOSAL_COLUMNS)
         return flagged, flagged.c
     if not isinstance(answer, list | tuple):
-        raise TypeError(f"returned {type(answer).__name__}, expected a SELECT query or a list of CaseProposal")
+        raise TypeError(
+            f"returned {type(answer).__name__}, expected a SELECT query or a list of CaseProposal"
+        )
     rows = [_proposal(item) for item in answer]
     temporary(_K)
     for chunk in chunks(rows):
@@ -125,13 +135,25 @@ def propose_rule(rule: RuleSpec, ctx: RuleContext) -> tuple[int, int]:
     key = pw.Value(f"{name}:").concat(c.key)
     existing = AccountabilityCase.alias()
     target_ok = (c.target_kind == "unit") | ((c.target_kind == "staff") & c.staff_id.is_null(False))
-    columns = (pw.Value(name), pw.Case(None, [(target_ok, c.target_kind)], None), c.unit_id, c.staff_id,
-               pw.Case(None, [(c.failure_kind.in_(FAILURE_KINDS), c.failure_kind)], None), c.evidence,
-               pw.fn.NULLIF(key, f"{name}:"), c.reason, pw.Value(as_of), pw.Value("待决定"), pw.Value(1))
+    columns = (
+        pw.Value(name),
+        pw.Case(None, [(target_ok, c.target_kind)], None),
+        c.unit_id,
+        c.staff_id,
+        pw.Case(None, [(c.failure_kind.in_(FAILURE_KINDS), c.failure_kind)], None),
+        c.evidence,
+        pw.fn.NULLIF(key, f"{name}:"),
+        c.reason,
+        pw.Value(as_of),
+        pw.Value("待决定"),
+        pw.Value(1),
+    )
     query = source.select_from(*columns) if source is not _K else _K.select(*columns)
     prior = existing.select().where(existing.rule == name).exists()
     if prior:  # keys proposed before are skipped
-        query = query.where(~pw.fn.EXISTS(existing.select(pw.SQL("1")).where(existing.evidence_key == key)))
+        query = query.where(
+            ~pw.fn.EXISTS(existing.select(pw.SQL("1")).where(existing.evidence_key == key))
+        )
     # else the rule's first proposals: no key to skip, and no read of the table being written —
     # which SQLite answers by copying the whole SELECT aside before inserting
     fresh = query.order_by(c.key)
@@ -141,10 +163,26 @@ def propose_rule(rule: RuleSpec, ctx: RuleContext) -> tuple[int, int]:
         # the trigger's cost is small, while a statement-level mark (``marked_once``) past a first
         # batch cost a second evaluation of the rule's SELECT (a million random row reads here).
         with database.atomic():
-            count = int(case.insert_from(fresh, [case.rule, case.target_kind, case.unit, case.staff,
-                                                 case.failure_kind, case.evidence, case.evidence_key,
-                                                 case.reason, case.proposed_at, case.status, case.version]
-                                         ).as_rowcount().execute())
+            count = int(
+                case.insert_from(
+                    fresh,
+                    [
+                        case.rule,
+                        case.target_kind,
+                        case.unit,
+                        case.staff,
+                        case.failure_kind,
+                        case.evidence,
+                        case.evidence_key,
+                        case.reason,
+                        case.proposed_at,
+                        case.status,
+                        case.version,
+                    ],
+                )
+                .as_rowcount()
+                .execute()
+            )
     except pw.IntegrityError as exc:
         raise InvalidInput(
             f"问责规则“{name}”的建议无效（对象类型须为 {'/'.join(TARGET_KINDS)}，staff 须有人员；"
@@ -161,10 +199,24 @@ def _proposal(item: Any) -> tuple[Any, ...]:
             item = CaseProposal(*item)
         else:
             raise TypeError(f"returned {item!r}, expected a CaseProposal")
-    if not isinstance(item.key, str) or not isinstance(item.unit_id, int) or not isinstance(item.evidence, list):
-        raise TypeError(f"returned {item!r}, expected a CaseProposal with text key, unit id and evidence list")
+    if (
+        not isinstance(item.key, str)
+        or not isinstance(item.unit_id, int)
+        or not isinstance(item.evidence, list)
+    ):
+        raise TypeError(
+            f"returned {item!r}, expected a CaseProposal with text key, unit id and evidence list"
+        )
     evidence = json.dumps(item.evidence, ensure_ascii=False)
-    return (item.key, item.target_kind, item.unit_id, item.staff_id, item.failure_kind, evidence, item.reason)
+    return (
+        item.key,
+        item.target_kind,
+        item.unit_id,
+        item.staff_id,
+        item.failure_kind,
+        evidence,
+        item.reason,
+    )
 
 
 class ProposalEngine(RuleEngine):
@@ -185,8 +237,11 @@ class ProposalEngine(RuleEngine):
             for rule, ctx in contexts(self.rules(), as_of, self._calendar):
                 outcome: dict[str, tuple[int, int]] = {}
 
-                def step(rule: RuleSpec = rule, ctx: RuleContext = ctx,
-                         outcome: dict[str, tuple[int, int]] = outcome) -> None:
+                def step(
+                    rule: RuleSpec = rule,
+                    ctx: RuleContext = ctx,
+                    outcome: dict[str, tuple[int, int]] = outcome,
+                ) -> None:
                     outcome["new"] = propose_rule(rule, ctx)
 
                 if not run_isolated(rule, result.failures, step):
@@ -196,7 +251,9 @@ class ProposalEngine(RuleEngine):
                 if not count:
                     continue
                 result.proposed_total += count
-                ids = AccountabilityCase.select(AccountabilityCase.id).where(AccountabilityCase.id > before)
+                ids = AccountabilityCase.select(AccountabilityCase.id).where(
+                    AccountabilityCase.id > before
+                )
                 first = first or ids.order_by(AccountabilityCase.id).scalar()
                 last = ids.order_by(AccountabilityCase.id.desc()).scalar()
                 room = None if limit is None else limit - len(shown)
@@ -204,12 +261,18 @@ class ProposalEngine(RuleEngine):
                     page = ids.order_by(AccountabilityCase.id)
                     shown += [i for (i,) in (page if room is None else page.limit(room)).tuples()]
             CaseCandidate.drop_table(safe=True)
-            self.audit("accountability.propose", "accountability_case", None, None, {
-                "as_of": as_of,
-                "proposed": {name: v["proposed"] for name, v in result.by_rule.items()},
-                "ids": [first, last] if first else [],
-                "failures": [f.as_dict() for f in result.failures],
-            })
+            self.audit(
+                "accountability.propose",
+                "accountability_case",
+                None,
+                None,
+                {
+                    "as_of": as_of,
+                    "proposed": {name: v["proposed"] for name, v in result.by_rule.items()},
+                    "ids": [first, last] if first else [],
+                    "failures": [f.as_dict() for f in result.failures],
+                },
+            )
         result.proposed = describe_cases(shown)
         logger.info("propose at %s: %d new cases", as_of, result.proposed_total)
         return result
@@ -222,15 +285,29 @@ def describe_cases(ids: Sequence[int]) -> list[dict[str, Any]]:
     case = AccountabilityCase
     rows = {c.id: c for c in case.select().where(case.id.in_(list(ids)))}
     unit_ids = list({c.unit_id for c in rows.values()}) or [0]
-    units = {uid: (code, name) for uid, code, name in
-             Unit.select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_(unit_ids)).tuples()}
+    units = {
+        uid: (code, name)
+        for uid, code, name in Unit.select(Unit.id, Unit.code, Unit.name)
+        .where(Unit.id.in_(unit_ids))
+        .tuples()
+    }
     staff_ids = list({c.staff_id for c in rows.values() if c.staff_id}) or [0]
-    staff = {sid: (number, name) for sid, number, name in
-             Staff.select(Staff.id, Staff.number, Staff.name).where(Staff.id.in_(staff_ids)).tuples()}
-    return [summary(rows[i], units.get(rows[i].unit_id), staff.get(rows[i].staff_id)) for i in ids if i in rows]
+    staff = {
+        sid: (number, name)
+        for sid, number, name in Staff.select(Staff.id, Staff.number, Staff.name)
+        .where(Staff.id.in_(staff_ids))
+        .tuples()
+    }
+    return [
+        summary(rows[i], units.get(rows[i].unit_id), staff.get(rows[i].staff_id))
+        for i in ids
+        if i in rows
+    ]
 
 
-def summary(c: AccountabilityCase, unit: tuple[str, str] | None, staff: tuple[str, str] | None) -> dict[str, Any]:
+def summary(
+    c: AccountabilityCase, unit: tuple[str, str] | None, staff: tuple[str, str] | None
+) -> dict[str, Any]:
     """One case as the ``--json`` answers show it (Chinese words for kind, status, form)."""
     unit_text = f"{unit[0]} {unit[1]}" if unit else str(c.unit_id)
     if c.target_kind == "staff" and staff:
@@ -261,4 +338,11 @@ def summary(c: AccountabilityCase, unit: tuple[str, str] | None, staff: tuple[st
     }
 
 
-__all__ = ["CaseCandidate", "ProposalEngine", "ProposalRun", "describe_cases", "propose_rule", "summary"]
+__all__ = [
+    "CaseCandidate",
+    "ProposalEngine",
+    "ProposalRun",
+    "describe_cases",
+    "propose_rule",
+    "summary",
+]

@@ -127,7 +127,9 @@ class RuleContext:
         the start of ``w``.
         """
         if n < 0:
-            raise InvalidInput(f"工作日数不能为负数：{n}", f"the number of working days cannot be negative: {n}")
+            raise InvalidInput(
+                f"工作日数不能为负数：{n}", f"the number of working days cannot be negative: {n}"
+            )
         if n == 0:
             return self.as_of
         anchor = self.last_workday(self.as_of.date())

@@ -76,15 +76,22 @@ def check_as_of(as_of: dt.datetime | None) -> dt.datetime:
 def rule_parameters(rule: RuleSpec, stored: Mapping[str, Any]) -> dict[str, Any]:
     """The rule's parameters: ``RuleSpec.parameters`` overridden by the settings
     ``rules.<name>.<key>`` (``rules.<key>`` for a key with a dot, :func:`setting_key`)."""
-    return {key: stored.get(setting_key(rule.name, key), default) for key, default in rule.parameters.items()}
+    return {
+        key: stored.get(setting_key(rule.name, key), default)
+        for key, default in rule.parameters.items()
+    }
 
 
-def contexts(rules: Iterable[RuleSpec], as_of: dt.datetime,
-             calendar: WorkCalendar | None = None) -> list[tuple[RuleSpec, RuleContext]]:
+def contexts(
+    rules: Iterable[RuleSpec], as_of: dt.datetime, calendar: WorkCalendar | None = None
+) -> list[tuple[RuleSpec, RuleContext]]:
     """Each rule with the context it runs in (one calendar, settings read once)."""
     calendar = calendar or WorkCalendar.from_database()
     stored = settings.all_settings()
-    return [(rule, RuleContext(rule.name, as_of, calendar, rule_parameters(rule, stored))) for rule in rules]
+    return [
+        (rule, RuleContext(rule.name, as_of, calendar, rule_parameters(rule, stored)))
+        for rule in rules
+    ]
 
 
 def serialise_runs() -> None:
@@ -104,8 +111,13 @@ def run_isolated(rule: RuleSpec, failures: list[RuleFailure], step: Callable[[],
     except Exception as exc:  # a plugin's rule must not stop the others
         message = str(exc).strip().splitlines()
         error = f"{type(exc).__name__}: {message[0]}" if message else type(exc).__name__
-        logger.error("规则“%s”运行失败，已跳过 / rule %r failed and was skipped: %s", rule.name, rule.name, error,
-                     exc_info=exc)
+        logger.error(
+            "规则“%s”运行失败，已跳过 / rule %r failed and was skipped: %s",
+            rule.name,
+            rule.name,
+            error,
+            exc_info=exc,
+        )
         failures.append(RuleFailure(rule.name, error))
         return False
 
@@ -161,8 +173,13 @@ class RuleEngine(Service):
 
     registry_method = ""
 
-    def __init__(self, actor: Actor, *, rules: Sequence[RuleSpec] | None = None,
-                 calendar: WorkCalendar | None = None) -> None:
+    def __init__(
+        self,
+        actor: Actor,
+        *,
+        rules: Sequence[RuleSpec] | None = None,
+        calendar: WorkCalendar | None = None,
+    ) -> None:
         super().__init__(actor)
         self._rules = rules
         self._calendar = calendar

@@ -135,7 +135,9 @@ def answer_of(rule: RuleSpec, ctx: RuleContext) -> Any:
         return result
     if isinstance(result, list | tuple):
         return [_hit(item) for item in result]
-    raise TypeError(f"returned {type(result).__name__}, expected a SELECT query or a list of EscalationHit")
+    raise TypeError(
+        f"returned {type(result).__name__}, expected a SELECT query or a list of EscalationHit"
+    )
 
 
 def fill_candidates(result: Any) -> None:
@@ -143,14 +145,17 @@ def fill_candidates(result: Any) -> None:
     if is_query(result):
         flagged = result.cte("rule_flagged", columns=_COLUMNS)
         ordered = flagged.select_from(*(getattr(flagged.c, name) for name in _COLUMNS)).order_by(
-            flagged.c.target_id, flagged.c.target_kind)  # key order: appends, not random inserts
+            flagged.c.target_id, flagged.c.target_kind
+        )  # key order: appends, not random inserts
         _C.insert_from(ordered, _FIELDS).as_rowcount().execute()
     else:
         for chunk in chunks(result):
             _C.insert_many(chunk, _FIELDS).as_rowcount().execute()
     bad = _C.select(_C.level).where(_C.level.not_in(ESCALATION_LEVELS)).first()
     if bad is not None:
-        raise InvalidInput(f"未知的督办级别：{bad.level}", f"unknown escalation level {bad.level!r}")
+        raise InvalidInput(
+            f"未知的督办级别：{bad.level}", f"unknown escalation level {bad.level!r}"
+        )
     if _C.select().where((_C.target_kind == "") | (_C.reason == "")).exists():
         raise InvalidInput("督办对象类型与理由不能为空", "target kind and reason must not be empty")
 
@@ -158,9 +163,16 @@ def fill_candidates(result: Any) -> None:
 def _hit(item: Any) -> tuple[str, int, str, str]:
     if isinstance(item, EscalationHit | tuple) and len(item) == 4:
         kind, rid, level, reason = item
-        if isinstance(kind, str) and isinstance(rid, int) and isinstance(level, str) and isinstance(reason, str):
+        if (
+            isinstance(kind, str)
+            and isinstance(rid, int)
+            and isinstance(level, str)
+            and isinstance(reason, str)
+        ):
             return kind, rid, level, reason
-    raise TypeError(f"returned {item!r}, expected EscalationHit(target_kind, target_id, level, reason)")
+    raise TypeError(
+        f"returned {item!r}, expected EscalationHit(target_kind, target_id, level, reason)"
+    )
 
 
 # -- merging into the escalation table ------------------------------------------------
@@ -177,8 +189,12 @@ _COLUMNS = ("target_kind", "target_id", "level", "reason")
 def _open_counts(name: str, as_of: dt.datetime) -> tuple[int, int]:
     """The rule's open records: all of them, and those not newer than ``as_of``."""
     e = Escalation
-    total, current = (e.select(pw.fn.COUNT(e.id), _count(e.updated_at <= as_of))
-                      .where((e.rule == name) & (e.state == "open")).tuples().get())
+    total, current = (
+        e.select(pw.fn.COUNT(e.id), _count(e.updated_at <= as_of))
+        .where((e.rule == name) & (e.state == "open"))
+        .tuples()
+        .get()
+    )
     return int(total), int(current)
 
 
@@ -198,35 +214,62 @@ def unchanged(name: str, query: pw.SelectBase, as_of: dt.datetime) -> int | None
     random.
     """
     flagged = query.cte("rule_flagged", columns=_COLUMNS)
-    few = list(flagged.select_from(flagged.c.target_kind, flagged.c.target_id, flagged.c.level)
-               .limit(FIRST_BATCH + 1).tuples())
-    if len(few) <= FIRST_BATCH:  # a small answer (热点预警's GROUP BY): compared here, evaluated once
+    few = list(
+        flagged.select_from(flagged.c.target_kind, flagged.c.target_id, flagged.c.level)
+        .limit(FIRST_BATCH + 1)
+        .tuples()
+    )
+    if (
+        len(few) <= FIRST_BATCH
+    ):  # a small answer (热点预警's GROUP BY): compared here, evaluated once
         return _unchanged_few(name, few, as_of)
-    total, bad = flagged.select_from(pw.fn.COUNT(pw.SQL("*")),
-                                     _count(flagged.c.level.not_in(ESCALATION_LEVELS))).tuples().get()
+    total, bad = (
+        flagged.select_from(
+            pw.fn.COUNT(pw.SQL("*")), _count(flagged.c.level.not_in(ESCALATION_LEVELS))
+        )
+        .tuples()
+        .get()
+    )
     if bad:
         return None
     e = Escalation.alias()
     on = (flagged.c.target_kind == e.target_kind) & (flagged.c.target_id == e.target_id)
-    covered = flagged.c.target_id.is_null(False) & (e.updated_at <= as_of) & (level_rank(e.level) >= level_rank(flagged.c.level))
-    rows, matched = (e.select(pw.fn.COUNT(pw.SQL("*")), _count(covered))
-                     .join(flagged, pw.JOIN.LEFT_OUTER, on=on)
-                     .where((e.rule == name) & (e.state == "open"))
-                     .with_cte(flagged).tuples().get())
+    covered = (
+        flagged.c.target_id.is_null(False)
+        & (e.updated_at <= as_of)
+        & (level_rank(e.level) >= level_rank(flagged.c.level))
+    )
+    rows, matched = (
+        e.select(pw.fn.COUNT(pw.SQL("*")), _count(covered))
+        .join(flagged, pw.JOIN.LEFT_OUTER, on=on)
+        .where((e.rule == name) & (e.state == "open"))
+        .with_cte(flagged)
+        .tuples()
+        .get()
+    )
     return int(rows) if rows == matched == total else None
 
 
 def _unchanged_few(name: str, few: list[tuple[str, int, str]], as_of: dt.datetime) -> int | None:
     """:func:`unchanged` for an answer of at most :data:`FIRST_BATCH` targets, read whole."""
     e = Escalation
-    records = {(kind, rid): (level, at) for kind, rid, level, at in
-               e.select(e.target_kind, e.target_id, e.level, e.updated_at)
-               .where((e.rule == name) & (e.state == "open")).limit(FIRST_BATCH + 1).tuples()}
+    records = {
+        (kind, rid): (level, at)
+        for kind, rid, level, at in e.select(e.target_kind, e.target_id, e.level, e.updated_at)
+        .where((e.rule == name) & (e.state == "open"))
+        .limit(FIRST_BATCH + 1)
+        .tuples()
+    }
     if len(records) != len(few) or len({(kind, rid) for kind, rid, _ in few}) != len(few):
         return None
     for kind, rid, level in few:
         found = records.get((kind, rid))
-        if level not in LEVEL_RANK or found is None or found[1] > as_of or LEVEL_RANK[found[0]] < LEVEL_RANK[level]:
+        if (
+            level not in LEVEL_RANK
+            or found is None
+            or found[1] > as_of
+            or LEVEL_RANK[found[0]] < LEVEL_RANK[level]
+        ):
             return None
     return len(records)
 
@@ -256,42 +299,79 @@ def merge(name: str, as_of: dt.datetime, room: int | None) -> Merged:
     on = (e.rule == name) & (e.target_kind == _C.target_kind) & (e.target_id == _C.target_id)
     current = e.updated_at <= as_of  # records of a later run are left alone
     kept = (e.state == "open") & current & (level_rank(_C.level) <= level_rank(e.level))
-    action = pw.Case(None, [(e.id.is_null(), "new"), (~current, "newer"), (e.state == "resolved", "reopen")], "raise")
-    changed = (_C.select(_C.target_kind, _C.target_id, _C.level, _C.reason, e.id, action)
-               .join(e, pw.JOIN.LEFT_OUTER, on=on).where(e.id.is_null() | ~kept))
-    _D.insert_from(changed, [_D.target_kind, _D.target_id, _D.level, _D.reason, _D.record, _D.action]
-                   ).as_rowcount().execute()
+    action = pw.Case(
+        None,
+        [(e.id.is_null(), "new"), (~current, "newer"), (e.state == "resolved", "reopen")],
+        "raise",
+    )
+    changed = (
+        _C.select(_C.target_kind, _C.target_id, _C.level, _C.reason, e.id, action)
+        .join(e, pw.JOIN.LEFT_OUTER, on=on)
+        .where(e.id.is_null() | ~kept)
+    )
+    _D.insert_from(
+        changed, [_D.target_kind, _D.target_id, _D.level, _D.reason, _D.record, _D.action]
+    ).as_rowcount().execute()
     by_action = dict(_D.select(_D.action, pw.fn.COUNT(pw.SQL("*"))).group_by(_D.action).tuples())
     writes = _D.action.in_(("new", "reopen", "raise"))
-    counts = dict(_D.select(_D.level, pw.fn.COUNT(pw.SQL("*"))).where(writes).group_by(_D.level).tuples())
+    counts = dict(
+        _D.select(_D.level, pw.fn.COUNT(pw.SQL("*"))).where(writes).group_by(_D.level).tuples()
+    )
     listed: list[Raised] = []
     if counts and (room is None or room > 0):
-        page = _D.select(_D.target_kind, _D.target_id, _D.level, _D.reason).where(writes).order_by(_D.target_id,
-                                                                                                   _D.target_kind)
+        page = (
+            _D.select(_D.target_kind, _D.target_id, _D.level, _D.reason)
+            .where(writes)
+            .order_by(_D.target_id, _D.target_kind)
+        )
         listed = list((page if room is None else page.limit(room)).tuples())
     flagged_open = _C.select().count() - sum(by_action.values()) + by_action.get("raise", 0)
     if by_action.get("reopen") or by_action.get("raise"):
-        (e.update({
-            e.level: _D.level,
-            e.reason: _D.reason,
-            e.raised_at: pw.Case(None, [(e.state == "resolved", as_of)], e.raised_at),
-            e.state: "open",
-            e.resolved_at: None,
-            e.updated_at: as_of,
-            e.version: e.version + 1,
-        }).from_(_D).where((e.id == _D.record) & _D.action.in_(("reopen", "raise"))).execute())
+        (
+            e.update(
+                {
+                    e.level: _D.level,
+                    e.reason: _D.reason,
+                    e.raised_at: pw.Case(None, [(e.state == "resolved", as_of)], e.raised_at),
+                    e.state: "open",
+                    e.resolved_at: None,
+                    e.updated_at: as_of,
+                    e.version: e.version + 1,
+                }
+            )
+            .from_(_D)
+            .where((e.id == _D.record) & _D.action.in_(("reopen", "raise")))
+            .execute()
+        )
     if by_action.get("new"):
-        new_rows = (_D.select(pw.Value(name), _D.target_kind, _D.target_id, _D.level, _D.reason,
-                              pw.Value(as_of), pw.Value(as_of), pw.Value("open"), pw.Value(1))
-                    .where(_D.action == "new"))
+        new_rows = _D.select(
+            pw.Value(name),
+            _D.target_kind,
+            _D.target_id,
+            _D.level,
+            _D.reason,
+            pw.Value(as_of),
+            pw.Value(as_of),
+            pw.Value("open"),
+            pw.Value(1),
+        ).where(_D.action == "new")
         _insert(new_rows, as_of, bulk=by_action["new"] > FIRST_BATCH)
     resolved = 0
     if open_current > flagged_open:  # some open record's target is no longer flagged
         match = (_C.target_kind == e.target_kind) & (_C.target_id == e.target_id)
         gone = ~pw.fn.EXISTS(_C.select(pw.SQL("1")).where(match))
-        resolved = (e.update({e.state: "resolved", e.resolved_at: as_of, e.updated_at: as_of,
-                              e.version: e.version + 1})
-                    .where((e.rule == name) & (e.state == "open") & current & gone).execute())
+        resolved = (
+            e.update(
+                {
+                    e.state: "resolved",
+                    e.resolved_at: as_of,
+                    e.updated_at: as_of,
+                    e.version: e.version + 1,
+                }
+            )
+            .where((e.rule == name) & (e.state == "open") & current & gone)
+            .execute()
+        )
     opened = by_action.get("new", 0) + by_action.get("reopen", 0)
     return Merged(counts, listed, int(resolved), open_all + int(opened) - int(resolved))
 
@@ -304,7 +384,17 @@ def _insert(rows: pw.SelectBase, as_of: dt.datetime, *, bulk: bool = False) -> i
     (:func:`marked_once`) — worth its two schema statements only for many rows.
     """
     e = Escalation
-    fields = [e.rule, e.target_kind, e.target_id, e.level, e.reason, e.raised_at, e.updated_at, e.state, e.version]
+    fields = [
+        e.rule,
+        e.target_kind,
+        e.target_id,
+        e.level,
+        e.reason,
+        e.raised_at,
+        e.updated_at,
+        e.state,
+        e.version,
+    ]
     if not bulk:
         return int(e.insert_from(rows, fields).as_rowcount().execute())
     with marked_once("escalation") as months:
@@ -331,7 +421,9 @@ def insert_ordered(rows: pw.SelectBase, as_of: dt.datetime) -> int:
     return head + _insert(rows.limit(-1).offset(FIRST_BATCH), as_of, bulk=True)
 
 
-def first_run(name: str, query: pw.SelectBase, as_of: dt.datetime, room: int | None) -> Merged | None:
+def first_run(
+    name: str, query: pw.SelectBase, as_of: dt.datetime, room: int | None
+) -> Merged | None:
     """A rule with no record at all yet: insert its answer straight from its query.
 
     None when the rule already has records (then :func:`merge` does the work).
@@ -348,20 +440,35 @@ def first_run(name: str, query: pw.SelectBase, as_of: dt.datetime, room: int | N
     level = pw.Case(None, [(c.level.in_(ESCALATION_LEVELS), c.level)], None)
     try:
         with database.atomic():
-            insert_ordered(flagged.select_from(pw.Value(name), pw.fn.NULLIF(c.target_kind, ""), c.target_id, level,
-                                               pw.fn.NULLIF(c.reason, ""), pw.Value(as_of), pw.Value(as_of),
-                                               pw.Value("open"), pw.Value(1))
-                           .order_by(c.target_kind, c.target_id), as_of)  # index order: appends, not random inserts
+            insert_ordered(
+                flagged.select_from(
+                    pw.Value(name),
+                    pw.fn.NULLIF(c.target_kind, ""),
+                    c.target_id,
+                    level,
+                    pw.fn.NULLIF(c.reason, ""),
+                    pw.Value(as_of),
+                    pw.Value(as_of),
+                    pw.Value("open"),
+                    pw.Value(1),
+                ).order_by(c.target_kind, c.target_id),
+                as_of,
+            )  # index order: appends, not random inserts
     except pw.IntegrityError as exc:
         raise InvalidInput(
             f"督办规则“{name}”的结果无效（未知级别、空的对象类型或理由、重复的对象）",
             f"rule {name!r} answered an unknown level, an empty target kind or reason, or a target twice",
         ) from exc
-    counts = dict(e.select(e.level, pw.fn.COUNT(e.id)).where(e.rule == name).group_by(e.level).tuples())
+    counts = dict(
+        e.select(e.level, pw.fn.COUNT(e.id)).where(e.rule == name).group_by(e.level).tuples()
+    )
     listed: list[Raised] = []
     if counts and (room is None or room > 0):
-        page = (e.select(e.target_kind, e.target_id, e.level, e.reason).where(e.rule == name)
-                .order_by(e.target_kind, e.target_id))
+        page = (
+            e.select(e.target_kind, e.target_id, e.level, e.reason)
+            .where(e.rule == name)
+            .order_by(e.target_kind, e.target_id)
+        )
         listed = list((page if room is None else page.limit(room)).tuples())
     return Merged(counts, listed, 0, sum(counts.values()))
 
@@ -389,7 +496,9 @@ class EscalationEngine(RuleEngine):
             for rule, ctx in contexts(self.rules(), as_of, self._calendar):
                 outcome: dict[str, Any] = {}
 
-                def step(rule: RuleSpec = rule, ctx: RuleContext = ctx, outcome: dict[str, Any] = outcome) -> None:
+                def step(
+                    rule: RuleSpec = rule, ctx: RuleContext = ctx, outcome: dict[str, Any] = outcome
+                ) -> None:
                     answer = answer_of(rule, ctx)
                     room = None if limit is None else max(limit - len(listed), 0)
                     if is_query(answer):
@@ -410,21 +519,42 @@ class EscalationEngine(RuleEngine):
                 listed.extend((rule.name, item) for item in merged.listed)
                 result.raised_total += sum(merged.raised.values())
                 result.resolved += merged.resolved
-                result.by_rule[rule.name] = {"title": rule.title, "raised": merged.raised,
-                                             "resolved": merged.resolved, "open": merged.open}
+                result.by_rule[rule.name] = {
+                    "title": rule.title,
+                    "raised": merged.raised,
+                    "resolved": merged.resolved,
+                    "open": merged.open,
+                }
             result.open = Escalation.select().where(Escalation.state == "open").count()
             EscalationCandidate.drop_table(safe=True)
             EscalationChange.drop_table(safe=True)
-            self.audit("escalate", "escalation", None, None, {
-                "as_of": as_of,
-                # per rule, how many were raised at each level (the threshold that raised them)
-                "rules": {name: {"raised": sum(v["raised"].values()), "levels": v["raised"],
-                                 "resolved": v["resolved"]} for name, v in result.by_rule.items()},
-                "failures": [f.as_dict() for f in result.failures],
-            })
+            self.audit(
+                "escalate",
+                "escalation",
+                None,
+                None,
+                {
+                    "as_of": as_of,
+                    # per rule, how many were raised at each level (the threshold that raised them)
+                    "rules": {
+                        name: {
+                            "raised": sum(v["raised"].values()),
+                            "levels": v["raised"],
+                            "resolved": v["resolved"],
+                        }
+                        for name, v in result.by_rule.items()
+                    },
+                    "failures": [f.as_dict() for f in result.failures],
+                },
+            )
         result.raised = _describe(listed)
-        logger.info("escalate at %s: %d raised, %d resolved, %d open", as_of, result.raised_total,
-                    result.resolved, result.open)
+        logger.info(
+            "escalate at %s: %d raised, %d resolved, %d open",
+            as_of,
+            result.raised_total,
+            result.resolved,
+            result.open,
+        )
         return result
 
 
@@ -434,8 +564,17 @@ def _describe(listed: list[tuple[str, Raised]]) -> list[dict[str, Any]]:
     items = []
     for rule, (kind, rid, level, reason) in listed:
         info = names[(kind, rid)]
-        items.append({"rule": rule, "level": level, "target": info["target"], "target_kind": kind,
-                      "target_id": rid, "unit": units.get(info["unit_id"]), "reason": reason})
+        items.append(
+            {
+                "rule": rule,
+                "level": level,
+                "target": info["target"],
+                "target_kind": kind,
+                "target_id": rid,
+                "unit": units.get(info["unit_id"]),
+                "reason": reason,
+            }
+        )
     return items
 
 
@@ -446,19 +585,30 @@ def _levels(answer: Any) -> dict[str, int]:
     """How many targets a rule's answer flags at each level (nothing written)."""
     if is_query(answer):
         flagged = answer.cte("rule_flagged", columns=_COLUMNS)
-        counts = dict(flagged.select_from(flagged.c.level, pw.fn.COUNT(pw.SQL("*"))).group_by(flagged.c.level).tuples())
+        counts = dict(
+            flagged.select_from(flagged.c.level, pw.fn.COUNT(pw.SQL("*")))
+            .group_by(flagged.c.level)
+            .tuples()
+        )
     else:
         counts = {}
         for _, _, level, _ in answer:
             counts[level] = counts.get(level, 0) + 1
     unknown = set(counts) - set(ESCALATION_LEVELS)
     if unknown:
-        raise InvalidInput(f"未知的督办级别：{'、'.join(sorted(unknown))}", f"unknown escalation level {sorted(unknown)}")
+        raise InvalidInput(
+            f"未知的督办级别：{'、'.join(sorted(unknown))}",
+            f"unknown escalation level {sorted(unknown)}",
+        )
     return counts
 
 
-def dashboard_counts(as_of: dt.datetime | None = None, *, rules: Sequence[RuleSpec] | None = None,
-                     calendar: WorkCalendar | None = None) -> dict[str, Any]:
+def dashboard_counts(
+    as_of: dt.datetime | None = None,
+    *,
+    rules: Sequence[RuleSpec] | None = None,
+    calendar: WorkCalendar | None = None,
+) -> dict[str, Any]:
     """The escalation and accountability figures of the dashboard at ``as_of``.
 
     ``escalations``: escalation records open at ``as_of`` by level (their
@@ -473,7 +623,12 @@ def dashboard_counts(as_of: dt.datetime | None = None, *, rules: Sequence[RuleSp
     open_at = (e.raised_at <= as_of) & ((e.state == "open") | (e.resolved_at > as_of))
     stored = dict(e.select(e.level, pw.fn.COUNT(e.id)).where(open_at).group_by(e.level).tuples())
     pending = (case.proposed_at <= as_of) & ((case.status == "待决定") | (case.decided_at > as_of))
-    by_kind = dict(case.select(case.failure_kind, pw.fn.COUNT(case.id)).where(pending).group_by(case.failure_kind).tuples())
+    by_kind = dict(
+        case.select(case.failure_kind, pw.fn.COUNT(case.id))
+        .where(pending)
+        .group_by(case.failure_kind)
+        .tuples()
+    )
     live: dict[str, dict[str, int]] = {}
     failures: list[RuleFailure] = []
     chosen = list(rules) if rules is not None else get_registry().escalation_rules()
@@ -494,5 +649,16 @@ def dashboard_counts(as_of: dt.datetime | None = None, *, rules: Sequence[RuleSp
     }
 
 
-__all__ = ["EscalationCandidate", "EscalationChange", "EscalationEngine", "EscalationRun", "Merged", "answer_of", "dashboard_counts",
-           "fill_candidates", "first_run", "merge", "unchanged"]
+__all__ = [
+    "EscalationCandidate",
+    "EscalationChange",
+    "EscalationEngine",
+    "EscalationRun",
+    "Merged",
+    "answer_of",
+    "dashboard_counts",
+    "fill_candidates",
+    "first_run",
+    "merge",
+    "unchanged",
+]

@@ -27,7 +27,9 @@ def describe(pairs: Iterable[Target]) -> dict[Target, dict[str, Any]]:
         ids[kind].add(int(rid))
     found: dict[Target, dict[str, Any]] = {}
     if ids.get("complaint"):
-        rows = Complaint.select(Complaint.id, Complaint.number, Complaint.unit).where(Complaint.id.in_(ids["complaint"]))
+        rows = Complaint.select(Complaint.id, Complaint.number, Complaint.unit).where(
+            Complaint.id.in_(ids["complaint"])
+        )
         for rid, number, unit_id in rows.tuples():
             found[("complaint", rid)] = {"target": number, "unit_id": unit_id}
     if ids.get("rating"):
@@ -35,7 +37,9 @@ def describe(pairs: Iterable[Target]) -> dict[Target, dict[str, Any]]:
         for rid, unit_id in rows.tuples():
             found[("rating", rid)] = {"target": f"评价 {rid}", "unit_id": unit_id}
     if ids.get("matter"):
-        rows = Matter.select(Matter.id, Matter.code, Matter.name, Matter.unit).where(Matter.id.in_(ids["matter"]))
+        rows = Matter.select(Matter.id, Matter.code, Matter.name, Matter.unit).where(
+            Matter.id.in_(ids["matter"])
+        )
         for rid, code, name, unit_id in rows.tuples():
             found[("matter", rid)] = {"target": f"{code} {name}", "unit_id": unit_id}
     if ids.get("unit"):
@@ -43,23 +47,40 @@ def describe(pairs: Iterable[Target]) -> dict[Target, dict[str, Any]]:
         for rid, code, name in rows.tuples():
             found[("unit", rid)] = {"target": f"{code} {name}", "unit_id": rid}
     if ids.get("staff"):
-        rows = Staff.select(Staff.id, Staff.number, Staff.name, Staff.unit).where(Staff.id.in_(ids["staff"]))
+        rows = Staff.select(Staff.id, Staff.number, Staff.name, Staff.unit).where(
+            Staff.id.in_(ids["staff"])
+        )
         for rid, number, name, unit_id in rows.tuples():
             found[("staff", rid)] = {"target": f"{number} {name}", "unit_id": unit_id}
     if ids.get("finding"):
-        rows = (Finding.select(Finding.id, Finding.description, Review.unit).join(Review)
-                .where(Finding.id.in_(ids["finding"])))
+        rows = (
+            Finding.select(Finding.id, Finding.description, Review.unit)
+            .join(Review)
+            .where(Finding.id.in_(ids["finding"]))
+        )
         for rid, description, unit_id in rows.tuples():
-            found[("finding", rid)] = {"target": f"评议问题 {rid}：{description[:30]}", "unit_id": unit_id}
+            found[("finding", rid)] = {
+                "target": f"评议问题 {rid}：{description[:30]}",
+                "unit_id": unit_id,
+            }
     if ids.get("review"):
-        rows = Review.select(Review.id, Review.method, Review.review_date, Review.unit).where(Review.id.in_(ids["review"]))
+        rows = Review.select(Review.id, Review.method, Review.review_date, Review.unit).where(
+            Review.id.in_(ids["review"])
+        )
         for rid, method, day, unit_id in rows.tuples():
-            found[("review", rid)] = {"target": f"监督评议 {rid}（{method} {day}）", "unit_id": unit_id}
+            found[("review", rid)] = {
+                "target": f"监督评议 {rid}（{method} {day}）",
+                "unit_id": unit_id,
+            }
     if ids.get("escalation"):
-        rows = (Escalation.select(Escalation.id, Escalation.rule, Escalation.level)
-                .where(Escalation.id.in_(ids["escalation"])))
+        rows = Escalation.select(Escalation.id, Escalation.rule, Escalation.level).where(
+            Escalation.id.in_(ids["escalation"])
+        )
         for rid, rule, level in rows.tuples():
-            found[("escalation", rid)] = {"target": f"督办 {rid}（{rule}，{level}）", "unit_id": None}
+            found[("escalation", rid)] = {
+                "target": f"督办 {rid}（{rule}，{level}）",
+                "unit_id": None,
+            }
     for kind, kind_ids in ids.items():
         for rid in kind_ids:
             found.setdefault((kind, rid), {"target": f"{kind} {rid}", "unit_id": None})

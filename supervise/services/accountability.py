@@ -78,7 +78,9 @@ def _page(limit: int, offset: int) -> None:
 
 def _choice(value: str | None, allowed: tuple[str, ...] | list[str], zh: str, en: str) -> str:
     if value is None or value not in allowed:
-        raise InvalidInput(f"{zh}无效：{value}（可选：{'/'.join(allowed)}）", f"unknown {en}: {value}")
+        raise InvalidInput(
+            f"{zh}无效：{value}（可选：{'/'.join(allowed)}）", f"unknown {en}: {value}"
+        )
     return value
 
 
@@ -89,18 +91,30 @@ class AccountabilityService(Service):
         self.require("accountability.read")
         case = AccountabilityCase.get_or_none(AccountabilityCase.id == case_id)
         if case is None:
-            raise NotFound(f"问责案件不存在：{case_id}", f"accountability case not found: {case_id}")
+            raise NotFound(
+                f"问责案件不存在：{case_id}", f"accountability case not found: {case_id}"
+            )
         return case
 
     def _pending(self, case: AccountabilityCase) -> None:
         if case.status != "待决定":
-            raise InvalidInput(f"问责案件 {case.id} 已{case.status}，不能再次决定",
-                               f"case {case.id} is already {case.status}; it is decided once")
+            raise InvalidInput(
+                f"问责案件 {case.id} 已{case.status}，不能再次决定",
+                f"case {case.id} is already {case.status}; it is decided once",
+            )
 
     # -- deciding ----------------------------------------------------------------------
 
-    def decide(self, case_id: int, form: str, basis: str, sanction: str | None = None, *,
-               at: dt.datetime | None = None, expected_version: int | None = None) -> AccountabilityCase:
+    def decide(
+        self,
+        case_id: int,
+        form: str,
+        basis: str,
+        sanction: str | None = None,
+        *,
+        at: dt.datetime | None = None,
+        expected_version: int | None = None,
+    ) -> AccountabilityCase:
         """Decide a form (and for 政务处分 its sanction) with its basis."""
         basis = (basis or "").strip()
         if not basis:
@@ -118,13 +132,30 @@ class AccountabilityService(Service):
                 _choice(sanction, list(SANCTIONS), "政务处分种类", "sanction")
                 ends = sanction_end(at.date(), sanction)  # type: ignore[arg-type]
             elif sanction:
-                raise InvalidInput("只有“政务处分”需要指定处分种类", "--sanction goes only with the form 政务处分")
-            return self.update(case, "accountability.decide", expected_version=expected_version,
-                               status="已决定", form=form, sanction=sanction if form == "政务处分" else None,
-                               sanction_ends=ends, basis=basis, decided_by=self.actor.name, decided_at=at)
+                raise InvalidInput(
+                    "只有“政务处分”需要指定处分种类", "--sanction goes only with the form 政务处分"
+                )
+            return self.update(
+                case,
+                "accountability.decide",
+                expected_version=expected_version,
+                status="已决定",
+                form=form,
+                sanction=sanction if form == "政务处分" else None,
+                sanction_ends=ends,
+                basis=basis,
+                decided_by=self.actor.name,
+                decided_at=at,
+            )
 
-    def dismiss(self, case_id: int, reason: str, *, at: dt.datetime | None = None,
-                expected_version: int | None = None) -> AccountabilityCase:
+    def dismiss(
+        self,
+        case_id: int,
+        reason: str,
+        *,
+        at: dt.datetime | None = None,
+        expected_version: int | None = None,
+    ) -> AccountabilityCase:
         """不予问责, with the reason (stored as the basis)."""
         reason = (reason or "").strip()
         if not reason:
@@ -133,8 +164,15 @@ class AccountabilityService(Service):
         with self.change("accountability.decide"):
             case = self.get(case_id)
             self._pending(case)
-            return self.update(case, "accountability.dismiss", expected_version=expected_version,
-                               status="不予问责", basis=reason, decided_by=self.actor.name, decided_at=at)
+            return self.update(
+                case,
+                "accountability.dismiss",
+                expected_version=expected_version,
+                status="不予问责",
+                basis=reason,
+                decided_by=self.actor.name,
+                decided_at=at,
+            )
 
     # -- reading -----------------------------------------------------------------------
 
@@ -142,29 +180,50 @@ class AccountabilityService(Service):
         """One case with its evidence named."""
         case = self.get(case_id)
         (data,) = describe_cases([case.id])
-        refs = [(ref["kind"], ref["id"]) for ref in data["evidence"] if isinstance(ref.get("id"), int)]
+        refs = [
+            (ref["kind"], ref["id"]) for ref in data["evidence"] if isinstance(ref.get("id"), int)
+        ]
         names = targets.describe(refs)
         for ref in data["evidence"]:
             info = names.get((ref["kind"], ref["id"]))
             if info:
                 ref["target"] = info["target"]
             else:  # not a record: a ranking month, or a plugin's own kind
-                ref["target"] = f"{ref['id']} 月度排名" if ref["kind"] == "ranking" else f"{ref['kind']} {ref['id']}"
+                ref["target"] = (
+                    f"{ref['id']} 月度排名"
+                    if ref["kind"] == "ranking"
+                    else f"{ref['kind']} {ref['id']}"
+                )
         return data
 
-    def list(self, status: str | None = None, rule: str | None = None, unit: str | None = None,
-             limit: int = 20, offset: int = 0) -> dict[str, Any]:
+    def list(
+        self,
+        status: str | None = None,
+        rule: str | None = None,
+        unit: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> dict[str, Any]:
         self.require("accountability.read")
         _page(limit, offset)
         q = AccountabilityCase.select(AccountabilityCase.id)
         if status:
-            q = q.where(AccountabilityCase.status == _choice(status, CASE_STATUSES, "案件状态", "case status"))
+            q = q.where(
+                AccountabilityCase.status
+                == _choice(status, CASE_STATUSES, "案件状态", "case status")
+            )
         if rule:
             q = q.where(AccountabilityCase.rule == rule)
         if unit:
             q = q.where(AccountabilityCase.unit == get_unit(unit).id)
         total = q.count()
-        ids = [rid for (rid,) in q.order_by(AccountabilityCase.id.desc()).limit(limit).offset(offset).tuples()]
+        ids = [
+            rid
+            for (rid,) in q.order_by(AccountabilityCase.id.desc())
+            .limit(limit)
+            .offset(offset)
+            .tuples()
+        ]
         return {"total": total, "items": describe_cases(ids)}
 
     def for_circular(self, case_ids: builtins.list[int]) -> builtins.list[dict[str, Any]]:
@@ -179,24 +238,53 @@ class AccountabilityService(Service):
         for case_id in case_ids:
             case = self.get(case_id)
             if case.status != "已决定":
-                raise InvalidInput(f"问责案件 {case_id} 尚未作出问责决定（{case.status}），不能通报",
-                                   f"case {case_id} is {case.status}, not decided; it cannot be circulated")
+                raise InvalidInput(
+                    f"问责案件 {case_id} 尚未作出问责决定（{case.status}），不能通报",
+                    f"case {case_id} is {case.status}, not decided; it cannot be circulated",
+                )
             (data,) = describe_cases([case.id])
-            item = {key: data[key] for key in (
-                "id", "rule", "kind", "target", "target_kind", "unit", "unit_code", "staff", "reason", "form",
-                "sanction", "sanction_ends", "basis", "decided_by", "decided_at")}
+            item = {
+                key: data[key]
+                for key in (
+                    "id",
+                    "rule",
+                    "kind",
+                    "target",
+                    "target_kind",
+                    "unit",
+                    "unit_code",
+                    "staff",
+                    "reason",
+                    "form",
+                    "sanction",
+                    "sanction_ends",
+                    "basis",
+                    "decided_by",
+                    "decided_at",
+                )
+            }
             item["evidence"] = _evidence_records(data["evidence"])
             items.append(item)
         return items
 
-    def circulated_between(self, start: dt.datetime, end: dt.datetime, forms: tuple[str, ...]) -> builtins.list[int]:
+    def circulated_between(
+        self, start: dt.datetime, end: dt.datetime, forms: tuple[str, ...]
+    ) -> builtins.list[int]:
         """Ids of the cases decided in [start, end) with one of ``forms``, in decision order."""
         self.require("accountability.read")
         case = AccountabilityCase
-        return [i for (i,) in case.select(case.id)
-                .where((case.status == "已决定") & case.form.in_(forms) & (case.decided_at >= start)
-                       & (case.decided_at < end))
-                .order_by(case.decided_at, case.id).tuples()]
+        return [
+            i
+            for (i,) in case.select(case.id)
+            .where(
+                (case.status == "已决定")
+                & case.form.in_(forms)
+                & (case.decided_at >= start)
+                & (case.decided_at < end)
+            )
+            .order_by(case.decided_at, case.id)
+            .tuples()
+        ]
 
 
 def _evidence_records(refs: list[Any]) -> dict[str, list[int]]:
@@ -209,8 +297,11 @@ def _evidence_records(refs: list[Any]) -> dict[str, list[int]]:
             found[ref["kind"]].add(ref["id"])
     escalations = [r["id"] for r in valid if r.get("kind") == "escalation"]
     if escalations:
-        for kind, target in (Escalation.select(Escalation.target_kind, Escalation.target_id)
-                             .where(Escalation.id.in_(escalations)).tuples()):
+        for kind, target in (
+            Escalation.select(Escalation.target_kind, Escalation.target_id)
+            .where(Escalation.id.in_(escalations))
+            .tuples()
+        ):
             if kind in found:
                 found[kind].add(target)
     return {kind: sorted(ids) for kind, ids in found.items()}
@@ -219,16 +310,26 @@ def _evidence_records(refs: list[Any]) -> dict[str, list[int]]:
 class EscalationQueries(Service):
     """Reading escalation records (督办) with filters."""
 
-    def list(self, state: str | None = None, level: str | None = None, rule: str | None = None,
-             limit: int = 20, offset: int = 0) -> dict[str, Any]:
+    def list(
+        self,
+        state: str | None = None,
+        level: str | None = None,
+        rule: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> dict[str, Any]:
         self.require("accountability.read")
         _page(limit, offset)
         e = Escalation
         q = e.select()
         if state:
-            q = q.where(e.state == _choice(state, ESCALATION_STATES, "督办状态", "escalation state"))
+            q = q.where(
+                e.state == _choice(state, ESCALATION_STATES, "督办状态", "escalation state")
+            )
         if level:
-            q = q.where(e.level == _choice(level, ESCALATION_LEVELS, "督办级别", "escalation level"))
+            q = q.where(
+                e.level == _choice(level, ESCALATION_LEVELS, "督办级别", "escalation level")
+            )
         if rule:
             q = q.where(e.rule == rule)
         total = q.count()
@@ -238,12 +339,22 @@ class EscalationQueries(Service):
         items = []
         for x in page:
             info = names[(x.target_kind, x.target_id)]
-            items.append({
-                "id": x.id, "rule": x.rule, "level": x.level, "target": info["target"], "target_kind": x.target_kind,
-                "target_id": x.target_id, "unit": units.get(info["unit_id"]), "reason": x.reason,
-                "raised_at": x.raised_at.isoformat(sep=" "), "updated_at": x.updated_at.isoformat(sep=" "),
-                "state": x.state, "resolved_at": x.resolved_at.isoformat(sep=" ") if x.resolved_at else None,
-            })
+            items.append(
+                {
+                    "id": x.id,
+                    "rule": x.rule,
+                    "level": x.level,
+                    "target": info["target"],
+                    "target_kind": x.target_kind,
+                    "target_id": x.target_id,
+                    "unit": units.get(info["unit_id"]),
+                    "reason": x.reason,
+                    "raised_at": x.raised_at.isoformat(sep=" "),
+                    "updated_at": x.updated_at.isoformat(sep=" "),
+                    "state": x.state,
+                    "resolved_at": x.resolved_at.isoformat(sep=" ") if x.resolved_at else None,
+                }
+            )
         return {"total": total, "items": items}
 
 

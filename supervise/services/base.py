@@ -91,7 +91,9 @@ class Service:
         (for writes that append their audit entries without :meth:`audit`)."""
         queue = getattr(_pending, "changes", None)
         if queue is not None:
-            queue.append((action, table, None if record_id is None else str(record_id), self.actor.name))
+            queue.append(
+                (action, table, None if record_id is None else str(record_id), self.actor.name)
+            )
 
     # -- records ---------------------------------------------------------------
 
@@ -113,7 +115,11 @@ class Service:
         values = {getattr(model, k): v for k, v in fields.items()}
         values[model.version] = version + 1
         pk = model._meta.primary_key
-        count = model.update(values).where((pk == record.get_id()) & (model.version == version)).execute()
+        count = (
+            model.update(values)
+            .where((pk == record.get_id()) & (model.version == version))
+            .execute()
+        )
         if count != 1:
             self._raise_stale(model, record.get_id())
         for key, value in fields.items():

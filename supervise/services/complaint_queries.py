@@ -33,8 +33,16 @@ MAX_PAGE = 500
 NEWEST = (Complaint.received_at.desc(), Complaint.id.desc())
 # What a list row shows (summary()); a page selects only these.
 SUMMARY_FIELDS = (
-    Complaint.id, Complaint.number, Complaint.status, Complaint.channel, Complaint.category, Complaint.title,
-    Complaint.unit, Complaint.received_at, Complaint.due_at, Complaint.reopen_count,
+    Complaint.id,
+    Complaint.number,
+    Complaint.status,
+    Complaint.channel,
+    Complaint.category,
+    Complaint.title,
+    Complaint.unit,
+    Complaint.received_at,
+    Complaint.due_at,
+    Complaint.reopen_count,
 )
 
 
@@ -136,11 +144,18 @@ class ComplaintQueries(Service):
         if f.received_from:
             q = q.where(Complaint.received_at >= dt.datetime.combine(f.received_from, dt.time()))
         if f.received_to:
-            q = q.where(Complaint.received_at < dt.datetime.combine(f.received_to + dt.timedelta(days=1), dt.time()))
+            q = q.where(
+                Complaint.received_at
+                < dt.datetime.combine(f.received_to + dt.timedelta(days=1), dt.time())
+            )
         if f.overdue:
             # On SQLite '+due_at' keeps the planner on (status, received_at, due_at): the newest
             # overdue cases come first from the index, instead of every overdue case sorted.
-            due = pw.NodeList((pw.SQL("+"), Complaint.due_at), glue="") if is_sqlite() else Complaint.due_at
+            due = (
+                pw.NodeList((pw.SQL("+"), Complaint.due_at), glue="")
+                if is_sqlite()
+                else Complaint.due_at
+            )
             q = q.where((Complaint.status == "已交办") & (due < now()))
         if f.search and f.search.strip():
             q = q.where(search.search_condition(f.search))
@@ -152,13 +167,19 @@ class ComplaintQueries(Service):
         total = self.total(f)
         page = self.page(f)
         unit_ids = {c.unit_id for c in page if c.unit_id}
-        names = dict(Unit.select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids)).tuples()) if unit_ids else {}
+        names = (
+            dict(Unit.select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids)).tuples())
+            if unit_ids
+            else {}
+        )
         at = now()
         return {"total": total, "items": [summary(c, names.get(c.unit_id), at) for c in page]}
 
     def total(self, f: ComplaintFilter) -> int:
         """How many complaints ``f`` selects (what ``complaint list`` shows as 共 N 件)."""
-        only_search = dataclasses.replace(f, search=None, limit=0, offset=0) == ComplaintFilter(limit=0)
+        only_search = dataclasses.replace(f, search=None, limit=0, offset=0) == ComplaintFilter(
+            limit=0
+        )
         if f.search and f.search.strip() and only_search and self.actor.role != LIAISON:
             self.require("complaint.read")
             counted = search.count_matching(f.search)  # the index alone, no row look-ups
@@ -176,7 +197,9 @@ class ComplaintQueries(Service):
         """
         ids = self._newest_matching(f) if f.search and f.search.strip() else None
         if ids is None:
-            query = self.query(f).select(Complaint.id).order_by(*NEWEST).limit(f.limit).offset(f.offset)
+            query = (
+                self.query(f).select(Complaint.id).order_by(*NEWEST).limit(f.limit).offset(f.offset)
+            )
             ids = [i for (i,) in query.tuples()]
         if not ids:
             return []
@@ -186,7 +209,9 @@ class ComplaintQueries(Service):
     def _newest_matching(self, f: ComplaintFilter) -> builtins.list[int] | None:
         """The page's ids for a keyword, looking at the newest complaints first
         (:func:`search.first_matches`); None when the plain query must answer."""
-        rest = self.query(dataclasses.replace(f, search=None)).select(Complaint.id).order_by(*NEWEST)
+        rest = (
+            self.query(dataclasses.replace(f, search=None)).select(Complaint.id).order_by(*NEWEST)
+        )
         return search.first_matches(rest, f.search or "", f.offset, f.limit)
 
 
@@ -196,9 +221,11 @@ def track(code: str) -> dict[str, Any]:
     c = Complaint.get_or_none(Complaint.receipt_code == cleaned) if len(cleaned) >= 8 else None
     if c is None:
         raise NotFound("查询码无效", "no case has this receipt code")
-    events = (TimelineEvent.select(TimelineEvent.at, TimelineEvent.action, TimelineEvent.status)
-              .where((TimelineEvent.record_kind == "complaint") & (TimelineEvent.record_id == c.id))
-              .order_by(TimelineEvent.at, TimelineEvent.id))
+    events = (
+        TimelineEvent.select(TimelineEvent.at, TimelineEvent.action, TimelineEvent.status)
+        .where((TimelineEvent.record_kind == "complaint") & (TimelineEvent.record_id == c.id))
+        .order_by(TimelineEvent.at, TimelineEvent.id)
+    )
     report = c.category == "举报"
     unit = Unit.get_by_id(c.unit_id).name if c.unit_id and not report else None
     return {

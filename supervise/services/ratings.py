@@ -80,8 +80,10 @@ def parse_finding(text: str) -> str:
     """核实结论: 属实 / 不属实 / 误评申诉 (误评 accepted as short form)."""
     value = FINDING_ALIASES.get((text or "").strip(), (text or "").strip())
     if value not in RATING_FINDINGS:
-        raise InvalidInput(f"核实结论无效：{text}（可选：属实/不属实/误评申诉）",
-                           f"bad verification finding: {text} (属实/不属实/误评申诉)")
+        raise InvalidInput(
+            f"核实结论无效：{text}（可选：属实/不属实/误评申诉）",
+            f"bad verification finding: {text} (属实/不属实/误评申诉)",
+        )
     return value
 
 
@@ -117,8 +119,15 @@ class RatingService(Service):
         return self.allowed("rating.read")
 
     def _event(self, r: Rating, action: str, at: dt.datetime, note: str = "") -> None:
-        TimelineEvent.create(record_kind="rating", record_id=r.id, at=at, actor=self.actor.name,
-                             action=action, status=r.status, note=note)
+        TimelineEvent.create(
+            record_kind="rating",
+            record_id=r.id,
+            at=at,
+            actor=self.actor.name,
+            action=action,
+            status=r.status,
+            note=note,
+        )
 
     def _step(self, r: Rating, action: str, at: dt.datetime, note: str, **fields: Any) -> Rating:
         """One versioned change plus its timeline event; call inside change()."""
@@ -157,14 +166,18 @@ class RatingService(Service):
         """Record one rating; a 差评 opens the handling loop at 待核实."""
         value = parse_level(level)
         if channel not in RATING_CHANNELS:
-            raise InvalidInput(f"评价渠道无效：{channel}（可选：{'/'.join(RATING_CHANNELS)}）",
-                               f"unknown rating channel: {channel}")
+            raise InvalidInput(
+                f"评价渠道无效：{channel}（可选：{'/'.join(RATING_CHANNELS)}）",
+                f"unknown rating channel: {channel}",
+            )
         rater = (rater or "").strip() or None
         phone = (phone or "").strip() or None
         if real_name is None:
             real_name = rater is not None
         if real_name and rater is None:
-            raise InvalidInput("实名评价须填写评价人姓名", "a real-name rating needs the rater's name")
+            raise InvalidInput(
+                "实名评价须填写评价人姓名", "a real-name rating needs the rater's name"
+            )
         rated = (rated or now()).replace(microsecond=0)
         if rated > now() + dt.timedelta(minutes=5):
             raise InvalidInput("评价时间不能晚于当前时间", "the rating time lies in the future")
@@ -176,14 +189,27 @@ class RatingService(Service):
                 "staff": get_staff(staff) if staff else None,
                 "matter": get_matter(matter) if matter else None,
             }
-            contact_due = self.calendar.due_at(rated, int(settings.get("rating.contact_days"))) if bad else None
+            contact_due = (
+                self.calendar.due_at(rated, int(settings.get("rating.contact_days")))
+                if bad
+                else None
+            )
             aad = identity.rating_aad(rated_unit.id, rated, "entered", None)
             r = self.create(
-                Rating, "rating.add", window=(window or "").strip(), channel=channel, level=value, bad=bad,
-                reasons=(reasons or "").strip(), comment=(comment or "").strip(),
-                **identity.rating_columns(identity.sealer(), aad, rater, phone), real_name=bool(real_name),
+                Rating,
+                "rating.add",
+                window=(window or "").strip(),
+                channel=channel,
+                level=value,
+                bad=bad,
+                reasons=(reasons or "").strip(),
+                comment=(comment or "").strip(),
+                **identity.rating_columns(identity.sealer(), aad, rater, phone),
+                real_name=bool(real_name),
                 rated_at=rated,
-                status="待核实" if bad else "无需处理", contact_due_at=contact_due, **fields,
+                status="待核实" if bad else "无需处理",
+                contact_due_at=contact_due,
+                **fields,
             )
             note = f"{RATING_LEVELS[value]}（{channel}）"
             if bad:
@@ -196,13 +222,24 @@ class RatingService(Service):
 
     # -- the 差评 loop ----------------------------------------------------------------
 
-    def verify(self, rating_id: int, finding: str, note: str = "", *, complex: bool = False,
-               immediate: bool = False, at: dt.datetime | None = None) -> Rating:
+    def verify(
+        self,
+        rating_id: int,
+        finding: str,
+        note: str = "",
+        *,
+        complex: bool = False,
+        immediate: bool = False,
+        at: dt.datetime | None = None,
+    ) -> Rating:
         """核实: 属实 opens rectification (立行立改 if ``immediate``, else 限期整改,
         simple or ``complex``); 不属实/误评申诉 go to the return visit or close."""
         value = parse_finding(finding)
         if immediate and complex:
-            raise InvalidInput("立行立改与复杂整改不能同时指定", "immediate and complex rectification exclude each other")
+            raise InvalidInput(
+                "立行立改与复杂整改不能同时指定",
+                "immediate and complex rectification exclude each other",
+            )
         if value != "属实" and (immediate or complex):
             raise InvalidInput("仅“属实”的差评需要整改", "only a 属实 finding is rectified")
         at = (at or now()).replace(microsecond=0)
@@ -210,20 +247,35 @@ class RatingService(Service):
             r = self.get(rating_id)
             self._expect(r, "待核实")
             note = (note or "").strip()
-            contacted = "按期核实" if r.contact_due_at is None or at <= r.contact_due_at else "超期核实"
+            contacted = (
+                "按期核实" if r.contact_due_at is None or at <= r.contact_due_at else "超期核实"
+            )
             if value == "属实":
                 if immediate:
                     kind, due = "立行立改", dt.datetime.combine(at.date(), END_OF_DAY)
                 else:
                     key = "rating.rectify_complex_days" if complex else "rating.rectify_simple_days"
                     kind, due = "限期整改", self.calendar.due_at(at, int(settings.get(key)))
-                text = f"{contacted}：属实，{kind}，{due:%Y-%m-%d} 前整改" + (f"。{note}" if note else "")
-                return self._step(r, "核实", at, text, status="待整改", finding=value, verified_at=at,
-                                  rectify_kind=kind, rectify_due_at=due)
+                text = f"{contacted}：属实，{kind}，{due:%Y-%m-%d} 前整改" + (
+                    f"。{note}" if note else ""
+                )
+                return self._step(
+                    r,
+                    "核实",
+                    at,
+                    text,
+                    status="待整改",
+                    finding=value,
+                    verified_at=at,
+                    rectify_kind=kind,
+                    rectify_due_at=due,
+                )
             status = self._after_handling(r)
             text = f"{contacted}：{value}" + (f"。{note}" if note else "")
             extra = {"closed_at": at} if status == "已办结" else {}
-            return self._step(r, "核实", at, text, status=status, finding=value, verified_at=at, **extra)
+            return self._step(
+                r, "核实", at, text, status=status, finding=value, verified_at=at, **extra
+            )
 
     def rectify(self, rating_id: int, measures: str, at: dt.datetime | None = None) -> Rating:
         """整改 done: the measures taken; then the return visit, or closed if anonymous."""
@@ -237,10 +289,20 @@ class RatingService(Service):
             on_time = r.rectify_due_at is None or at <= r.rectify_due_at
             status = self._after_handling(r)
             extra = {"closed_at": at} if status == "已办结" else {}
-            return self._step(r, "整改", at, f"{'按期' if on_time else '超期'}整改：{measures}", status=status,
-                              measures=measures, rectified_at=at, **extra)
+            return self._step(
+                r,
+                "整改",
+                at,
+                f"{'按期' if on_time else '超期'}整改：{measures}",
+                status=status,
+                measures=measures,
+                rectified_at=at,
+                **extra,
+            )
 
-    def visit(self, rating_id: int, result: str, note: str = "", at: dt.datetime | None = None) -> Rating:
+    def visit(
+        self, rating_id: int, result: str, note: str = "", at: dt.datetime | None = None
+    ) -> Rating:
         """回访 the real-name rater (office only), which closes the rating."""
         result = (result or "").strip()
         if not result:
@@ -248,7 +310,9 @@ class RatingService(Service):
         at = (at or now()).replace(microsecond=0)
         with self.change("rating.handle"):
             if self.actor.role not in _OFFICE:
-                raise NotPermitted("差评回访由效能监督干部办理", "the return visit is office work (admin/staff)")
+                raise NotPermitted(
+                    "差评回访由效能监督干部办理", "the return visit is office work (admin/staff)"
+                )
             r = self.get(rating_id)
             self._expect(r, "待回访")
             text = f"回访结果：{result}" + (f"。{note.strip()}" if note and note.strip() else "")
@@ -257,11 +321,21 @@ class RatingService(Service):
     # -- reading --------------------------------------------------------------------
 
     def timeline(self, r: Rating) -> list[dict[str, Any]]:
-        events = (TimelineEvent.select()
-                  .where((TimelineEvent.record_kind == "rating") & (TimelineEvent.record_id == r.id))
-                  .order_by(TimelineEvent.at, TimelineEvent.id))
-        return [{"at": _iso(e.at), "actor": e.actor, "action": e.action, "status": e.status, "note": e.note}
-                for e in events]
+        events = (
+            TimelineEvent.select()
+            .where((TimelineEvent.record_kind == "rating") & (TimelineEvent.record_id == r.id))
+            .order_by(TimelineEvent.at, TimelineEvent.id)
+        )
+        return [
+            {
+                "at": _iso(e.at),
+                "actor": e.actor,
+                "action": e.action,
+                "status": e.status,
+                "note": e.note,
+            }
+            for e in events
+        ]
 
 
 def _overdue(r: Rating, at: dt.datetime) -> bool:
@@ -292,9 +366,17 @@ def summary(r: Rating, unit_name: str | None, at: dt.datetime) -> dict[str, Any]
 class RatingQueries(Service):
     """Reading ratings: filtered lists and one rating with its timeline."""
 
-    def list(self, unit: str | None = None, status: str | None = None, bad_only: bool = False,
-             date_from: dt.date | None = None, date_to: dt.date | None = None,
-             limit: int = 20, offset: int = 0, search: str | None = None) -> dict[str, Any]:
+    def list(
+        self,
+        unit: str | None = None,
+        status: str | None = None,
+        bad_only: bool = False,
+        date_from: dt.date | None = None,
+        date_to: dt.date | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        search: str | None = None,
+    ) -> dict[str, Any]:
         """Ratings newest first; ``search`` finds words of the comment, reasons and window
         (the bigram index of :mod:`supervise.search`, as for complaints)."""
         self.require("rating.read")
@@ -307,23 +389,31 @@ class RatingQueries(Service):
             q = q.where(Rating.unit == get_unit(unit).id)
         if status:
             if status not in RATING_STATUSES:
-                raise InvalidInput(f"评价状态无效：{status}（可选：{'/'.join(RATING_STATUSES)}）",
-                                   f"unknown rating status: {status}")
+                raise InvalidInput(
+                    f"评价状态无效：{status}（可选：{'/'.join(RATING_STATUSES)}）",
+                    f"unknown rating status: {status}",
+                )
             q = q.where(Rating.status == status)
         if bad_only:
             q = q.where(Rating.bad == True)  # noqa: E712 (peewee expression)
         if date_from:
             q = q.where(Rating.rated_at >= dt.datetime.combine(date_from, dt.time()))
         if date_to:
-            q = q.where(Rating.rated_at < dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time()))
+            q = q.where(
+                Rating.rated_at < dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time())
+            )
         if search and search.strip():
             from .. import search as keyword
 
             q = q.where(keyword.search_condition(search, keyword.RATINGS))
         total = q.count()
-        page = list(q.order_by(Rating.rated_at.desc(), Rating.id.desc()).limit(limit).offset(offset))
+        page = list(
+            q.order_by(Rating.rated_at.desc(), Rating.id.desc()).limit(limit).offset(offset)
+        )
         ids = {r.unit_id for r in page}
-        names = dict(Unit.select(Unit.id, Unit.name).where(Unit.id.in_(ids)).tuples()) if ids else {}
+        names = (
+            dict(Unit.select(Unit.id, Unit.name).where(Unit.id.in_(ids)).tuples()) if ids else {}
+        )
         at = now()
         return {"total": total, "items": [summary(r, names.get(r.unit_id), at) for r in page]}
 
@@ -372,5 +462,12 @@ class RatingQueries(Service):
         return identity.masked_rating(r)
 
 
-__all__ = ["RatingService", "RatingQueries", "parse_level", "parse_finding", "BAD_LEVELS", "OPEN_STATUSES",
-           "RECTIFY_KINDS"]
+__all__ = [
+    "RatingService",
+    "RatingQueries",
+    "parse_level",
+    "parse_finding",
+    "BAD_LEVELS",
+    "OPEN_STATUSES",
+    "RECTIFY_KINDS",
+]

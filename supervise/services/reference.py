@@ -55,23 +55,36 @@ class ReferenceService(Service):
     def add_user(self, name: str, role: str, password: str, unit_code: str | None = None) -> User:
         name = _text(name, "用户名", "user name")
         if role not in ROLES:
-            raise InvalidInput(f"角色无效：{role}", f"unknown role: {role} (one of {', '.join(ROLES)})")
+            raise InvalidInput(
+                f"角色无效：{role}", f"unknown role: {role} (one of {', '.join(ROLES)})"
+            )
         if role == LIAISON and not unit_code:
-            raise InvalidInput("单位联络员必须指定单位（--unit）", "a liaison needs a unit (--unit)")
+            raise InvalidInput(
+                "单位联络员必须指定单位（--unit）", "a liaison needs a unit (--unit)"
+            )
         validate_password(password)
         with self.change("user.add"):
             unit = get_unit(unit_code) if unit_code else None
             if User.get_or_none(User.name == name):
                 raise InvalidInput(f"用户已存在：{name}", f"user already exists: {name}")
-            user = User.create(name=name, role=role, unit=unit, password_hash=hash_password(password))
+            user = User.create(
+                name=name, role=role, unit=unit, password_hash=hash_password(password)
+            )
             granted = False
             if allowed(role, "identity.view"):
                 identity.create_user_key(user, password)
-                if self.actor.identity_key is not None:  # an admin/staff holding the key grants it at once
+                if (
+                    self.actor.identity_key is not None
+                ):  # an admin/staff holding the key grants it at once
                     identity.grant(self.actor.identity_key, user, self.actor.name)
                     granted = True
-            self.audit("user.add", "user", user.id, None,
-                       {"name": name, "role": role, "unit": unit_code, "identity_key": granted})
+            self.audit(
+                "user.add",
+                "user",
+                user.id,
+                None,
+                {"name": name, "role": role, "unit": unit_code, "identity_key": granted},
+            )
             return user
 
     def list_users(self) -> list[dict[str, Any]]:
@@ -91,19 +104,25 @@ class ReferenceService(Service):
     def add_unit(self, code: str, name: str, parent: str | None = None, kind: str = "部门") -> Unit:
         code, name = _text(code, "单位编码", "unit code"), _text(name, "单位名称", "unit name")
         if kind not in UNIT_KINDS:
-            raise InvalidInput(f"单位类型无效：{kind}", f"unknown unit kind: {kind} ({'/'.join(UNIT_KINDS)})")
+            raise InvalidInput(
+                f"单位类型无效：{kind}", f"unknown unit kind: {kind} ({'/'.join(UNIT_KINDS)})"
+            )
         with self.change("unit.add"):
             parent_unit = get_unit(parent) if parent else None
             if Unit.get_or_none(Unit.code == code):
                 raise InvalidInput(f"单位编码已存在：{code}", f"unit code already exists: {code}")
-            return self.create(Unit, "unit.add", code=code, name=name, parent=parent_unit, kind=kind)
+            return self.create(
+                Unit, "unit.add", code=code, name=name, parent=parent_unit, kind=kind
+            )
 
     def add_staff(self, number: str, name: str, unit_code: str, post: str = "") -> Staff:
         number, name = _text(number, "工号", "staff number"), _text(name, "姓名", "name")
         with self.change("staff.add"):
             unit = get_unit(unit_code)
             if Staff.get_or_none(Staff.number == number):
-                raise InvalidInput(f"工号已存在：{number}", f"staff number already exists: {number}")
+                raise InvalidInput(
+                    f"工号已存在：{number}", f"staff number already exists: {number}"
+                )
             return self.create(Staff, "staff.add", number=number, name=name, unit=unit, post=post)
 
     def add_matter(
@@ -120,12 +139,20 @@ class ReferenceService(Service):
             if Matter.get_or_none(Matter.code == code):
                 raise InvalidInput(f"事项编码已存在：{code}", f"matter code already exists: {code}")
             return self.create(
-                Matter, "matter.add", code=code, name=name, unit=unit, legal_days=legal, promised_days=promised
+                Matter,
+                "matter.add",
+                code=code,
+                name=name,
+                unit=unit,
+                legal_days=legal,
+                promised_days=promised,
             )
 
     def set_calendar(self, day: dt.date, kind: str, note: str = "") -> CalendarOverride:
         if kind not in ("holiday", "workday"):
-            raise InvalidInput(f"类型应为 holiday 或 workday：{kind}", f"kind must be holiday or workday: {kind}")
+            raise InvalidInput(
+                f"类型应为 holiday 或 workday：{kind}", f"kind must be holiday or workday: {kind}"
+            )
         with self.change("calendar.set"):
             existing = CalendarOverride.get_or_none(CalendarOverride.day == day)
             if existing is None:

@@ -41,7 +41,9 @@ def xdisplay() -> Iterator[str]:
         yield os.environ["DISPLAY"]
         return
     if shutil.which("Xvfb") is None:
-        pytest.skip("GUI tests need a display: DISPLAY is unset and Xvfb is not installed (apt-get install xvfb)")
+        pytest.skip(
+            "GUI tests need a display: DISPLAY is unset and Xvfb is not installed (apt-get install xvfb)"
+        )
     proc = start_xvfb()
     try:
         yield os.environ["DISPLAY"]

@@ -111,12 +111,16 @@ def test_viewer_gets_dashboard_and_documents_without_actions(login):
     app = login("leader")
     main = app.main
     assert [p.name for p in main.all_pages] == ["dashboard", "documents"]
-    assert "新建工单…" not in main.menu_labels("文件") and "导入数据…" not in main.menu_labels("文件")
+    assert "新建工单…" not in main.menu_labels("文件") and "导入数据…" not in main.menu_labels(
+        "文件"
+    )
     dashboard = main.views["dashboard"]
     dashboard.cards["未办结"].click()
     settle(app)
     view = main.views["complaints"]
-    assert main.current == "complaints" and view.total == int(dashboard.cards["未办结"].text.replace(",", ""))
+    assert main.current == "complaints" and view.total == int(
+        dashboard.cards["未办结"].text.replace(",", "")
+    )
     assert "新建工单" not in [w.cget("text") for w in view.actions.winfo_children()]
     window = main.open_record("complaint", view.items[0]["number"])
     assert window.buttons == {}

@@ -36,10 +36,17 @@ def test_desktop_figures_within_ratio_budgets(db_url: str, xdisplay: str) -> Non
     finally:
         close_database()
     by_key = {f.key: f for f in figures}
-    assert {"gui.login", "gui.list.page[complaints]", "gui.search.page", "gui.gap.import",
-            "gui.gap.report"} <= set(by_key)
+    assert {
+        "gui.login",
+        "gui.list.page[complaints]",
+        "gui.search.page",
+        "gui.gap.import",
+        "gui.gap.report",
+    } <= set(by_key)
     assert by_key["gui.list.page[complaints]"].detail["total"] == COMPLAINTS + office.history
-    assert by_key["gui.gap.import"].detail["imported"] == gui.import_rows(Context(db_url, engine, spec, office))
+    assert by_key["gui.gap.import"].detail["imported"] == gui.import_rows(
+        Context(db_url, engine, spec, office)
+    )
     assert len(by_key["gui.gap.report"].detail["files"]) == 2  # the xlsx and the PDF
     for f in figures:
         assert f.value_ms > 0 and f.baseline_ms > 0
@@ -47,7 +54,10 @@ def test_desktop_figures_within_ratio_budgets(db_url: str, xdisplay: str) -> Non
     # on a shared CI runner that wait is the machine's load, not a stall of the window.
     for key in ("gui.gap.import", "gui.gap.report"):
         own = by_key[key].detail["longest_less_cpu_wait_ms"]
-        assert own / by_key[key].baseline_ms <= REGRESSION_FACTOR * by_key[key].ratio_budget, (key, own)
+        assert own / by_key[key].baseline_ms <= REGRESSION_FACTOR * by_key[key].ratio_budget, (
+            key,
+            own,
+        )
     regressed = [f for f in figures if f.regressed and not f.key.startswith("gui.gap.")]
     assert not regressed, (
         f"ratio above {REGRESSION_FACTOR:g}× budget: "

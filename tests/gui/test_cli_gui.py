@@ -9,7 +9,11 @@ from supervise.cli.main import build_parser, main
 
 def test_gui_command_is_wired():
     args = build_parser().parse_args(["--db", "sqlite:///x.db", "gui", "--user", "jiwei01"])
-    assert args.gui_user == "jiwei01" and args.database is False and args.run.__module__ == "supervise.cli.gui_cmd"
+    assert (
+        args.gui_user == "jiwei01"
+        and args.database is False
+        and args.run.__module__ == "supervise.cli.gui_cmd"
+    )
 
 
 def test_no_display_gives_one_clear_line(monkeypatch, capsys, tmp_path):

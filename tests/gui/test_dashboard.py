@@ -16,7 +16,12 @@ def test_counts_match_the_lists_they_open(login):
     app = login("jiwei01")
     board = app.main.views["dashboard"]
     overdue = int(board.cards["已超期"].text.replace(",", ""))
-    assert overdue == Complaint.select().where((Complaint.status == "已交办") & (Complaint.due_at < now())).count()
+    assert (
+        overdue
+        == Complaint.select()
+        .where((Complaint.status == "已交办") & (Complaint.due_at < now()))
+        .count()
+    )
     board.cards["已超期"].click()
     settle(app)
     view = app.main.views["complaints"]
@@ -25,7 +30,9 @@ def test_counts_match_the_lists_they_open(login):
     board.cards["差评待处理"].click()
     settle(app)
     ratings = app.main.views["ratings"]
-    assert ratings.status_var.get() == "待处理" and ratings.total == int(board.cards["差评待处理"].text.replace(",", ""))
+    assert ratings.status_var.get() == "待处理" and ratings.total == int(
+        board.cards["差评待处理"].text.replace(",", "")
+    )
 
 
 def test_rules_and_report_figures_or_a_dash(login, monkeypatch):
@@ -34,7 +41,9 @@ def test_rules_and_report_figures_or_a_dash(login, monkeypatch):
     rules = dash._optional("rules", "dashboard_counts")
     if rules is not None:
         expected = rules(as_of=now())["escalations"]
-        assert {level: board.cards[level].text for level in expected} == {k: f"{v:,}" for k, v in expected.items()}
+        assert {level: board.cards[level].text for level in expected} == {
+            k: f"{v:,}" for k, v in expected.items()
+        }
     if dash._optional("report", "key_rates") is not None:
         assert board.rates is not None
         for name in dash.RATE_NAMES:
@@ -44,7 +53,10 @@ def test_rules_and_report_figures_or_a_dash(login, monkeypatch):
     board.refresh()
     settle(app)
     for key in ("预警", "挂牌督办", "待决定问责", "按期办结率", "好评率"):
-        assert board.cards[key].text == dash.MISSING and board.cards[key].tooltip.text == dash.MISSING_TIP
+        assert (
+            board.cards[key].text == dash.MISSING
+            and board.cards[key].tooltip.text == dash.MISSING_TIP
+        )
     board.cards["预警"].click()  # a dash opens nothing
     assert app.main.current == "dashboard"
     assert board.levels.message == dash.MISSING_TIP
@@ -55,14 +67,24 @@ def test_charts_draw_and_click_through(login):
     board = app.main.views["dashboard"]
     assert len(board.per_day.bars) == 30 and board.by_unit.bars
     code, name, count = queries.open_by_unit(app.main.actor, 8)[0]
-    assert (board.by_unit.bars[0].key, board.by_unit.bars[0].label, board.by_unit.bars[0].value) == (code, name, count)
+    assert (
+        board.by_unit.bars[0].key,
+        board.by_unit.bars[0].label,
+        board.by_unit.bars[0].value,
+    ) == (code, name, count)
     board.by_unit.on_click(code)
     settle(app)
     view = app.main.views["complaints"]
     assert view.unit_code() == code and view.total == count
-    assert view.total == Complaint.select().where(
-        (Complaint.unit == Unit.get(Unit.code == code).id) & Complaint.status.in_(("登记", "已交办", "已反馈", "已回访"))
-    ).count()
+    assert (
+        view.total
+        == Complaint.select()
+        .where(
+            (Complaint.unit == Unit.get(Unit.code == code).id)
+            & Complaint.status.in_(("登记", "已交办", "已反馈", "已回访"))
+        )
+        .count()
+    )
 
 
 @pytest.mark.parametrize("value,text", [(1234, "1,234"), (0.8567, "85.7%"), (None, "—")])

@@ -39,7 +39,9 @@ def test_monthly_report_through_the_dialog(login, tmp_path):
     pump(app.root, lambda: dialog.job is None, timeout=120)
     assert dialog.output is not None, dialog.progress_label.cget("text")
     files = [Path(f) for f in dialog.output["files"]]
-    assert {f.name for f in files} == {"月报-2026-11.xlsx", "月报-2026-11.pdf"} and all(f.is_file() for f in files)
+    assert {f.name for f in files} == {"月报-2026-11.xlsx", "月报-2026-11.pdf"} and all(
+        f.is_file() for f in files
+    )
     assert "已生成 2026-11 月报" in dialog.progress_label.cget("text")
     assert dialog.open_button.instate(["!disabled"])
     assert float(dialog.progress.cget("value")) == float(dialog.progress.cget("maximum"))
@@ -68,7 +70,10 @@ def test_circular_through_the_dialog(login, tmp_path):
     assert dialog.output["number"] in dialog.progress_label.cget("text")
     documents = app.main.show_view("documents")
     documents.refresh()
-    assert dialog.output["number"] == documents.tree.item(documents.tree.get_children()[0], "values")[0]
+    assert (
+        dialog.output["number"]
+        == documents.tree.item(documents.tree.get_children()[0], "values")[0]
+    )
 
 
 def test_export_through_the_dialog_stays_masked(login, tmp_path):

@@ -40,7 +40,9 @@ def test_register_assign_and_see_it_on_the_dashboard(login):
     assert dialog.form.errors["content"].cget("text") == ""
     assert "时间格式" in dialog.form.errors["received"].cget("text")
     dialog.received.delete(0, "end")
-    dialog.received.insert(0, (dt.datetime.now() - dt.timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"))
+    dialog.received.insert(
+        0, (dt.datetime.now() - dt.timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")
+    )
     dialog.ok_button.invoke()
     assert not dialog.winfo_exists()
     number = dialog.result["number"]
@@ -76,7 +78,11 @@ def test_register_assign_and_see_it_on_the_dashboard(login):
 
 def test_unmasking_is_deliberate_and_audited(login):
     app = login("jiwei01")
-    c = Complaint.select().where(Complaint.anonymous == False, Complaint.masked_phone.is_null(False)).first()  # noqa: E712
+    c = (
+        Complaint.select()
+        .where(Complaint.anonymous == False, Complaint.masked_phone.is_null(False))  # noqa: E712
+        .first()
+    )
     phone = identity.complaint_identity(app.main.actor, c)["phone"]  # the key the log-in unwrapped
     window = app.main.open_record("complaint", c.number)
     assert phone not in window.identity_label.cget("text")
@@ -98,7 +104,10 @@ def test_stale_edit_shows_who_changed_the_record_and_reloads(login):
     window.dialog.ok_button.invoke()
     conflict = window.dialog
     assert isinstance(conflict, ConflictDialog)
-    assert "记录已被 jiwei02 修改" in [w.cget("text") for w in conflict.winfo_children()[0].winfo_children()][0]
+    assert (
+        "记录已被 jiwei02 修改"
+        in [w.cget("text") for w in conflict.winfo_children()[0].winfo_children()][0]
+    )
     assert Complaint.get_by_id(c.id).status == "不予受理"  # nothing was overwritten
     conflict.ok_button.invoke()
     assert window.version > seen and window.data["status"] == "不予受理" and window.buttons == {}
@@ -121,6 +130,9 @@ def test_liaison_replies_from_the_record_window(login):
     assert reply.form.errors["text"].cget("text") == "反馈内容不能为空"
     reply.text.insert("1.0", "已联系群众，当场补办完毕")
     reply.ok_button.invoke()
-    assert window.data["status"] == "已反馈" and window.data["reply_text"] == "已联系群众，当场补办完毕"
+    assert (
+        window.data["status"] == "已反馈"
+        and window.data["reply_text"] == "已联系群众，当场补办完毕"
+    )
     assert window.buttons == {}
     assert not [m for m in common.MESSAGES if m[0] == "error"]

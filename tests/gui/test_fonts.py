@@ -14,8 +14,13 @@ def test_choose_family_by_platform_and_preference():
     linux = ["DejaVu Sans", "Noto Sans CJK SC", "WenQuanYi Micro Hei"]
     assert choose_family(linux, "linux") == "WenQuanYi Micro Hei"
     assert choose_family(["Noto Sans CJK SC", "Noto Sans CJK JP"], "linux") == "Noto Sans CJK SC"
-    assert choose_family(["Microsoft YaHei", "SimSun", "Noto Sans CJK SC"], "win32") == "Microsoft YaHei"
-    assert choose_family(["Noto Sans CJK SC"], "win32") == "Noto Sans CJK SC"  # another platform's list last
+    assert (
+        choose_family(["Microsoft YaHei", "SimSun", "Noto Sans CJK SC"], "win32")
+        == "Microsoft YaHei"
+    )
+    assert (
+        choose_family(["Noto Sans CJK SC"], "win32") == "Noto Sans CJK SC"
+    )  # another platform's list last
     assert choose_family(linux, "linux", prefer="Noto Sans CJK SC") == "Noto Sans CJK SC"
     assert choose_family(linux, "linux", prefer="Not Installed") == "WenQuanYi Micro Hei"
     assert choose_family(["DejaVu Sans", "Noto Sans CJK JP"], "linux") is None
@@ -32,4 +37,6 @@ def test_apply_fonts_sets_the_named_fonts(root):
         assert font.cget("family") == choice.family and font.cget("size") == 12
     gc.collect()  # the app's own fonts live in Tcl, not in Python objects
     assert tkfont.nametofont("SuperviseTitle", root).cget("size") == 16
-    assert tkfont.Font(root, font="TkDefaultFont").measure("效能监督") > tkfont.Font(root, font="TkDefaultFont").measure("ab")
+    assert tkfont.Font(root, font="TkDefaultFont").measure("效能监督") > tkfont.Font(
+        root, font="TkDefaultFont"
+    ).measure("ab")

@@ -38,7 +38,10 @@ def test_units_import_with_progress_bar_to_the_end(login, tmp_path):
     dialog.preview()
     settle(app)
     assert len(dialog.preview_rows) == 20 and len(dialog.preview_tree.get_children()) == 20
-    assert dialog.preview_tree.item(dialog.preview_tree.get_children()[0], "values")[:2] == ("T00000", "测试单位00000")
+    assert dialog.preview_tree.item(dialog.preview_tree.get_children()[0], "values")[:2] == (
+        "T00000",
+        "测试单位00000",
+    )
 
     dialog.ok_button.invoke()
     assert dialog.job is not None and dialog.ok_button.instate(["disabled"])
@@ -51,8 +54,11 @@ def test_units_import_with_progress_bar_to_the_end(login, tmp_path):
     assert Unit.select().count() == before + 2500
     assert dialog.cancel_button.cget("text") == "关闭"
     dialog.cancel_button.invoke()
-    assert not dialog.winfo_exists() and dialog.result["batch"] == ImportBatch.select().order_by(
-        ImportBatch.id.desc()).first().id
+    assert (
+        not dialog.winfo_exists()
+        and dialog.result["batch"]
+        == ImportBatch.select().order_by(ImportBatch.id.desc()).first().id
+    )
 
 
 def test_failed_import_shows_the_errors_and_imports_nothing(login, tmp_path):
@@ -64,7 +70,9 @@ def test_failed_import_shows_the_errors_and_imports_nothing(login, tmp_path):
     dialog.ok_button.invoke()
     pump(app.root, lambda: dialog.job is None)
     assert "未导入任何数据" in dialog.progress_label.cget("text")
-    assert dialog.error_rows and dialog.error_rows[0][1] == 9 and dialog.error_rows[0][2] == "单位名称"
+    assert (
+        dialog.error_rows and dialog.error_rows[0][1] == 9 and dialog.error_rows[0][2] == "单位名称"
+    )
     assert len(dialog.errors_tree.get_children()) == len(dialog.error_rows)
     assert Unit.select().count() == before
     assert (tmp_path / "bad.errors.xlsx").is_file()

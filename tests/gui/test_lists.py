@@ -38,7 +38,9 @@ def test_complaint_search_and_paging(login, shown):
     assert view.prev_button.instate(["!disabled"])
     view.last_button.invoke()
     settle(app)
-    assert len(view.items) == total - (view.pages - 1) * 50 and view.next_button.instate(["disabled"])
+    assert len(view.items) == total - (view.pages - 1) * 50 and view.next_button.instate(
+        ["disabled"]
+    )
 
     actor = actor_of(User.get(User.name == "jiwei01"))
     expected = ComplaintQueries(actor).list(ComplaintFilter(search="营业执照", limit=500))
@@ -62,8 +64,11 @@ def test_sorting_by_a_heading_and_opening_by_double_click(login, shown):
     assert (view.sort, view.desc) == ("number", False)
     assert view.tree.heading("number", "text").endswith("▲")
     numbers = [i["number"] for i in view.items]
-    assert numbers == sorted(numbers) and numbers[0] == Complaint.select(Complaint.number).order_by(
-        Complaint.number).first().number
+    assert (
+        numbers == sorted(numbers)
+        and numbers[0]
+        == Complaint.select(Complaint.number).order_by(Complaint.number).first().number
+    )
     view.tree.tk.call(command)
     settle(app)
     assert view.desc and [i["number"] for i in view.items][0] > numbers[0]
@@ -93,8 +98,14 @@ def test_filters_and_bad_dates(login):
     view.category_var.set("投诉")
     view.refresh()
     settle(app)
-    expected = Complaint.select().where((Complaint.status == "已办结") & (Complaint.category == "投诉")).count()
-    assert view.total == expected and all(i["status"] == "已办结" and i["category"] == "投诉" for i in view.items)
+    expected = (
+        Complaint.select()
+        .where((Complaint.status == "已办结") & (Complaint.category == "投诉"))
+        .count()
+    )
+    assert view.total == expected and all(
+        i["status"] == "已办结" and i["category"] == "投诉" for i in view.items
+    )
     view.status_var.set("全部")
     view.category_var.set("全部")
     view.overdue_var.set(True)
@@ -145,8 +156,15 @@ def test_rating_search_pages_without_counting_every_match(login, shown, monkeypa
     settle(app)
     exact = view.total
     word = "窗"
-    matches = Rating.select().where(Rating.comment.contains(word) | Rating.reasons.contains(word)
-                                    | Rating.window.contains(word)).count()
+    matches = (
+        Rating.select()
+        .where(
+            Rating.comment.contains(word)
+            | Rating.reasons.contains(word)
+            | Rating.window.contains(word)
+        )
+        .count()
+    )
     assert matches > 50, "the demo ratings name their windows"
     monkeypatch.setattr(queries, "COUNT_CAP", 3)
     view.search_entry.focus_force()
@@ -179,7 +197,9 @@ def test_a_search_that_fits_on_one_page_is_not_counted_again(login):
     view.query = watched
     r = Rating.select().first()
     Rating.update(comment="独一无二的评价内容").where(Rating.id == r.id).execute()
-    search.index_ratings([(r.id, "独一无二的评价内容", r.reasons, r.window)])  # the services keep the index
+    search.index_ratings(
+        [(r.id, "独一无二的评价内容", r.reasons, r.window)]
+    )  # the services keep the index
     view.search_var.set("独一无二")
     view.refresh()
     settle(app)
@@ -193,15 +213,30 @@ def test_rating_keyword_search_with_filters(login, shown):
     app = login("jiwei01")
     view = app.main.show_view("ratings")
     settle(app)
-    bad = Rating.select().where(Rating.bad == True).order_by(Rating.rated_at.desc(), Rating.id.desc()).first()  # noqa: E712
+    bad = (
+        Rating.select()
+        .where(Rating.bad == True)  # noqa: E712
+        .order_by(Rating.rated_at.desc(), Rating.id.desc())
+        .first()
+    )
     unit = Unit.get_by_id(bad.unit_id)
     word = "等候"
     Rating.update(reasons="等候时间长").where(Rating.id == bad.id).execute()
     search.index_ratings([(bad.id, bad.comment, "等候时间长", bad.window)])
-    expected = [r.id for r in Rating.select(Rating.id).where(
-        (Rating.comment.contains(word) | Rating.reasons.contains(word) | Rating.window.contains(word))
-        & (Rating.bad == True) & (Rating.unit == unit.id)  # noqa: E712
-    ).order_by(Rating.rated_at.desc(), Rating.id.desc())]
+    expected = [
+        r.id
+        for r in Rating.select(Rating.id)
+        .where(
+            (
+                Rating.comment.contains(word)
+                | Rating.reasons.contains(word)
+                | Rating.window.contains(word)
+            )
+            & (Rating.bad == True)  # noqa: E712
+            & (Rating.unit == unit.id)
+        )
+        .order_by(Rating.rated_at.desc(), Rating.id.desc())
+    ]
     assert bad.id in expected
     view.bad_var.set(True)
     view.set_unit(unit.code)
@@ -210,4 +245,3 @@ def test_rating_keyword_search_with_filters(login, shown):
     settle(app)
     assert [item["id"] for item in view.items] == expected[: view.page_size]
     assert view.total == len(expected) and all(item["bad"] for item in view.items)
-

@@ -23,15 +23,20 @@ def test_plugins_page_lists_loaded_failed_and_disabled(login, monkeypatch):
     app = login("admin")
     view = app.main.show_view("plugins")
     assert isinstance(view, PluginsView)
-    rows = {view.loaded.item(i, "values")[0]: view.loaded.item(i, "values") for i in view.loaded.get_children()}
+    rows = {
+        view.loaded.item(i, "values")[0]: view.loaded.item(i, "values")
+        for i in view.loaded.get_children()
+    }
     assert {"reference", "example"} <= set(rows)
     name, source, families, hooks = rows["example"]
     assert source == "已安装" and "界面" in families and "gui_menu_actions" in hooks
     assert rows["reference"][1] == "内置"
     assert view.disabled.cget("text") == "nonexistent_plugin"
     failures = [view.failed.item(i, "values") for i in view.failed.get_children()]
-    assert failures == [tuple(str(v) for v in (f["name"], {"load": "加载", "hook": "调用"}[f["stage"]], f["error"]))
-                        for f in view.data["failures"]]
+    assert failures == [
+        tuple(str(v) for v in (f["name"], {"load": "加载", "hook": "调用"}[f["stage"]], f["error"]))
+        for f in view.data["failures"]
+    ]
 
 
 def test_settings_page_saves_limits_calendar_header_and_font(login):
@@ -97,7 +102,9 @@ def test_supervisor_submits_a_finding_with_an_attachment(login, tmp_path):
     review = Review.get_by_id(view.last_review)
     assert review.reviewer_name == "jdy02" and review.status == "待审核" and review.method == "暗访"
     finding = Finding.get(Finding.review == review.id)
-    attachment = Attachment.get((Attachment.owner_kind == "finding") & (Attachment.owner_id == finding.id))
+    attachment = Attachment.get(
+        (Attachment.owner_kind == "finding") & (Attachment.owner_id == finding.id)
+    )
     assert attachment.filename == "现场照片.jpg" and attachment.size == 2003
     assert "已提交监督评议" in view.message.cget("text")
     mine = app.main.show_view("mine")
@@ -126,7 +133,11 @@ def test_identity_tab_purges_in_a_worker_and_manages_keys(login):
     view = app.main.show_view("settings")
     tab = view.identity
     assert "本人已持有" in tab.status.cget("text")
-    closed = Complaint.select().where(Complaint.status == "已办结", Complaint.identity_sealed.is_null(False)).count()
+    closed = (
+        Complaint.select()
+        .where(Complaint.status == "已办结", Complaint.identity_sealed.is_null(False))
+        .count()
+    )
     assert closed > 0
     tab.days.set("-1")
     assert tab.save_days() is False
@@ -136,7 +147,11 @@ def test_identity_tab_purges_in_a_worker_and_manages_keys(login):
     settle(app)
     assert "已清除工单" in tab.message.cget("text"), tab.message.cget("text")
     assert tab.result["complaints"] >= closed
-    assert not Complaint.select().where(Complaint.status == "已办结", Complaint.identity_sealed.is_null(False)).exists()
+    assert (
+        not Complaint.select()
+        .where(Complaint.status == "已办结", Complaint.identity_sealed.is_null(False))
+        .exists()
+    )
     assert AuditEntry.select().where(AuditEntry.action == "identity.purge").exists()
     assert audit.verify().ok
     purged = Complaint.select().where(Complaint.identity_purged_at.is_null(False)).first()
@@ -144,11 +159,16 @@ def test_identity_tab_purges_in_a_worker_and_manages_keys(login):
     assert "已按保存期限清除" in window.identity_label.cget("text")
     assert not window.unmask_button.winfo_ismapped()
 
-    ReferenceService(SYSTEM).add_user("newstaff", "staff", "demo-pass-1")  # no key holder: not granted
+    ReferenceService(SYSTEM).add_user(
+        "newstaff", "staff", "demo-pass-1"
+    )  # no key holder: not granted
     assert log_in("newstaff", "demo-pass-1").identity_key is None
     tab.grantee.set("newstaff")
     tab.grant()
-    assert "已授权" in tab.key_message.cget("text") and log_in("newstaff", "demo-pass-1").identity_key is not None
+    assert (
+        "已授权" in tab.key_message.cget("text")
+        and log_in("newstaff", "demo-pass-1").identity_key is not None
+    )
     tab.grantee.set("leader")  # a viewer may not hold it
     tab.grant()
     assert "不得查看" in tab.key_message.cget("text")
@@ -178,7 +198,10 @@ def test_password_dialog_from_the_file_menu_keeps_the_key(login):
     app = login("jiwei01")
     main = app.main
     menu = main.menus["文件"]
-    entries = [menu.entrycget(i, "label") if menu.type(i) == "command" else None for i in range(menu.index("end") + 1)]
+    entries = [
+        menu.entrycget(i, "label") if menu.type(i) == "command" else None
+        for i in range(menu.index("end") + 1)
+    ]
     menu.invoke(entries.index("修改密码…"))
     dialog = main.dialog
     dialog.old.insert(0, PASSWORD)

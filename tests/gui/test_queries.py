@@ -30,7 +30,12 @@ def office(admin):
     earlier = now() - dt.timedelta(days=3)
     numbers = []
     for i, unit in enumerate(["U01", "U01", "U02", "U02", "U02"]):
-        c = service.register(channel="12345热线", category="投诉", content=f"第{i}件：社保卡补办推诿", received=earlier)
+        c = service.register(
+            channel="12345热线",
+            category="投诉",
+            content=f"第{i}件：社保卡补办推诿",
+            received=earlier,
+        )
         numbers.append(c.number)
         if i < 4:
             service.assign(c.number, unit, card="蓝" if i % 2 else "红")
@@ -47,13 +52,22 @@ def test_complaint_scope_filters_sort_and_paging(office):
     assert everything["total"] == 5
     mine = queries.complaint_page(liaison, ListFilter())
     assert mine["total"] == 2 and {i["unit"] for i in mine["items"]} == {"市人社局"}
-    assert queries.complaint_page(liaison, ListFilter(unit="U02"))["total"] == 0  # a liaison never sees U02
+    assert (
+        queries.complaint_page(liaison, ListFilter(unit="U02"))["total"] == 0
+    )  # a liaison never sees U02
     assert queries.complaint_page(staff, ListFilter(status=queries.OPEN))["total"] == 5
     assert queries.complaint_page(staff, ListFilter(status="登记"))["total"] == 1
     overdue = queries.complaint_page(staff, ListFilter(extra={"overdue": True}))
-    assert overdue["total"] == 2 and all(i["overdue"] for i in overdue["items"])  # the blue cards, due on receipt
-    page = queries.complaint_page(staff, ListFilter(), sort="number", desc=False, limit=2, offset=2, count=False)
-    assert page["total"] is None and [i["number"] for i in page["items"]] == sorted(office["numbers"])[2:4]
+    assert overdue["total"] == 2 and all(
+        i["overdue"] for i in overdue["items"]
+    )  # the blue cards, due on receipt
+    page = queries.complaint_page(
+        staff, ListFilter(), sort="number", desc=False, limit=2, offset=2, count=False
+    )
+    assert (
+        page["total"] is None
+        and [i["number"] for i in page["items"]] == sorted(office["numbers"])[2:4]
+    )
     by_unit = queries.complaint_page(staff, ListFilter(), sort="unit", desc=False)
     units = [i["unit"] for i in by_unit["items"]]
     assert None in (units[0], units[-1])  # the unassigned case: NULLs sort first or last by engine
@@ -69,18 +83,29 @@ def test_newest_first_pages_agree_with_the_plain_query(office, monkeypatch):
     """未办结 is merged from one index read per open status; keyword and overdue pages come from
     ComplaintQueries: page by page they must list what the plain query lists, in its order."""
     staff = office["staff"]
-    ComplaintService(staff).register(channel="网站", category="咨询", content="社保卡进度查询")  # newest, 登记
+    ComplaintService(staff).register(
+        channel="网站", category="咨询", content="社保卡进度查询"
+    )  # newest, 登记
 
     def pages(f: ListFilter) -> tuple[int, list[str]]:
         total = queries.complaint_page(staff, f)["total"]
         numbers = []
         for offset in range(0, 8, 2):
-            numbers += [i["number"] for i in queries.complaint_page(staff, f, limit=2, offset=offset,
-                                                                    count=False)["items"]]
+            numbers += [
+                i["number"]
+                for i in queries.complaint_page(staff, f, limit=2, offset=offset, count=False)[
+                    "items"
+                ]
+            ]
         return total, numbers
 
-    cases = [ListFilter(status=queries.OPEN), ListFilter(search="社保"), ListFilter(extra={"overdue": True}),
-             ListFilter(status=queries.OPEN, unit="U02"), ListFilter(status="已交办")]
+    cases = [
+        ListFilter(status=queries.OPEN),
+        ListFilter(search="社保"),
+        ListFilter(extra={"overdue": True}),
+        ListFilter(status=queries.OPEN, unit="U02"),
+        ListFilter(status="已交办"),
+    ]
     merged = [pages(f) for f in cases]
     assert merged[0][0] == 6 and merged[0][1][0] == merged[1][1][0]  # the new 登记 case heads both
     monkeypatch.setattr(queries, "_newest_page", lambda *args: None)  # the plain query alone
@@ -92,13 +117,22 @@ def test_ratings_reviews_and_office_lists_are_scoped(office):
     assert queries.rating_page(staff, ListFilter())["total"] == 3
     assert queries.rating_page(staff, ListFilter(status="待处理"))["total"] == 2
     assert queries.rating_page(liaison, ListFilter())["total"] == 1
-    assert queries.rating_page(staff, ListFilter(extra={"bad_only": True}), sort="level", desc=False)["items"][0]["level"] == 1
+    assert (
+        queries.rating_page(staff, ListFilter(extra={"bad_only": True}), sort="level", desc=False)[
+            "items"
+        ][0]["level"]
+        == 1
+    )
     a, b = make_user("jdy_a", "supervisor"), make_user("jdy_b", "supervisor")
     ReviewService(a).submit("U01", "暗访", ["窗口无人"])
     ReviewService(b).submit("U02", "明察", ["态度生硬"])
     assert queries.review_page(staff, ListFilter())["total"] == 2
     own = queries.review_page(a, ListFilter())
-    assert own["total"] == 1 and own["items"][0]["reviewer"] == "jdy_a" and own["items"][0]["findings"] == 1
+    assert (
+        own["total"] == 1
+        and own["items"][0]["reviewer"] == "jdy_a"
+        and own["items"][0]["findings"] == 1
+    )
     for page in (queries.escalation_page, queries.accountability_page):
         assert page(staff, ListFilter())["total"] == 0
         with pytest.raises(NotPermitted):
@@ -116,7 +150,10 @@ def test_dashboard_figures(office):
     days = queries.received_per_day(staff, 7)
     assert len(days) == 7 and days[-1][0] == now().date()
     assert dict(days)[(now() - dt.timedelta(days=3)).date()] == 5
-    assert queries.open_by_unit(staff) == [("U01", "市人社局", 2), ("U02", "市医保局", 2)]  # ties by code
+    assert queries.open_by_unit(staff) == [
+        ("U01", "市人社局", 2),
+        ("U02", "市医保局", 2),
+    ]  # ties by code
     assert queries.unit_choices() == [("U01", "市人社局"), ("U02", "市医保局")]
 
 
@@ -130,7 +167,9 @@ def test_rating_search_counts_only_up_to_the_cap(office, monkeypatch):
     monkeypatch.setattr(queries, "COUNT_CAP", 2)
     capped = queries.rating_page(staff, ListFilter(search="排队"), limit=2)
     assert capped["total"] == 3  # cap + 1: "2+" in the pager, never a count of every match
-    assert queries.rating_page(staff, ListFilter(), limit=2)["total"] == 7  # no search: the exact total
+    assert (
+        queries.rating_page(staff, ListFilter(), limit=2)["total"] == 7
+    )  # no search: the exact total
 
 
 def test_escalation_record_and_links(office):
@@ -139,20 +178,50 @@ def test_escalation_record_and_links(office):
     staff = office["staff"]
     complaint = Complaint.get(Complaint.number == office["numbers"][0])
     at = now().replace(microsecond=0)
-    e = Escalation.create(rule="r", target_kind="complaint", target_id=complaint.id, level="催办", reason="超期",
-                          raised_at=at, updated_at=at)
-    other = Escalation.create(rule="r2", target_kind="complaint", target_id=complaint.id, level="预警",
-                              reason="临期", raised_at=at, updated_at=at)
-    case = AccountabilityCase.create(rule="r", target_kind="unit", unit=Unit.get(Unit.code == "U01"),
-                                     failure_kind="不作为", evidence=f'[{{"kind": "escalation", "id": {e.id}}}]',
-                                     evidence_key="q-1", reason="督办不力", proposed_at=at)
+    e = Escalation.create(
+        rule="r",
+        target_kind="complaint",
+        target_id=complaint.id,
+        level="催办",
+        reason="超期",
+        raised_at=at,
+        updated_at=at,
+    )
+    other = Escalation.create(
+        rule="r2",
+        target_kind="complaint",
+        target_id=complaint.id,
+        level="预警",
+        reason="临期",
+        raised_at=at,
+        updated_at=at,
+    )
+    case = AccountabilityCase.create(
+        rule="r",
+        target_kind="unit",
+        unit=Unit.get(Unit.code == "U01"),
+        failure_kind="不作为",
+        evidence=f'[{{"kind": "escalation", "id": {e.id}}}]',
+        evidence_key="q-1",
+        reason="督办不力",
+        proposed_at=at,
+    )
     record = queries.escalation_record(staff, e.id)
-    assert record["target"] == complaint.number and record["unit"] == "市人社局" and record["state"] == "未解除"
-    assert [link["open"] for link in record["links"]] == [("complaint", complaint.number), ("escalation", other.id),
-                                                          ("accountability", case.id)]
+    assert (
+        record["target"] == complaint.number
+        and record["unit"] == "市人社局"
+        and record["state"] == "未解除"
+    )
+    assert [link["open"] for link in record["links"]] == [
+        ("complaint", complaint.number),
+        ("escalation", other.id),
+        ("accountability", case.id),
+    ]
     with pytest.raises(NotPermitted):
         queries.escalation_record(office["liaison"], e.id)
-    links = queries.record_links([("unit", Unit.get(Unit.code == "U02").id), ("ranking", "2026-09")])
+    links = queries.record_links(
+        [("unit", Unit.get(Unit.code == "U02").id), ("ranking", "2026-09")]
+    )
     assert [(link["kind"], link["open"]) for link in links] == [("单位", None), ("月度排名", None)]
 
 
@@ -175,5 +244,7 @@ def test_rating_keyword_search_with_filters(office):
     assert ids(search="态度 排队") == [a.id]
     assert ids(search="号窗") == [c.id, b.id]
     page = queries.rating_page(liaison, ListFilter(search="态度"))
-    assert [r["id"] for r in page["items"]] == [a.id] and page["total"] == 1  # a liaison: their unit only
+    assert [r["id"] for r in page["items"]] == [a.id] and page[
+        "total"
+    ] == 1  # a liaison: their unit only
     assert queries.rating_page(staff, ListFilter(search="态度", unit="U02"))["total"] == 1

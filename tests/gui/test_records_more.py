@@ -51,7 +51,12 @@ def test_bad_rating_loop_through_the_window(login):
     assert Rating.get_by_id(r.id).status == "待整改" and window.data["rectify_kind"] == "立行立改"
     assert list(window.buttons) == ["整改"]
 
-    if liaison in ("U01", "U02", "U09", "U0901"):  # the demo's liaisons rectify their own unit's ratings
+    if liaison in (
+        "U01",
+        "U02",
+        "U09",
+        "U0901",
+    ):  # the demo's liaisons rectify their own unit's ratings
         other = login(f"lly_{liaison}").main.open_record("rating", r.id)
         assert other.data["rater"] is None and list(other.buttons) == ["整改"]
     window.reload()
@@ -101,9 +106,16 @@ def test_review_rejected_needs_a_reason(login):
 def _case(key: str) -> AccountabilityCase:
     unit = Unit.get(Unit.code == "U01")
     complaint = Complaint.select().where(Complaint.unit == unit.id).first()
-    return AccountabilityCase.create(rule="overdue_slow", target_kind="unit", unit=unit, failure_kind="慢作为",
-                                     evidence=json.dumps([{"kind": "complaint", "id": complaint.id}]),
-                                     evidence_key=key, reason="本月超期办结 5 件", proposed_at=now())
+    return AccountabilityCase.create(
+        rule="overdue_slow",
+        target_kind="unit",
+        unit=unit,
+        failure_kind="慢作为",
+        evidence=json.dumps([{"kind": "complaint", "id": complaint.id}]),
+        evidence_key=key,
+        reason="本月超期办结 5 件",
+        proposed_at=now(),
+    )
 
 
 def test_accountability_window_reads_the_case(login):
@@ -125,7 +137,9 @@ def test_staff_decide_an_accountability_case(login):
     assert set(window.buttons) == {"作出决定", "不予问责"}
     window.buttons["作出决定"].invoke()
     dialog = window.dialog
-    assert isinstance(dialog, DecideDialog) and "政务处分" not in dialog.forms  # a unit, not a person
+    assert (
+        isinstance(dialog, DecideDialog) and "政务处分" not in dialog.forms
+    )  # a unit, not a person
     dialog.ok_button.invoke()
     assert dialog.form.errors["form"].cget("text") == "请选择问责方式"
     assert dialog.form.errors["text"].cget("text") == "决定依据不能为空"
@@ -141,17 +155,31 @@ def test_staff_decide_an_accountability_case(login):
 
 def _escalation(complaint: Complaint, level: str = "督办") -> Escalation:
     at = now().replace(microsecond=0)
-    return Escalation.create(rule="overdue_escalation", target_kind="complaint", target_id=complaint.id, level=level,
-                             reason=f"工单 {complaint.number} 已超期", raised_at=at, updated_at=at)
+    return Escalation.create(
+        rule="overdue_escalation",
+        target_kind="complaint",
+        target_id=complaint.id,
+        level=level,
+        reason=f"工单 {complaint.number} 已超期",
+        raised_at=at,
+        updated_at=at,
+    )
 
 
 def test_escalation_window_shows_cause_and_citing_case(login):
     complaint = Complaint.select().where(Complaint.status == "已交办").first()
     e = _escalation(complaint)
     unit = Unit.get_by_id(complaint.unit_id)
-    case = AccountabilityCase.create(rule="weak_escalation", target_kind="unit", unit=unit, failure_kind="不作为",
-                                     evidence=json.dumps([{"kind": "escalation", "id": e.id}]),
-                                     evidence_key="gui-esc", reason="督办不力", proposed_at=now())
+    case = AccountabilityCase.create(
+        rule="weak_escalation",
+        target_kind="unit",
+        unit=unit,
+        failure_kind="不作为",
+        evidence=json.dumps([{"kind": "escalation", "id": e.id}]),
+        evidence_key="gui-esc",
+        reason="督办不力",
+        proposed_at=now(),
+    )
     app = login("jiwei01")
     listing = app.main.show_view("escalations")
     settle(app)
@@ -190,13 +218,21 @@ def test_accountability_evidence_clicks_through(login):
     case = _case("gui-test-links")
     complaint = Complaint.get_by_id(json.loads(case.evidence)[0]["id"])
     window = login("jiwei01").main.open_record("accountability", case.id)
-    assert window.links.set("0", "kind") == "工单" and window.links.set("0", "text") == complaint.number
+    assert (
+        window.links.set("0", "kind") == "工单"
+        and window.links.set("0", "text") == complaint.number
+    )
     assert window.open_link(0).data["number"] == complaint.number
 
 
 def test_attachment_goes_to_the_chosen_finding(login, tmp_path):
-    review = (Review.select().join(Finding).group_by(Review.id)
-              .having(pw.fn.COUNT(Finding.id) > 1).first())
+    review = (
+        Review.select()
+        .join(Finding)
+        .group_by(Review.id)
+        .having(pw.fn.COUNT(Finding.id) > 1)
+        .first()
+    )
     if review is None:  # the demo office may give each review one finding: add a second
         review = Review.select().join(Finding).first()
         Finding.create(review=review, description="窗口无人值守", category="纪律", severity="一般")
@@ -217,7 +253,9 @@ def test_attachment_goes_to_the_chosen_finding(login, tmp_path):
     dialog.path.delete(0, "end")
     dialog.path.insert(0, str(photo))
     dialog.ok_button.invoke()
-    stored = Attachment.select().where((Attachment.owner_kind == "finding") & (Attachment.owner_id == second.id))
+    stored = Attachment.select().where(
+        (Attachment.owner_kind == "finding") & (Attachment.owner_id == second.id)
+    )
     assert [a.filename for a in stored] == ["现场照片.jpg"]
     assert "附件：现场照片.jpg" in window.texts["findings"].get("1.0", "end")
 
@@ -236,8 +274,13 @@ def test_staff_enter_a_rating_with_validation_beside_the_fields(login):
     dialog.phone.insert(0, "12ab")
     dialog.ok_button.invoke()
     errors = {k: w.cget("text") for k, w in dialog.form.errors.items() if w.cget("text")}
-    assert errors == {"unit": "请选择单位", "level": "请选择评价等级", "phone": "联系电话应为 7 位以上数字",
-                      "rater": "实名评价须填写评价人姓名", "rated": "时间格式应为 2026-10-05 14:03"}
+    assert errors == {
+        "unit": "请选择单位",
+        "level": "请选择评价等级",
+        "phone": "联系电话应为 7 位以上数字",
+        "rater": "实名评价须填写评价人姓名",
+        "rated": "时间格式应为 2026-10-05 14:03",
+    }
     dialog.unit.set(dialog.unit.cget("values")[0])
     dialog.level.set("2 不满意")
     dialog.staff.insert(0, "NO-SUCH")
@@ -256,7 +299,13 @@ def test_staff_enter_a_rating_with_validation_beside_the_fields(login):
     dialog.staff.delete(0, "end")
     dialog.ok_button.invoke()
     r = Rating.select().order_by(Rating.id.desc()).first()
-    assert (r.level, r.bad, r.status, r.masked_name, r.real_name) == (2, True, "待核实", "王**", True)
+    assert (r.level, r.bad, r.status, r.masked_name, r.real_name) == (
+        2,
+        True,
+        "待核实",
+        "王**",
+        True,
+    )
     window = app.main.records[("rating", str(r.id))]
     assert list(window.buttons) == ["核实"]
     assert app.main.status.cget("text").startswith(f"已录入评价 #{r.id}")

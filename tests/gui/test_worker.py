@@ -55,7 +55,11 @@ def test_cancel_stops_the_job(root, worker):
             job.check()
             time.sleep(0.005)
 
-    job = worker.submit(work, on_done=lambda _v: outcome.append("done"), on_cancelled=lambda: outcome.append("cancelled"))
+    job = worker.submit(
+        work,
+        on_done=lambda _v: outcome.append("done"),
+        on_cancelled=lambda: outcome.append("cancelled"),
+    )
     pump(root)
     job.cancel()
     pump(root, lambda: job.done)
@@ -65,8 +69,10 @@ def test_cancel_stops_the_job(root, worker):
 def test_user_errors_and_internal_errors(root, worker, caplog):
     errors: list[BaseException] = []
     with caplog.at_level(logging.ERROR, logger="supervise.gui.worker"):
-        job = worker.submit(lambda _job: (_ for _ in ()).throw(InvalidInput("值无效", "bad value")),
-                            on_error=errors.append)
+        job = worker.submit(
+            lambda _job: (_ for _ in ()).throw(InvalidInput("值无效", "bad value")),
+            on_error=errors.append,
+        )
         pump(root, lambda: job.done)
         assert isinstance(errors[0], InvalidInput) and not caplog.records
         job = worker.submit(lambda _job: 1 / 0)  # the default handler shows a short notice
@@ -144,7 +150,9 @@ def test_a_failing_handler_is_reported_through_the_root_and_polling_goes_on(root
     import tkinter as tk
 
     reported: list[BaseException] = []
-    monkeypatch.setattr(root, "report_callback_exception", lambda _t, exc, _tb: reported.append(exc), raising=False)
+    monkeypatch.setattr(
+        root, "report_callback_exception", lambda _t, exc, _tb: reported.append(exc), raising=False
+    )
     frame = tk.Frame(root)
     worker = Worker(frame)
     try:

@@ -68,15 +68,20 @@ def write_csv(rows: Iterable[Mapping[str, object]], path: str | Path) -> Path:
 
 def unit_counts(unit: str | None = None) -> list[dict[str, object]]:
     """Complaints per unit (code, name, count), busiest first — no identities."""
-    query = (Complaint.select(Unit.code, Unit.name, fn.COUNT(Complaint.id).alias("n"))
-             .join(Unit, on=(Complaint.unit == Unit.id))
-             .group_by(Unit.code, Unit.name).order_by(fn.COUNT(Complaint.id).desc(), Unit.code))
+    query = (
+        Complaint.select(Unit.code, Unit.name, fn.COUNT(Complaint.id).alias("n"))
+        .join(Unit, on=(Complaint.unit == Unit.id))
+        .group_by(Unit.code, Unit.name)
+        .order_by(fn.COUNT(Complaint.id).desc(), Unit.code)
+    )
     if unit:
         query = query.where(Unit.code == unit)
     return [{"单位编码": code, "单位": name, "件数": n} for code, name, n in query.tuples()]
 
 
-def export_counts(*, path: Path, filters: LedgerFilter, progress=None, cancel=None, **context: object) -> int:
+def export_counts(
+    *, path: Path, filters: LedgerFilter, progress=None, cancel=None, **context: object
+) -> int:
     """The exporter as the core calls it (docs/PLUGINS.md): complaints per unit to csv."""
     filters.only("example_csv", ("unit",))
     rows = unit_counts(filters.unit)
@@ -103,12 +108,21 @@ def overdue_rule(ctx: RuleContext, **context: object) -> list[EscalationHit]:
     ``ctx.as_of`` gets a 约谈提醒 — a rule that answers in Python, after one
     grouped query (the engine also takes a SELECT, see docs/RULES.md)."""
     threshold = ctx.int_param("threshold", 1)
-    rows = (Complaint.select(Complaint.unit, fn.COUNT(Complaint.id))
-            .where(complaint_unanswered(ctx.as_of) & (Complaint.due_at < ctx.as_of) & Complaint.unit.is_null(False))
-            .group_by(Complaint.unit).tuples())
+    rows = (
+        Complaint.select(Complaint.unit, fn.COUNT(Complaint.id))
+        .where(
+            complaint_unanswered(ctx.as_of)
+            & (Complaint.due_at < ctx.as_of)
+            & Complaint.unit.is_null(False)
+        )
+        .group_by(Complaint.unit)
+        .tuples()
+    )
     counts = {str(unit): n for unit, n in rows}
-    return [EscalationHit("unit", int(unit), "约谈提醒", f"本单位超期未反馈工单 {counts[unit]} 件")
-            for unit in at_least(counts, threshold)]
+    return [
+        EscalationHit("unit", int(unit), "约谈提醒", f"本单位超期未反馈工单 {counts[unit]} 件")
+        for unit in at_least(counts, threshold)
+    ]
 
 
 def repeat_offender_rule(ctx: RuleContext, **context: object) -> list[CaseProposal]:
@@ -116,27 +130,49 @@ def repeat_offender_rule(ctx: RuleContext, **context: object) -> list[CasePropos
     督办 or above: one 慢作为 proposal per unit and month, citing them."""
     limit = ctx.int_param("limit")
     high = ("督办", "挂牌督办")
-    rows = (Escalation.select(Complaint.unit, Escalation.id)
-            .join(Complaint, on=((Escalation.target_kind == "complaint") & (Escalation.target_id == Complaint.id)))
-            .where((Escalation.state == "open") & Escalation.level.in_(high) & Complaint.unit.is_null(False)
-                   & (Escalation.updated_at <= ctx.as_of))
-            .order_by(Escalation.id).tuples())
+    rows = (
+        Escalation.select(Complaint.unit, Escalation.id)
+        .join(
+            Complaint,
+            on=((Escalation.target_kind == "complaint") & (Escalation.target_id == Complaint.id)),
+        )
+        .where(
+            (Escalation.state == "open")
+            & Escalation.level.in_(high)
+            & Complaint.unit.is_null(False)
+            & (Escalation.updated_at <= ctx.as_of)
+        )
+        .order_by(Escalation.id)
+        .tuples()
+    )
     cited: dict[str, list[int]] = {}
     for unit, escalation in rows:
         cited.setdefault(str(unit), []).append(escalation)
     month = ctx.as_of.strftime("%Y-%m")
-    return [CaseProposal(f"unit:{unit}:{month}", "unit", int(unit), None, "慢作为",
-                         [{"kind": "escalation", "id": e} for e in cited[unit]],
-                         f"{month} 本单位督办及以上在办 {len(cited[unit])} 件")
-            for unit in more_than({u: len(ids) for u, ids in cited.items()}, limit)]
+    return [
+        CaseProposal(
+            f"unit:{unit}:{month}",
+            "unit",
+            int(unit),
+            None,
+            "慢作为",
+            [{"kind": "escalation", "id": e} for e in cited[unit]],
+            f"{month} 本单位督办及以上在办 {len(cited[unit])} 件",
+        )
+        for unit in more_than({u: len(ids) for u, ids in cited.items()}, limit)
+    ]
 
 
 def overdue_units(as_of: dt.datetime) -> list[tuple[str, int]]:
     """(unit name, unanswered complaints past due at ``as_of``), most first."""
-    rows = (Complaint.select(Unit.name, fn.COUNT(Complaint.id))
-            .join(Unit, on=(Complaint.unit == Unit.id))
-            .where(complaint_unanswered(as_of) & (Complaint.due_at < as_of))
-            .group_by(Unit.name).order_by(fn.COUNT(Complaint.id).desc(), Unit.name).tuples())
+    rows = (
+        Complaint.select(Unit.name, fn.COUNT(Complaint.id))
+        .join(Unit, on=(Complaint.unit == Unit.id))
+        .where(complaint_unanswered(as_of) & (Complaint.due_at < as_of))
+        .group_by(Unit.name)
+        .order_by(fn.COUNT(Complaint.id).desc(), Unit.name)
+        .tuples()
+    )
     return [(name, n) for name, n in rows]
 
 
@@ -146,14 +182,29 @@ def overdue_circular(*, as_of: dt.datetime, date: dt.date, **context: object) ->
     ``"package:file.txt"``)."""
     units = overdue_units(as_of)
     if not units:
-        raise InvalidInput("没有超期未反馈的单位，无须通报", "no unit has unanswered complaints past due")
+        raise InvalidInput(
+            "没有超期未反馈的单位，无须通报", "no unit has unanswered complaints past due"
+        )
     names = [name for name, _ in units]
     summary = names[0] if len(names) == 1 else f"{names[0]}等{len(names)}个单位"
-    items = [{"对象": name, "问题类型": "超期未反馈", "事实": f"截至{as_of:%Y年%m月%d日}，有{n}件诉求超过办理时限未反馈。",
-              "证据": "", "决定日期": f"{date.year}年{date.month}月{date.day}日", "处理": "予以通报",
-              "依据": "", "单位": name} for name, n in units]
-    return CircularData(values={"单位概括": summary, "问题概括": "超期未反馈", "件数": str(len(items))},
-                        lists={"案件列表": items}, subject=f"超期未反馈 {len(items)} 个单位")
+    items = [
+        {
+            "对象": name,
+            "问题类型": "超期未反馈",
+            "事实": f"截至{as_of:%Y年%m月%d日}，有{n}件诉求超过办理时限未反馈。",
+            "证据": "",
+            "决定日期": f"{date.year}年{date.month}月{date.day}日",
+            "处理": "予以通报",
+            "依据": "",
+            "单位": name,
+        }
+        for name, n in units
+    ]
+    return CircularData(
+        values={"单位概括": summary, "问题概括": "超期未反馈", "件数": str(len(items))},
+        lists={"案件列表": items},
+        subject=f"超期未反馈 {len(items)} 个单位",
+    )
 
 
 def say_hello(**context: object) -> str:
