@@ -47,7 +47,6 @@ from .models import IdentityKey, User, now
 logger = logging.getLogger(__name__)
 
 VERSION = "v1"
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 COMPLAINT_FIELDS = ("name", "phone", "id_no")
 RATING_FIELDS = ("name", "phone")
 _RAW = serialization.Encoding.Raw
@@ -336,21 +335,29 @@ def open_with_recovery(text: str) -> bytes:
         raise NotPermitted("恢复密钥错误", "wrong recovery key") from None
 
 
-def _password_kek(password: str, salt: bytes) -> bytes:
-    return hashlib.scrypt(
-        password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32
-    )
+def _password_kek(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=32)
 
 
 def _wrap_user_private(user_id: int, password: str, private: bytes) -> str:
+    """``scrypt$n$r$p$`` + salt, nonce and ciphertext: the cost travels with the wrapping,
+    as it does with a password hash, so that it can be raised later."""
+    from . import auth
+
+    n, r, p = auth.SCRYPT_N, auth.SCRYPT_R, auth.SCRYPT_P
     salt, nonce = os.urandom(16), os.urandom(12)
-    ct = AESGCM(_password_kek(password, salt)).encrypt(nonce, private, f"user|{user_id}".encode())
-    return _b64(salt + nonce + ct)
+    ct = AESGCM(_password_kek(password, salt, n, r, p)).encrypt(nonce, private, f"user|{user_id}".encode())
+    return f"scrypt${n}${r}${p}${_b64(salt + nonce + ct)}"
 
 
 def _unwrap_user_private(user_id: int, password: str, secret: str) -> bytes:
-    raw = _unb64(secret)
-    kek = _password_kek(password, raw[:16])
+    if secret.startswith("scrypt$"):
+        _, n, r, p, body = secret.split("$")
+        cost = int(n), int(r), int(p)
+    else:  # written before the cost was stored: the cost of that time
+        cost, body = (2**14, 8, 1), secret
+    raw = _unb64(body)
+    kek = _password_kek(password, raw[:16], *cost)
     return AESGCM(kek).decrypt(raw[16:28], raw[28:], f"user|{user_id}".encode())
 
 

@@ -15,13 +15,18 @@ from urllib.parse import urlparse
 
 import pytest
 
-from supervise import identity, migrations
+from supervise import auth, identity, migrations
 from supervise.auth import SYSTEM, Actor, actor_of, login
 from supervise.db import close_database, open_database
 from supervise.errors import NotPermitted
 from supervise.models import User
 from supervise.permissions import allowed
 from supervise.services.reference import ReferenceService
+
+# Passwords hashed and identity keys wrapped in this process cost scrypt n=2**10 instead of
+# 2**14 (a log-in would otherwise cost two 50-160 ms hashes in every fixture).  Each hash and
+# wrapping records its own cost, so a CLI child process verifies them as written.
+auth.SCRYPT_N = 2**10
 
 PG_URL = os.environ.get(
     "SUPERVISE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/supervise_test"
