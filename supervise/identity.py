@@ -346,7 +346,9 @@ def _wrap_user_private(user_id: int, password: str, private: bytes) -> str:
 
     n, r, p = auth.SCRYPT_N, auth.SCRYPT_R, auth.SCRYPT_P
     salt, nonce = os.urandom(16), os.urandom(12)
-    ct = AESGCM(_password_kek(password, salt, n, r, p)).encrypt(nonce, private, f"user|{user_id}".encode())
+    ct = AESGCM(_password_kek(password, salt, n, r, p)).encrypt(
+        nonce, private, f"user|{user_id}".encode()
+    )
     return f"scrypt${n}${r}${p}${_b64(salt + nonce + ct)}"
 
 
