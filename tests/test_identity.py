@@ -9,6 +9,7 @@ import shutil
 import subprocess
 
 import pytest
+from cryptography.exceptions import InvalidTag
 from playhouse.migrate import migrate
 
 from supervise import audit, identity, migrations, retention
@@ -382,3 +383,18 @@ def test_retention_purge_at_several_instants(admin, db, capsys, monkeypatch):
     viewer = make_user("leader", "viewer")
     assert main(["--db", db, "--user", "leader", "retention", "purge"]) == 4
     del viewer
+
+
+def test_a_wrapping_carries_its_scrypt_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A user's key wrapped at one cost opens after the cost is raised; a wrong password does not."""
+    from supervise import auth
+
+    monkeypatch.setattr(auth, "SCRYPT_N", 2**10)
+    secret = identity._wrap_user_private(7, "pass-word-1", b"k" * 32)
+    assert secret.startswith("scrypt$1024$8$1$")
+    monkeypatch.setattr(auth, "SCRYPT_N", 2**11)
+    assert identity._unwrap_user_private(7, "pass-word-1", secret) == b"k" * 32
+    with pytest.raises(InvalidTag):
+        identity._unwrap_user_private(7, "pass-word-2", secret)
+    with pytest.raises(InvalidTag):  # bound to its user
+        identity._unwrap_user_private(8, "pass-word-1", secret)
