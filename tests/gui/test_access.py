@@ -173,6 +173,15 @@ def test_window_offers_exactly_what_the_role_may_do(login, role):
     labels = set(main.menu_labels("文件"))
     for label, permission in MENU_PERMISSIONS.items():
         assert (label in labels) == allowed(role, permission), (role, label)
+    assert "修改密码…" in labels, (
+        role
+    )  # every role changes its own password (a held key is rewrapped)
+
+    # the settings page's identity tab (retention purge and keys): only where the page is offered
+    if any(page.name == "settings" for page in main.all_pages):
+        purge = main.show_view("settings").identity.purge_button
+        settle(app)
+        assert ("disabled" not in purge.state()) == allowed(role, "retention.purge"), role
 
     # record windows: opened only when readable; every button backed by a permission of this role
     for kind, key in records.items():
