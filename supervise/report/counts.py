@@ -18,7 +18,7 @@ import datetime as dt
 import logging
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import peewee as pw
 
@@ -65,20 +65,9 @@ class Counts:
     cases: Counter = field(default_factory=Counter)  # form (or 不予问责) → decided cases
 
     def add(self, other: Counts) -> None:
-        self.received.update(other.received)
-        self.escalations.update(other.escalations)
-        self.cases.update(other.cases)
-        for name in (
-            "due",
-            "on_time",
-            "visits",
-            "satisfied",
-            "resolved",
-            "ratings",
-            "good",
-            "bad",
-            "bad_closed",
-        ):
+        for name in COUNTERS:
+            getattr(self, name).update(getattr(other, name))
+        for name in INTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     @property
@@ -91,6 +80,11 @@ class Counts:
             or sum(self.escalations.values())
             or sum(self.cases.values())
         )
+
+
+#: the plain counts and the Counters of :class:`Counts`, for merging and for stored summaries
+INTS = tuple(f.name for f in fields(Counts) if f.type == "int")
+COUNTERS = tuple(f.name for f in fields(Counts) if f.type == "Counter")
 
 
 def _in(

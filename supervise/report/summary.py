@@ -44,24 +44,12 @@ import peewee as pw
 
 from ..db import database, is_sqlite, write_transaction
 from ..models import Rating
-from .counts import BAD_LEVEL, Counts, matter_counts, month_counts
+from .counts import BAD_LEVEL, COUNTERS, INTS, Counts, matter_counts, month_counts
 
 logger = logging.getLogger(__name__)
 
 #: Counting "as of the end of time": every instant of a closed month counts.
 FOREVER = dt.datetime(9999, 12, 31, 23, 59, 59)
-_INTS = (
-    "due",
-    "on_time",
-    "visits",
-    "satisfied",
-    "resolved",
-    "ratings",
-    "good",
-    "bad",
-    "bad_closed",
-)
-_COUNTERS = ("received", "escalations", "cases")
 #: Set to False to count every month from the records (tests compare both paths).
 enabled = True
 
@@ -306,8 +294,8 @@ def _latest_closure(start: dt.datetime, end: dt.datetime) -> dt.datetime | None:
 def _dump(counts: dict[int | None, Counts], matters: dict[int, int]) -> str:
     units = {
         ("" if uid is None else str(uid)): {
-            **{k: getattr(c, k) for k in _INTS},
-            **{k: dict(getattr(c, k)) for k in _COUNTERS},
+            **{k: getattr(c, k) for k in INTS},
+            **{k: dict(getattr(c, k)) for k in COUNTERS},
         }
         for uid, c in counts.items()
     }
@@ -321,9 +309,9 @@ def _load(data: str) -> tuple[dict[int | None, Counts], dict[int, int]]:
     counts: dict[int | None, Counts] = {}
     for key, values in raw["units"].items():
         c = Counts()
-        for name in _INTS:
+        for name in INTS:
             setattr(c, name, values[name])
-        for name in _COUNTERS:
+        for name in COUNTERS:
             setattr(c, name, Counter(values[name]))
         counts[None if key == "" else int(key)] = c
     return counts, {int(k): v for k, v in raw["matters"].items()}
