@@ -91,12 +91,23 @@ def edit_loop(
 
 
 def _process_writer(
-    url: str, user: str, complaint_id: int, edits: int, numbers: int, seed: int, out: str
+    url: str,
+    user: str,
+    complaint_id: int,
+    edits: int,
+    numbers: int,
+    seed: int,
+    out: str,
+    ready: Any = None,
 ) -> None:
-    """Entry of a writer process (spawned): open the database, work, write the tally as JSON."""
+    """Entry of a writer process (spawned): open the database, wait for the other writer
+    (``ready``, a barrier: a process that starts late must not find the work done), work,
+    write the tally as JSON."""
     open_database(url)
     try:
         actor = actor_of(User.get(User.name == user))
+        if ready is not None:
+            ready.wait(timeout=300)
         result = edit_loop(actor, complaint_id, edits, numbers, seed)
     finally:
         close_database()
