@@ -324,7 +324,9 @@ class Rating(Versioned):
     measures = pw.TextField(null=True)
     rectified_at = pw.DateTimeField(null=True)
     visited_at = pw.DateTimeField(null=True)
-    closed_at = pw.DateTimeField(null=True)
+    closed_at = pw.DateTimeField(
+        null=True, index=True
+    )  # the report asks for closures after an instant
     source = pw.CharField(default="entered")
     batch = pw.ForeignKeyField(ImportBatch, null=True, on_delete="CASCADE")
     external_id = pw.CharField(null=True)

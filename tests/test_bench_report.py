@@ -51,7 +51,7 @@ def test_report_suite_prints_its_figures(tmp_path, monkeypatch: pytest.MonkeyPat
         "report.ledger",
         "report.ledger.memory",
         "report.figures",
-        "report.figures.build",
+        "report.figures.first",
         "report.files",
     ]
     assert all(

@@ -540,25 +540,26 @@ def test_migration_4_adds_the_rule_indexes(db):
     assert {columns for _, columns in migrations.RULE_INDEXES} <= present()
 
 
-def test_bulk_inserts_mark_the_report_month_once_and_keep_the_trigger(office, monkeypatch):
-    """Past its first batch, the engine's INSERT … SELECT marks the report's month once for
-    the statement (SQLite: the row trigger is dropped for the statement, then restored);
-    other writers still mark through the trigger; a failed insert leaves the trigger as it was."""
+def test_bulk_inserts_add_their_report_counts_and_keep_the_trigger(office, monkeypatch):
+    """Past its first batch, the engine's INSERT … SELECT adds the report's counts of its rows
+    once for the statement (SQLite: the row trigger is dropped for the statement, then
+    restored); other writers still add through the trigger; a failed insert leaves the
+    counts and the trigger as they were."""
     from supervise.db import database, is_sqlite
     from supervise.rules import escalation
 
     monkeypatch.setattr(escalation, "FIRST_BATCH", 1)
 
     def marks() -> int:
-        if is_sqlite():
-            row = database.execute_sql(
-                "SELECT stamp FROM report_change WHERE month = '2026-10'"
-            ).fetchone()
-        else:
-            row = database.execute_sql(
-                "SELECT COUNT(*) FROM report_change WHERE month = '2026-10'"
-            ).fetchone()
-        return int(row[0]) if row else 0
+        """The escalations of 2026-10 in the report's kept counts."""
+        tables = ["report_count"] + ([] if is_sqlite() else ["report_delta"])
+        union = " UNION ALL ".join(
+            f"SELECT n FROM {t} WHERE month = '2026-10' AND substr(key, 1, 12) = 'escalations:'"
+            for t in tables
+        )
+        return int(
+            database.execute_sql(f"SELECT COALESCE(SUM(n), 0) FROM ({union}) s").fetchone()[0]
+        )
 
     def trigger_present() -> bool:
         if is_sqlite():
@@ -572,10 +573,10 @@ def test_bulk_inserts_mark_the_report_month_once_and_keep_the_trigger(office, mo
     run = escalate(office, T("2026-10-05T09:00"), ESCALATION[:1])
     assert run.raised_total == 5 and trigger_present()
     assert Escalation.select().where(Escalation.state == "open").count() == 5
-    # SQLite: the first row as any writer, the other four with one mark; PostgreSQL: one statement
-    assert marks() == before + (2 if is_sqlite() else 1)
+    # SQLite: the first row as any writer, the other four in one pass; PostgreSQL: one statement
+    assert marks() == before + 5
     after_run = marks()
-    escalate(office, T("2026-10-05T09:00"), ESCALATION[:1])  # nothing inserted: no mark
+    escalate(office, T("2026-10-05T09:00"), ESCALATION[:1])  # nothing inserted: nothing added
     assert marks() == after_run
     Escalation.create(
         rule="手工",
@@ -586,7 +587,7 @@ def test_bulk_inserts_mark_the_report_month_once_and_keep_the_trigger(office, mo
         raised_at=T("2026-10-06T09:00"),
         updated_at=T("2026-10-06T09:00"),
     )
-    assert marks() == after_run + 1  # another writer: the trigger marks it
+    assert marks() == after_run + 1  # another writer: the trigger adds it
 
     def twice(ctx, **_):
         return [

@@ -28,7 +28,7 @@ from ..exporting import month_bounds
 from ..models import CATEGORIES, ESCALATION_LEVELS, PERSON_FORMS, UNIT_FORMS, now
 from . import counts as q
 from .counts import DISMISSED, Counts
-from .summary import MonthCounts, store
+from .summary import MonthCounts, fold
 
 logger = logging.getLogger(__name__)
 
@@ -232,7 +232,7 @@ def monthly_figures(month: str, as_of: dt.datetime | None = None) -> dict[str, A
         matter_now, matter_before = this.matters, before.matters
         late = q.late_promise_ids()
         matter_info = q.matters(set(matter_now) | set(matter_before) | set(late))
-    store([m.source for m in months.values()])
+    fold(list(months))
     codes = {u.id: u.code for u in units}
     scores, previous = this.scores(w), before.scores(w)
     ranked, ranked_before = ranks(scores, codes), dict(ranks(previous, codes))

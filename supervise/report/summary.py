@@ -1,92 +1,215 @@
-"""Per-month summaries of the report's counts, kept honest by the database.
+"""Per-month counts of the report, kept up to date by the database as rows change.
 
-A month's counts (:func:`supervise.report.counts.month_counts`) are a GROUP BY
-over every record of the month; at a million complaints a month that takes
-seconds, and a report reads seven months.  Once a month is over, its counts
-no longer depend on the as-of time except through one instant (a 差评 closed
-later, see :func:`_latest_closure`), so they can be kept.
+A month's counts (:func:`supervise.report.counts.month_counts`) are GROUP BYs
+over every record of the month; at a million complaints a month they take
+seconds.  Once a month is over, its counts no longer depend on the as-of
+time except through one instant (a 差评 closed after it, see
+:func:`_closed_after`), so they can be kept — and kept *current*: every row
+of a watched table *contributes* a few counts (month, unit, key, ±1), and
+database triggers add a row's contribution when it appears and subtract it
+when it goes, so that ``report_count`` always holds the sum of the
+contributions of every row.  A report of a closed month reads that sum,
+never the records, however recently the month's rows changed.
 
-- ``report_summary`` holds one row per month: the counts per unit, the
-  matters' complaint counts, the latest 差评 closure among them, and the
-  *token* of the read it was built from.
-- ``report_change`` is written by database triggers on every table a figure
-  reads (complaint, timeline_event, rating, escalation, accountability_case,
-  and the unit columns of review, matter and staff): any insert, delete, or
-  update of a column a figure uses marks the months it touches — the old
-  and new received, due, visit, rating, raising and decision months, and on
-  a change of unit the months of the record's visits and escalations.
-  Triggers catch every writer (services, importers, bulk loads, the demo)
-  in the writer's own transaction.
-- A summary serves a report only when no change to its month is newer than
-  the read it was built from; otherwise the month is counted from the
-  records, and the fresh counts are stored for the next report.
+- The contributions are written once, as SQL (:data:`CONTRIBUTIONS`), and
+  rendered three ways: over one row in a SQLite row trigger (``NEW``/``OLD``),
+  over a PostgreSQL statement trigger's transition table, and over a whole
+  table (:func:`rebuild`, which migration 9 runs for databases made before it).
+- Some counts of a row follow another row's unit: a 回访 step counts for its
+  complaint's unit, an escalation for its target's.  When a record's unit
+  changes (or the record goes), the contributions of its visits and
+  escalations are moved with it (:data:`DEPENDENTS`).
+- SQLite adds each contribution to ``report_count`` in the writer's own
+  transaction (one writer at a time: no lost addition).  PostgreSQL appends
+  it to ``report_delta`` — no shared row is locked, so writers never queue or
+  deadlock on it — and a report reads ``report_count`` plus the month's
+  deltas, then folds them into ``report_count`` (:func:`fold`).  A transaction
+  that reads another row's unit holds a shared advisory lock, one that changes
+  a unit an exclusive one, so that no contribution is computed from a unit
+  being changed by a transaction not yet committed.
 
-SQLite keeps one counter per month (``stamp``, raised by each change; one
-writer at a time, so the order is the commit order).  PostgreSQL appends
-``(month, xid)`` rows, one per statement, without locking a shared row, and
-a summary remembers its read snapshot: it is valid while every change row
-of its month is visible in that snapshot.  docs/REPORT.md ("Summaries")
-states the rule and its proof obligations; ``tests/test_report_summary.py``
-checks that the two paths agree after registering, closing and importing.
+docs/REPORT.md ("Summaries") states the rule and its proof obligations;
+``tests/test_report_summary.py`` checks that the two paths agree after
+registering, closing, re-assigning, importing and undoing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
 
 import peewee as pw
 
 from ..db import database, is_sqlite, write_transaction
-from ..models import Rating
-from .counts import BAD_LEVEL, COUNTERS, INTS, Counts, matter_counts, month_counts
+from ..models import VISIT_RESULTS, Rating
+from .counts import (
+    BAD_LEVEL,
+    COUNTERS,
+    DISMISSED,
+    GOOD_LEVEL,
+    HANDLED,
+    SATISFIED,
+    UNIT_OF_TARGET,
+    Counts,
+    month_counts,
+)
 
 logger = logging.getLogger(__name__)
 
-#: Counting "as of the end of time": every instant of a closed month counts.
-FOREVER = dt.datetime(9999, 12, 31, 23, 59, 59)
 #: Set to False to count every month from the records (tests compare both paths).
 enabled = True
+#: ``report_count.unit`` of what belongs to no unit (unit ids start at 1).
+NO_UNIT = 0
+#: PostgreSQL advisory lock: shared while reading another row's unit, exclusive while changing one.
+_PG_UNIT_LOCK = 0x5355_5052_5054
+#: PostgreSQL: fold a month's deltas into ``report_count`` once it has this many.
+FOLD_AT = 1_000
 
 
-# -- what the triggers watch ----------------------------------------------------------------
+# -- what each row contributes ------------------------------------------------------------------
 
-#: table → (the months its rows count in, the columns a figure reads, row condition or None,
-#:          the target kind of its escalations when its unit changes or it is deleted)
-WATCHED: dict[str, tuple[tuple[str, ...], tuple[str, ...], str | None, str | None]] = {
+
+@dataclass(frozen=True)
+class Part:
+    """One count a row of a table contributes, as SQL over the row alias ``r``.
+
+    ``month``: the instant whose month it counts in; ``unit`` and ``key`` as
+    stored; ``where``: when the row contributes; ``join``: another table the
+    unit comes from (alias, table, ON condition).
+    """
+
+    month: str
+    key: str
+    where: str = "TRUE"
+    unit: str = "COALESCE(r.unit_id, 0)"
+    join: tuple[str, str, str] | None = None
+
+
+def _note_is(words: tuple[str, ...], note: str = "r.note") -> str:
+    """The note is one of ``words``, alone or followed by "，" or "。" and more
+    (as :func:`supervise.report.counts._note_is`)."""
+    return (
+        "("
+        + " OR ".join(
+            f"{note} = '{w}' OR substr({note}, 1, {len(w) + 1}) IN ('{w}，', '{w}。')"
+            for w in words
+        )
+        + ")"
+    )
+
+
+_HANDLED = ", ".join(f"'{s}'" for s in HANDLED)
+_DUE = f"r.status IN ({_HANDLED}) AND r.due_at IS NOT NULL"
+_VISIT = "r.record_kind = 'complaint' AND r.action = '回访'"
+_BAD = f"r.level <= {BAD_LEVEL}"
+_RESOLVED = tuple(f"{word}，已解决" for word in VISIT_RESULTS)
+
+#: table → the counts each of its rows contributes (the figures' definitions, docs/REPORT.md)
+CONTRIBUTIONS: dict[str, tuple[Part, ...]] = {
     "complaint": (
-        ("received_at", "due_at"),
-        ("unit_id", "category", "received_at", "due_at", "replied_at", "status", "matter_id"),
-        None,
-        "complaint",
+        Part("r.received_at", "'received:' || r.category"),
+        Part("r.received_at", "'matter:' || r.matter_id", "r.matter_id IS NOT NULL"),
+        Part("r.due_at", "'due'", _DUE),
+        Part(
+            "r.due_at",
+            "'on_time'",
+            f"{_DUE} AND r.replied_at IS NOT NULL AND r.replied_at <= r.due_at",
+        ),
     ),
-    "timeline_event": (
-        ("at",),
-        ("record_kind", "record_id", "action", "at", "note"),
-        "{r}.record_kind = 'complaint' AND {r}.action = '回访'",
-        None,
+    "timeline_event": tuple(
+        Part(
+            "r.at",
+            f"'{key}'",
+            f"{_VISIT}{condition}",
+            "COALESCE(c.unit_id, 0)",
+            ("c", "complaint", "c.id = r.record_id"),
+        )
+        for key, condition in (
+            ("visits", ""),
+            ("satisfied", f" AND {_note_is(SATISFIED)}"),
+            ("resolved", f" AND {_note_is(_RESOLVED)}"),
+        )
     ),
     "rating": (
-        ("rated_at",),
-        ("unit_id", "level", "rated_at", "status", "closed_at"),
-        None,
-        "rating",
+        Part("r.rated_at", "'ratings'"),
+        Part("r.rated_at", "'good'", f"r.level >= {GOOD_LEVEL}"),
+        Part("r.rated_at", "'bad'", _BAD),
+        Part(
+            "r.rated_at",
+            "'bad_closed'",
+            f"{_BAD} AND r.status = '已办结' AND r.closed_at IS NOT NULL",
+        ),
     ),
-    "escalation": (("raised_at",), ("target_kind", "target_id", "level", "raised_at"), None, None),
+    "escalation": (
+        *(
+            Part(
+                "r.raised_at",
+                "'escalations:' || r.level",
+                f"r.target_kind = '{kind}'",
+                "COALESCE(x.unit_id, 0)",
+                ("x", f'"{model._meta.table_name}"', "x.id = r.target_id"),
+            )
+            for kind, model in UNIT_OF_TARGET.items()
+        ),
+        Part("r.raised_at", "'escalations:' || r.level", "r.target_kind = 'unit'", "r.target_id"),
+        Part(
+            "r.raised_at",
+            "'escalations:' || r.level",
+            "r.target_kind NOT IN (" + ", ".join(f"'{k}'" for k in (*UNIT_OF_TARGET, "unit")) + ")",
+            "0",
+        ),
+    ),
     "accountability_case": (
-        ("decided_at",),
-        ("unit_id", "status", "form", "decided_at"),
-        None,
-        None,
+        Part(
+            "r.decided_at",
+            f"'cases:' || CASE WHEN r.status = '{DISMISSED}' THEN '{DISMISSED}' "
+            "ELSE COALESCE(NULLIF(r.form, ''), '已决定') END",
+            f"r.status IN ('已决定', '{DISMISSED}') AND r.decided_at IS NOT NULL",
+        ),
     ),
-    "review": ((), ("unit_id",), None, "review"),
-    "matter": ((), ("unit_id",), None, "matter"),
-    "staff": ((), ("unit_id",), None, "staff"),
+}
+
+#: table → (dependent table, its parts, how a dependent row names the record): the rows whose
+#: contribution follows this table's unit column, moved when the unit changes or the row goes
+DEPENDENTS: dict[str, list[tuple[str, tuple[Part, ...], str]]] = {
+    kind: [
+        (
+            "escalation",
+            CONTRIBUTIONS["escalation"],
+            f"d.target_kind = '{kind}' AND d.target_id = r.id",
+        )
+    ]
+    for kind in UNIT_OF_TARGET
+}
+DEPENDENTS["complaint"].append(
+    (
+        "timeline_event",
+        CONTRIBUTIONS["timeline_event"],
+        "d.record_kind = 'complaint' AND d.record_id = r.id",
+    )
+)
+
+#: table → the columns whose change changes a contribution (the triggers' WHEN)
+WATCHED: dict[str, tuple[str, ...]] = {
+    "complaint": (
+        "unit_id",
+        "category",
+        "received_at",
+        "due_at",
+        "replied_at",
+        "status",
+        "matter_id",
+    ),
+    "timeline_event": ("record_kind", "record_id", "action", "at", "note"),
+    "rating": ("unit_id", "level", "rated_at", "status", "closed_at"),
+    "escalation": ("target_kind", "target_id", "level", "raised_at"),
+    "accountability_case": ("unit_id", "status", "form", "decided_at"),
+    "review": ("unit_id",),
+    "matter": ("unit_id",),
+    "staff": ("unit_id",),
 }
 
 
@@ -94,272 +217,262 @@ def _month(column: str, sqlite: bool) -> str:
     return f"substr({column}, 1, 7)" if sqlite else f"to_char({column}, 'YYYY-MM')"
 
 
-def _months_of(
-    table: str,
-    r: str,
-    sqlite: bool,
-    *,
-    own: bool = True,
-    deps: bool = True,
-    only_if: str | None = None,
-) -> list[str]:
-    """SELECTs of the months a row ``r`` (NEW/OLD, or a transition-table alias) counts in:
-    its own instants (``own``), and the months of its escalations and visits (``deps``),
-    which follow its unit."""
-    months, _, condition, kind = WATCHED[table]
-    parts = []
-    if own:
-        where = f" WHERE {condition.format(r=r)}" if condition else ""
-        frm = "" if sqlite else f" FROM {r}"
-        parts += [f"SELECT {_month(f'{r}.{c}', sqlite)} AS m{frm}{where}" for c in months]
-    if deps and kind is not None:
-        extra = f" AND {only_if}" if only_if else ""
-        dependents = [("escalation e", "e.raised_at", "e.target_id", f"e.target_kind = '{kind}'")]
-        if table == "complaint":
-            dependents.append(
-                (
-                    "timeline_event t",
-                    "t.at",
-                    "t.record_id",
-                    "t.record_kind = 'complaint' AND t.action = '回访'",
-                )
+def _own(table: str, source: str | None, sign: int, sqlite: bool) -> list[str]:
+    """SELECTs (m, u, k, n) of the counts the rows of ``source`` contribute, times ``sign``.
+
+    ``source`` is a table or transition table (aliased ``r``), or None in a
+    SQLite row trigger, where ``r`` is the trigger's NEW or OLD row (the caller
+    replaces ``r.``).
+    """
+    selects = []
+    for p in CONTRIBUTIONS[table]:
+        tables = ([f"{source} r"] if source else []) + (
+            [f"{p.join[1]} {p.join[0]}"] if p.join else []
+        )
+        where = [p.join[2]] if p.join else []
+        where += [f"{p.month} IS NOT NULL", p.where]
+        frm = f" FROM {', '.join(tables)}" if tables else ""
+        selects.append(
+            f"SELECT {_month(p.month, sqlite)} AS m, {p.unit} AS u, {p.key} AS k, {sign} AS n"
+            f"{frm} WHERE {' AND '.join(where)}"
+        )
+    return selects
+
+
+def _dependents(table: str, source: str | None, sign: int, sqlite: bool) -> list[str]:
+    """SELECTs of the counts of the rows that follow the units of ``source``'s rows: the
+    dependents' own parts with the record's unit (``r``) in place of the joined one."""
+    selects = []
+    for dep_table, parts, names in DEPENDENTS.get(table, []):
+        for p in parts:
+            if p.join is None or p.join[1].strip('"') != table:
+                continue  # a part that takes its unit from another kind of record
+            month = p.month.replace("r.", "d.")
+            where = p.where.replace("r.", "d.")
+            unit = p.unit.replace(f"{p.join[0]}.", "r.")
+            tables = ([f"{source} r"] if source else []) + [f'"{dep_table}" d']
+            selects.append(
+                f"SELECT {_month(month, sqlite)} AS m, {unit} AS u, {p.key.replace('r.', 'd.')} AS k, "
+                f"{sign} AS n FROM {', '.join(tables)} WHERE {names} AND {month} IS NOT NULL AND {where}"
             )
-        for source, instant, key, match in dependents:
-            if sqlite:
-                parts.append(
-                    f"SELECT {_month(instant, True)} AS m FROM {source} WHERE {match} AND {key} = {r}.id{extra}"
-                )
-            else:
-                parts.append(
-                    f"SELECT {_month(instant, False)} AS m FROM {source} JOIN {r} ON {key} = {r}.id WHERE {match}"
-                )
-    return parts
+    return selects
+
+
+def _sum_into(target: str, selects: list[str]) -> str:
+    """INSERT the summed contributions of ``selects`` into ``target`` (zero sums left out)."""
+    return (
+        f"INSERT INTO {target} (month, unit, key, n) SELECT m, u, k, SUM(n) FROM "
+        f"({' UNION ALL '.join(selects)}) s WHERE m IS NOT NULL AND k IS NOT NULL "
+        "GROUP BY m, u, k HAVING SUM(n) <> 0"
+    )
+
+
+_UPSERT = " ON CONFLICT (month, unit, key) DO UPDATE SET n = report_count.n + excluded.n"
 
 
 def _changed(table: str, old: str, new: str, sqlite: bool) -> str:
     differs = "IS NOT" if sqlite else "IS DISTINCT FROM"
-    return " OR ".join(f"{old}.{c} {differs} {new}.{c}" for c in WATCHED[table][1])
+    return " OR ".join(f"{old}.{c} {differs} {new}.{c}" for c in WATCHED[table])
+
+
+def _row(selects: list[str], alias: str) -> list[str]:
+    return [s.replace("r.", f"{alias}.") for s in selects]
 
 
 def _sqlite_triggers(table: str) -> list[str]:
-    bump = (
-        "INSERT INTO report_change (month, stamp) SELECT m, 1 FROM ({}) WHERE m IS NOT NULL "
-        "ON CONFLICT (month) DO UPDATE SET stamp = stamp + 1;"
-    )
-    condition = WATCHED[table][2]
-    moved = "OLD.unit_id IS NOT NEW.unit_id"
+    own = _own(table, None, 1, True) if table in CONTRIBUTIONS else []
+    deps = _dependents(table, None, 1, True)
+    minus = [s.replace(" 1 AS n", " -1 AS n") for s in own + deps]
+    moved = " AND OLD.unit_id IS NOT NEW.unit_id"
     events = {
-        "INSERT": _months_of(
-            table, "NEW", True, deps=False
-        ),  # a new row has no escalation or visit yet
-        "DELETE": _months_of(table, "OLD", True),
-        "UPDATE": (
-            _months_of(table, "OLD", True, only_if=moved)
-            + _months_of(table, "NEW", True, deps=False)
-        ),
+        # a new row's id may be a deleted row's (SQLite reuses the highest): its dependents join it
+        "INSERT": _row(own + deps, "NEW"),
+        "DELETE": _row(minus, "OLD"),
+        "UPDATE": _row(minus[: len(own)], "OLD")
+        + _row(own, "NEW")
+        + [s + moved for s in _row(minus[len(own) :], "OLD") + _row(deps, "NEW")],
     }
-    when = {
-        "INSERT": f" WHEN {condition.format(r='NEW')}" if condition else "",
-        "DELETE": f" WHEN {condition.format(r='OLD')}" if condition else "",
-        "UPDATE": f" WHEN ({_changed(table, 'OLD', 'NEW', True)})"
-        + (
-            f" AND ({condition.format(r='OLD')} OR {condition.format(r='NEW')})"
-            if condition
-            else ""
-        ),
-    }
-    return [
-        f'CREATE TRIGGER IF NOT EXISTS report_{table}_{event.lower()} AFTER {event} ON "{table}"'
-        f"{when[event]} BEGIN {bump.format(' UNION ALL '.join(parts))} END"
-        for event, parts in events.items()
-        if parts
-    ]
+    when = {"UPDATE": f" WHEN ({_changed(table, 'OLD', 'NEW', True)})"}
+    statements = []
+    for event, selects in events.items():
+        name = f"report_{table}_{event.lower()}"
+        statements.append(f'DROP TRIGGER IF EXISTS "{name}"')
+        statements.append(
+            f'CREATE TRIGGER "{name}" AFTER {event} ON "{table}"{when.get(event, "")} BEGIN '
+            f"{_sum_into('report_count', selects)}{_UPSERT}; END"
+        )
+    return statements
 
 
 def _postgres_triggers(table: str) -> list[str]:
-    bump = (
-        "{}INSERT INTO report_change (month, xid) SELECT DISTINCT m, txid_current() FROM ({}) s "
-        "WHERE m IS NOT NULL;"
-    )
+    own_rows = table in CONTRIBUTIONS
+
+    def own(source: str, sign: int) -> list[str]:
+        return _own(table, source, sign, False) if own_rows else []
+
     pairs = "FROM old_rows o JOIN new_rows n ON o.id = n.id"
     changed = _changed(table, "o", "n", False)
-    with_update = (
-        f"WITH co AS (SELECT o.* {pairs} WHERE {changed}), cn AS (SELECT n.* {pairs} WHERE {changed})"
-        + (
-            f", mv AS (SELECT o.* {pairs} WHERE o.unit_id IS DISTINCT FROM n.unit_id) "
-            if WATCHED[table][3]
-            else " "
-        )
+    moved = "o.unit_id IS DISTINCT FROM n.unit_id" if table in DEPENDENTS else "FALSE"
+    update = (
+        f"WITH co AS (SELECT o.* {pairs} WHERE {changed}), cn AS (SELECT n.* {pairs} WHERE {changed}), "
+        f"mo AS (SELECT o.* {pairs} WHERE {moved}), mn AS (SELECT n.* {pairs} WHERE {moved}) "
     )
-    events = {
-        "INSERT": ("", _months_of(table, "new_rows", False, deps=False)),
-        "DELETE": ("", _months_of(table, "old_rows", False)),
+    reads_units = any(p.join for p in CONTRIBUTIONS.get(table, ()))
+    lock = f"PERFORM pg_advisory_xact_lock_shared({_PG_UNIT_LOCK}); " if reads_units else ""
+    exclusive = f"PERFORM pg_advisory_xact_lock({_PG_UNIT_LOCK}); "
+    branches = {
+        # PostgreSQL never reuses an id: a new row has no dependents yet
+        "INSERT": f"{lock}{_sum_into('report_delta', own('new_rows', 1))};" if own_rows else "",
+        "DELETE": (exclusive if table in DEPENDENTS else lock)
+        + _sum_into("report_delta", own("old_rows", -1) + _dependents(table, "old_rows", -1, False))
+        + ";",
         "UPDATE": (
-            with_update,
-            _months_of(table, "co", False, deps=False)
-            + _months_of(table, "cn", False, deps=False)
-            + _months_of(table, "mv", False, own=False),
-        ),
+            f"IF EXISTS (SELECT 1 {pairs} WHERE {moved}) THEN {exclusive}END IF; "
+            if table in DEPENDENTS
+            else lock
+        )
+        + update
+        + _sum_into(
+            "report_delta",
+            own("co", -1)
+            + own("cn", 1)
+            + _dependents(table, "mo", -1, False)
+            + _dependents(table, "mn", 1, False),
+        )
+        + ";",
     }
-    function = f"report_change_{table}"
-    branches = " ".join(
-        f"{'IF' if i == 0 else 'ELSIF'} TG_OP = '{event}' THEN {bump.format(prefix, ' UNION ALL '.join(parts))}"
-        for i, (event, (prefix, parts)) in enumerate((e, v) for e, v in events.items() if v[1])
+    function = f"report_count_{table}"
+    body = " ".join(
+        f"{'IF' if i == 0 else 'ELSIF'} TG_OP = '{event}' THEN {sql}"
+        for i, (event, sql) in enumerate((e, s) for e, s in branches.items() if s)
     )
     statements = [
         f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        f"{branches} END IF; RETURN NULL; END $$"
+        f"{body} END IF; RETURN NULL; END $$"
     ]
     refs = {
         "INSERT": "NEW TABLE AS new_rows",
         "DELETE": "OLD TABLE AS old_rows",
         "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
     }
-    for event, (_, parts) in events.items():
-        if not parts:
-            continue
+    for event in refs:
         name = f"report_{table}_{event.lower()}"
         statements.append(f'DROP TRIGGER IF EXISTS {name} ON "{table}"')
-        statements.append(
-            f'CREATE TRIGGER {name} AFTER {event} ON "{table}" REFERENCING {refs[event]} '
-            f"FOR EACH STATEMENT EXECUTE PROCEDURE {function}()"
-        )
+        if branches[event]:
+            statements.append(
+                f'CREATE TRIGGER {name} AFTER {event} ON "{table}" REFERENCING {refs[event]} '
+                f"FOR EACH STATEMENT EXECUTE PROCEDURE {function}()"
+            )
     return statements
 
 
 def create_schema() -> None:
-    """Create the summary tables, the change triggers and the index they need (idempotent)."""
+    """Create the count tables, the triggers that keep them and the indexes they need
+    (idempotent; the triggers are created anew).  A new database needs nothing more: its
+    counts start at zero with its rows."""
     db = database.obj
     sqlite = is_sqlite(db)
-    if sqlite:
-        statements = [
-            "CREATE TABLE IF NOT EXISTS report_change (month VARCHAR(7) PRIMARY KEY, "
-            "stamp INTEGER NOT NULL)"
-        ]
-    else:
-        statements = [
-            "CREATE TABLE IF NOT EXISTS report_change (month VARCHAR(7) NOT NULL, xid BIGINT NOT NULL)",
-            "CREATE INDEX IF NOT EXISTS report_change_month ON report_change (month, xid)",
-        ]
-    statements += [
-        "CREATE TABLE IF NOT EXISTS report_summary (month VARCHAR(7) PRIMARY KEY, token TEXT NOT NULL, "
-        "latest TEXT, data TEXT NOT NULL)",
+    statements = [
+        "CREATE TABLE IF NOT EXISTS report_count (month VARCHAR(7) NOT NULL, unit INTEGER NOT NULL, "
+        "key VARCHAR(200) NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (month, unit, key))",
         "CREATE INDEX IF NOT EXISTS escalation_target ON escalation (target_kind, target_id)",
+        "CREATE INDEX IF NOT EXISTS rating_closed_at ON rating (closed_at)",
     ]
+    if not sqlite:
+        statements += [
+            "CREATE TABLE IF NOT EXISTS report_delta (month VARCHAR(7) NOT NULL, unit INTEGER NOT NULL, "
+            "key VARCHAR(200) NOT NULL, n BIGINT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS report_delta_month ON report_delta (month)",
+        ]
     for table in WATCHED:
         statements += _sqlite_triggers(table) if sqlite else _postgres_triggers(table)
     for sql in statements:
         db.execute_sql(sql)
 
 
-# -- reading and writing summaries ------------------------------------------------------------
-
-
-def _token(month: str) -> str:
-    """What the current read knows of the month's changes (inside the report's snapshot)."""
+def rebuild() -> None:
+    """Count every month from the records into ``report_count`` (inside the caller's write
+    transaction, after :func:`create_schema`): for a database whose rows were written
+    before the triggers existed.  Removes what the earlier summaries kept."""
     db = database.obj
-    if is_sqlite(db):
-        row = db.execute_sql("SELECT stamp FROM report_change WHERE month = ?", (month,)).fetchone()
-        return str(row[0] if row else 0)
-    return db.execute_sql("SELECT txid_current_snapshot()::text").fetchone()[0]
+    sqlite = is_sqlite(db)
+    for old in ("report_summary", "report_change"):
+        db.execute_sql(f"DROP TABLE IF EXISTS {old}")
+    if not sqlite:
+        for table in WATCHED:
+            db.execute_sql(f"DROP FUNCTION IF EXISTS report_change_{table}() CASCADE")
+        db.execute_sql(f"SELECT pg_advisory_xact_lock({_PG_UNIT_LOCK})")
+        db.execute_sql("DELETE FROM report_delta")
+    create_schema()
+    db.execute_sql("DELETE FROM report_count")
+    for table in CONTRIBUTIONS:
+        db.execute_sql(_sum_into("report_count", _own(table, f'"{table}"', 1, sqlite)))
 
 
-def _valid(month: str, token: str) -> bool:
-    db = database.obj
-    if is_sqlite(db):
-        return token == _token(month)
-    return db.execute_sql(
-        "SELECT NOT EXISTS (SELECT 1 FROM report_change WHERE month = %s "
-        "AND NOT txid_visible_in_snapshot(xid, %s::txid_snapshot))",
-        (month, token),
-    ).fetchone()[0]
+# -- reading -------------------------------------------------------------------------------------
 
 
-def _latest_closure(start: dt.datetime, end: dt.datetime) -> dt.datetime | None:
-    """The latest closing instant of the month's closed 差评: the one as-of comparison left
-    once the month is over (差评办结数 counts those closed by the as-of time)."""
+def _closed_after(start: dt.datetime, end: dt.datetime, as_of: dt.datetime) -> bool:
+    """Whether a 差评 of the month was closed after ``as_of``: the one as-of comparison left
+    once the month is over (差评办结数 counts those closed by the as-of time).  The index on
+    ``closed_at`` reads only the closures after ``as_of`` — none, for a report as of now."""
     R = Rating
     return (
-        R.select(pw.fn.MAX(R.closed_at))
+        R.select()
         .where(
-            (R.rated_at >= start)
+            (R.closed_at > as_of)
+            & (R.rated_at >= start)
             & (R.rated_at < end)
             & (R.level <= BAD_LEVEL)
             & (R.status == "已办结")
         )
-        .scalar()
+        .exists()
     )
 
 
-def _dump(counts: dict[int | None, Counts], matters: dict[int, int]) -> str:
-    units = {
-        ("" if uid is None else str(uid)): {
-            **{k: getattr(c, k) for k in INTS},
-            **{k: dict(getattr(c, k)) for k in COUNTERS},
-        }
-        for uid, c in counts.items()
-    }
-    return json.dumps(
-        {"units": units, "matters": {str(k): v for k, v in matters.items()}}, ensure_ascii=False
-    )
-
-
-def _load(data: str) -> tuple[dict[int | None, Counts], dict[int, int]]:
-    raw = json.loads(data)
+def _load(rows: list[tuple[int, str, int]]) -> tuple[dict[int | None, Counts], dict[int, int]]:
     counts: dict[int | None, Counts] = {}
-    for key, values in raw["units"].items():
-        c = Counts()
-        for name in INTS:
-            setattr(c, name, values[name])
-        for name in COUNTERS:
-            setattr(c, name, Counter(values[name]))
-        counts[None if key == "" else int(key)] = c
-    return counts, {int(k): v for k, v in raw["matters"].items()}
+    matters: dict[int, int] = {}
+    for unit, key, n in rows:
+        if not n:
+            continue
+        name, _, detail = key.partition(":")
+        if name == "matter":
+            matters[int(detail)] = matters.get(int(detail), 0) + int(n)
+            continue
+        c = counts.setdefault(None if unit == NO_UNIT else unit, Counts())
+        if name in COUNTERS:
+            getattr(c, name)[detail] += int(n)
+        else:
+            setattr(c, name, getattr(c, name) + int(n))
+    return counts, matters
 
 
-def _as_datetime(value: Any) -> dt.datetime | None:
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.fromisoformat(str(value))
+def _stored(month: str) -> list[tuple[int, str, int]]:
+    db = database.obj
+    if is_sqlite(db):
+        sql = "SELECT unit, key, n FROM report_count WHERE month = ?"
+        return db.execute_sql(sql, (month,)).fetchall()
+    return db.execute_sql(
+        "SELECT unit, key, SUM(n) FROM (SELECT unit, key, n FROM report_count WHERE month = %s "
+        "UNION ALL SELECT unit, key, n FROM report_delta WHERE month = %s) s GROUP BY unit, key",
+        (month, month),
+    ).fetchall()
 
 
 class MonthCounts:
-    """One month's counts per unit and per matter as of one instant: from the
-    summary when it is valid for that instant, else from the records."""
+    """One month's counts per unit and per matter as of one instant: from ``report_count``
+    once the month is over (and no 差评 of it was closed after the instant), else from
+    the records."""
 
     def __init__(
         self, month: str, start: dt.datetime, end: dt.datetime, as_of: dt.datetime
     ) -> None:
         self.month = month
-        self.fresh: tuple[str, dt.datetime | None, str] | None = (
-            None  # what to store after the read
-        )
         self._matters: dict[int, int] | None = None
-        closed = as_of >= end
-        if enabled and closed:
-            mark = "?" if is_sqlite() else "%s"
-            row = database.obj.execute_sql(
-                f"SELECT token, latest, data FROM report_summary WHERE month = {mark}", (month,)
-            ).fetchone()
-            latest = _as_datetime(row[1]) if row else None
-            if row and (latest is None or latest <= as_of) and _valid(month, row[0]):
-                self.units, self.matters = _load(row[2])
-                self.source = "summary"
-                return
-        if enabled and closed:
-            token = _token(month)
-            self.units, self.matters = (
-                month_counts(start, end, FOREVER),
-                matter_counts(start, end, FOREVER),
-            )
-            latest = _latest_closure(start, end)
-            self.fresh = (token, latest, _dump(self.units, self.matters))
-            if latest is not None and latest > as_of:  # an as-of time before a late closure
-                self.units, self.matters = (
-                    month_counts(start, end, as_of),
-                    matter_counts(start, end, as_of),
-                )
-            self.source = "built"
+        if enabled and as_of >= end and not _closed_after(start, end, as_of):
+            self.units, self.matters = _load(_stored(month))
+            self.source = "summary"
             return
         self.units = month_counts(start, end, as_of)
         self._window = (start, end, as_of)
@@ -369,6 +482,8 @@ class MonthCounts:
     def matters(self) -> dict[int, int]:
         """Complaints per matter (counted on first use when the month comes from the records)."""
         if self._matters is None:
+            from .counts import matter_counts
+
             self._matters = matter_counts(*self._window)
         return self._matters
 
@@ -377,73 +492,84 @@ class MonthCounts:
         self._matters = value
 
 
-def store(months: list[MonthCounts]) -> int:
-    """Keep the summaries built during a report's read (after the read: SQLite's read
-    snapshot cannot write).  A summary built from an older read than one already
-    stored is stored anyway: it is checked on every use, never trusted blindly."""
-    fresh = [(m.month, m.fresh) for m in months if m.fresh is not None]
-    if not fresh:
+def fold(months: list[str]) -> int:
+    """PostgreSQL: move the deltas of ``months`` into ``report_count`` where they have piled
+    up (after a report's read; one month at a time, each under its own lock).  Returns the
+    months folded.  SQLite adds to ``report_count`` directly: nothing to do."""
+    db = database.obj
+    if is_sqlite(db) or not months:
         return 0
-    sqlite = is_sqlite()
-    mark = "?" if sqlite else "%s"
-    sql = (
-        f"INSERT INTO report_summary (month, token, latest, data) VALUES ({mark}, {mark}, {mark}, {mark}) "
-        "ON CONFLICT (month) DO UPDATE SET token = excluded.token, latest = excluded.latest, data = excluded.data"
-    )
-    try:
-        with write_transaction():
-            for month, (token, latest, data) in fresh:
-                database.obj.execute_sql(
-                    sql, (month, token, latest.isoformat(sep=" ") if latest else None, data)
+    piled = [
+        m
+        for m, n in db.execute_sql(
+            "SELECT month, COUNT(*) FROM report_delta WHERE month = ANY(%s) GROUP BY month",
+            (list(months),),
+        ).fetchall()
+        if n >= FOLD_AT
+    ]
+    for month in piled:
+        try:
+            with write_transaction():
+                db.execute_sql("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (1, month))
+                db.execute_sql(
+                    "WITH moved AS (DELETE FROM report_delta WHERE month = %s RETURNING unit, key, n) "
+                    "INSERT INTO report_count (month, unit, key, n) SELECT %s, unit, key, SUM(n) "
+                    f"FROM moved GROUP BY unit, key{_UPSERT}",
+                    (month, month),
                 )
-    except pw.OperationalError as exc:  # busy: the summaries are a cache, the report stands
-        logger.warning("monthly summaries not stored: %s", exc)
-        return 0
-    return len(fresh)
+        except pw.OperationalError as exc:  # the deltas stay and are read as they are
+            logger.warning("report deltas of %s not folded: %s", month, exc)
+            return 0
+    return len(piled)
 
 
-# -- one mark per statement for bulk writers (SQLite) ------------------------------------------
+# -- one pass per statement for bulk writers (SQLite) -------------------------------------------
 
 
 @contextmanager
-def marked_once(table: str) -> Iterator[set[str]]:
-    """Insert many rows into ``table`` inside the block with their months marked once.
+def counted_once(table: str) -> Iterator[None]:
+    """Insert many rows into ``table`` inside the block, their counts added once, set-based.
 
     SQLite fires ``report_<table>_insert`` once per inserted row; a bulk
-    ``INSERT … SELECT`` of a million rows pays a million marks of the same
-    month.  Inside the caller's write transaction the trigger is dropped for
-    the block, the months the block adds to the yielded set — what the
-    trigger would have marked for the rows it inserted (an escalation marks
-    its ``raised_at`` month; an undecided proposal none) — are marked once at
-    its end, and the trigger is created again from its stored text.  DDL is
-    transactional in SQLite and one writer holds the lock: no other writer
-    ever runs without the trigger, and a failure rolls the drop back with
-    the rows.  PostgreSQL's triggers already run once per statement (over
-    the transition table): there the block runs with them.
+    ``INSERT … SELECT`` of a million rows pays a million small upserts.  Inside
+    the caller's write transaction the trigger is dropped for the block, and at
+    its end the contributions of the rows past the table's highest id before
+    the block (new ids, as SQLite assigns them) are added in one statement; then
+    the trigger is created again from its stored text.  DDL is transactional in
+    SQLite and one writer holds the lock: no other writer ever runs without the
+    trigger, and a failure rolls the drop back with the rows.  PostgreSQL's
+    triggers already run once per statement: there the block runs with them.
     """
-    months: set[str] = set()
     db = database.obj
     if not is_sqlite(db):
-        yield months
+        yield
         return
     name = f"report_{table}_insert"
     row = db.execute_sql(
         "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)
     ).fetchone()
-    if row is None:  # a database without the summaries (before migration 6): nothing to mark
-        yield months
+    if row is None:  # a database without the counts (before migration 6): nothing to add
+        yield
         return
+    last = db.execute_sql(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"').fetchone()[0]
     db.execute_sql(f'DROP TRIGGER "{name}"')
     try:
-        yield months
-        for month in sorted(months):
-            db.execute_sql(
-                "INSERT INTO report_change (month, stamp) VALUES (?, 1) "
-                "ON CONFLICT (month) DO UPDATE SET stamp = stamp + 1",
-                (month,),
-            )
+        yield
+        new = f'(SELECT * FROM "{table}" WHERE id > {int(last)})'
+        db.execute_sql(
+            _sum_into("report_count", _own(table, new, 1, True) + _dependents(table, new, 1, True))
+            + _UPSERT
+        )
     finally:
         db.execute_sql(row[0])
 
 
-__all__ = ["MonthCounts", "WATCHED", "create_schema", "marked_once", "store"]
+__all__ = [
+    "CONTRIBUTIONS",
+    "MonthCounts",
+    "WATCHED",
+    "counted_once",
+    "create_schema",
+    "fold",
+    "rebuild",
+]

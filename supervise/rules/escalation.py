@@ -40,7 +40,7 @@ from ..errors import InvalidInput
 from ..extension import RuleSpec
 from ..models import ESCALATION_LEVELS, AccountabilityCase, Escalation
 from ..registry import get_registry
-from ..report.summary import marked_once
+from ..report.summary import counted_once
 from ..workdays import WorkCalendar
 from . import targets
 from .context import LEVEL_RANK, EscalationHit, RuleContext, level_rank
@@ -379,9 +379,9 @@ def merge(name: str, as_of: dt.datetime, room: int | None) -> Merged:
 def _insert(rows: pw.SelectBase, as_of: dt.datetime, *, bulk: bool = False) -> int:
     """``INSERT … SELECT`` new escalation records: (rule, kind, id, level, reason, as_of, as_of, 'open', 1).
 
-    ``bulk``: the report's change mark for the rows (their ``raised_at``
-    month, ``as_of``'s) is written once for the statement, not once per row
-    (:func:`marked_once`) — worth its two schema statements only for many rows.
+    ``bulk``: the report's counts of the rows are added once for the statement,
+    set-based, not once per row (:func:`counted_once`) — worth its two schema
+    statements and one more pass over the new rows only for many rows.
     """
     e = Escalation
     fields = [
@@ -397,11 +397,8 @@ def _insert(rows: pw.SelectBase, as_of: dt.datetime, *, bulk: bool = False) -> i
     ]
     if not bulk:
         return int(e.insert_from(rows, fields).as_rowcount().execute())
-    with marked_once("escalation") as months:
-        count = int(e.insert_from(rows, fields).as_rowcount().execute())
-        if count:
-            months.add(f"{as_of:%Y-%m}")
-    return count
+    with counted_once("escalation"):
+        return int(e.insert_from(rows, fields).as_rowcount().execute())
 
 
 def insert_ordered(rows: pw.SelectBase, as_of: dt.datetime) -> int:
