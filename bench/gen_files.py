@@ -1,7 +1,8 @@
 """The import files of the generated office: what the imports suite reads.
 
-Written once per spec into ``bench/.cache/files-<key>/`` (:func:`bench.generate.cache_dir`) (the generator's
-cache key, so a new generator version writes them again):
+Written once per spec into ``bench/.cache/files-<key>/``
+(:func:`bench.cache.cache_dir`; the generator's cache key, so a new
+generator version writes them again):
 
 - ``ratings.xlsx`` 好差评评价明细: ``Spec.import_rows["ratings.xlsx"]`` rows
   (1,000,000 at full scale, issue #4's figure), 16 columns, a title row
@@ -14,9 +15,9 @@ cache key, so a new generator version writes them again):
   the rest.
 
 Every row names the office's own units, staff and matters with the same
-skew as the complaints (:func:`bench.generate.unit_weights`), so the files
+skew as the complaints (:func:`bench.gen_office.unit_weights`), so the files
 import into a database that holds only the office's reference data
-(:func:`bench.generate.reference_only`).  Rows follow from the seed; the
+(:func:`bench.gen_office.reference_only`).  Rows follow from the seed; the
 files' bytes also carry the workbook's creation time.
 """
 
@@ -37,7 +38,9 @@ from openpyxl import Workbook
 from supervise.demo import names, words
 
 from .cache import cache_dir
-from .generate import Spec, _units, template_fill, unit_weights
+from .gen_complaints import template_fill
+from .gen_office import make_units, unit_weights
+from .gen_spec import Spec
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +94,7 @@ class _Office:
     """The office's units, staff and matters, drawn with the complaints' skew."""
 
     def __init__(self, spec: Spec, rng: random.Random) -> None:
-        self.units = _units(random.Random(spec.seed))
+        self.units = make_units(random.Random(spec.seed))
         self.cum = list(itertools.accumulate(unit_weights(spec.seed, len(self.units))))
         self.rng = rng
         self.start = dt.datetime.strptime(spec.month, "%Y-%m")

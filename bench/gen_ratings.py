@@ -34,7 +34,7 @@ from supervise.db import database, is_sqlite, write_transaction
 from supervise.demo.evaluations import rating_texts
 
 if TYPE_CHECKING:
-    from .generate import Spec
+    from .gen_spec import Spec
 
 logger = logging.getLogger(__name__)
 

@@ -377,7 +377,9 @@ def _write(
     for month, group in by_month.items():
         for order, number in zip(group, reserve_numbers(month, len(group)), strict=True):
             order["number"] = number
-    complaints = ctx.writer(Complaint, COMPLAINT_FIELDS, conflict=("source", "external_id"))
+    complaints = ctx.writer(
+        Complaint, COMPLAINT_FIELDS, conflict=("source", "external_id"), raw=search.row_columns()
+    )
     seal = identity.sealer()  # one ephemeral key for the batch; the public key only
     stories = {}
     for order in orders:
@@ -410,6 +412,7 @@ def _write(
                 "hotline",
                 ctx.batch.id,
                 order["key"],
+                *search.row_values(*_texts(order)),
             )
         )
     complaints.flush()
@@ -421,11 +424,15 @@ def _write(
         for at, action, status, note in stories[key][2]:
             timeline.add(("complaint", complaint_id, at, actor, action, status, note))
     timeline.flush()
-    search.index_complaints(
-        (cid, stories[key][0]["content"][:30], stories[key][0]["content"], stories[key][0]["reply"])
-        for key, cid in ids.items()
+    search.index_new(
+        search.COMPLAINTS, ((cid, *_texts(stories[key][0])) for key, cid in ids.items())
     )
     ctx.imported += len(ids)
+
+
+def _texts(order: dict[str, Any]) -> tuple[str, str, str | None]:
+    """The indexed texts of an order's complaint: title, content, reply."""
+    return order["content"][:30], order["content"], order["reply"]
 
 
 def _identity(

@@ -45,9 +45,12 @@ class BulkInsert:
     """Rows for one table, written ``chunk`` at a time; call :meth:`flush` at the end.
 
     ``fields`` are model field names (a foreign key by its name, e.g.
-    ``unit``, with the id as value); every other field with a default
-    (``version``, ``created_at``, …) gets it, evaluated once per writer.  ``skip()`` returning True discards the
-    rows instead of writing them (an import that already failed).
+    ``unit``, with the id as value); ``raw`` names columns of the table that
+    are no model field (the keyword index's ``tsv``), whose values end each
+    row after the fields'; every other field with a default (``version``,
+    ``created_at``, …) gets it, evaluated once per writer.  ``skip()``
+    returning True discards the rows instead of writing them (an import that
+    already failed).
     """
 
     def __init__(
@@ -58,6 +61,7 @@ class BulkInsert:
         conflict: Sequence[str] = (),
         chunk: int = CHUNK,
         skip: Callable[[], bool] | None = None,
+        raw: Sequence[str] = (),
     ) -> None:
         self.model, self.fields, self.chunk = model, tuple(fields), chunk
         self.skip = skip or (lambda: False)
@@ -70,9 +74,10 @@ class BulkInsert:
             for f in model._meta.sorted_fields
             if f.name not in given and not f.primary_key and f.default is not None
         ]
-        self.fields += tuple(name for name, _ in defaults)
         self._extra = tuple(value for _, value in defaults)
         columns = [_column(model, f).column_name for f in self.fields]
+        columns += [*raw, *(_column(model, name).column_name for name, _ in defaults)]
+        self.fields += tuple(name for name, _ in defaults)
         names = ", ".join(f'"{c}"' for c in columns)
         tail = ""
         if conflict:

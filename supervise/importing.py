@@ -124,10 +124,14 @@ class ImportContext:
         *,
         conflict: Sequence[str] = (),
         chunk: int | None = None,
+        raw: Sequence[str] = (),
     ) -> BulkInsert:
-        """A bulk writer into ``model`` that stops writing once the import has failed."""
+        """A bulk writer into ``model`` that stops writing once the import has failed
+        (``raw``: columns that are no model field, see :class:`BulkInsert`)."""
         kwargs = {"chunk": chunk} if chunk else {}
-        return BulkInsert(model, fields, conflict=conflict, skip=lambda: self.stopped, **kwargs)
+        return BulkInsert(
+            model, fields, conflict=conflict, skip=lambda: self.stopped, raw=raw, **kwargs
+        )
 
     @property
     def calendar(self) -> WorkCalendar:

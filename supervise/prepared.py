@@ -11,6 +11,7 @@ else the query builder is the clearer choice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import peewee as pw
@@ -21,7 +22,9 @@ logger = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=pw.Model)
 
-_INSERTS: dict[tuple[type[pw.Model], tuple[str, ...], bool], tuple[str, tuple[pw.Field, ...]]] = {}
+_INSERTS: dict[
+    tuple[type[pw.Model], tuple[str, ...], tuple[str, ...], bool], tuple[str, tuple[pw.Field, ...]]
+] = {}
 
 
 def _auto_key(model: type[pw.Model]) -> pw.Field:
@@ -31,14 +34,16 @@ def _auto_key(model: type[pw.Model]) -> pw.Field:
     return pk
 
 
-def _insert_sql(model: type[pw.Model], names: tuple[str, ...]) -> tuple[str, tuple[pw.Field, ...]]:
+def _insert_sql(
+    model: type[pw.Model], names: tuple[str, ...], raw: tuple[str, ...]
+) -> tuple[str, tuple[pw.Field, ...]]:
     sqlite = is_sqlite()
-    key = (model, names, sqlite)
+    key = (model, names, raw, sqlite)
     found = _INSERTS.get(key)
     if found is None:
         fields = tuple(model._meta.fields[n] for n in names)
-        columns = ", ".join(f'"{f.column_name}"' for f in fields)
-        marks = ", ".join([database.param] * len(fields))
+        columns = ", ".join([f'"{f.column_name}"' for f in fields] + [f'"{c}"' for c in raw])
+        marks = ", ".join([database.param] * (len(fields) + len(raw)))
         sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'
         if not sqlite and model._meta.auto_increment:
             sql += f' RETURNING "{_auto_key(model).column_name}"'
@@ -46,19 +51,24 @@ def _insert_sql(model: type[pw.Model], names: tuple[str, ...]) -> tuple[str, tup
     return found
 
 
-def create(model: type[M], **values: Any) -> M:
+def create(model: type[M], /, *, raw: Mapping[str, Any] | None = None, **values: Any) -> M:
     """``model.create(**values)``: defaults filled in, the new id set, one prepared INSERT.
 
     Foreign keys are given as ids or saved instances (an unsaved related
-    instance is not saved first, unlike ``Model.create``).
+    instance is not saved first, unlike ``Model.create``).  ``raw``: columns
+    of the table that are no model field (the keyword index's ``tsv``),
+    written as given and never read back.
     """
+    raw = raw or {}
     row = model(**values)
     data = row.__data__
     auto = model._meta.auto_increment and data.get(_auto_key(model).name) is None
     if auto:
         data.pop(_auto_key(model).name, None)
-    sql, fields = _insert_sql(model, tuple(data))
-    cursor = database.execute_sql(sql, [f.db_value(data[f.name]) for f in fields])
+    sql, fields = _insert_sql(model, tuple(data), tuple(raw))
+    cursor = database.execute_sql(
+        sql, [f.db_value(data[f.name]) for f in fields] + list(raw.values())
+    )
     if auto:
         data[_auto_key(model).name] = cursor.lastrowid if is_sqlite() else cursor.fetchone()[0]
     row._dirty.clear()  # peewee keeps it private; Model.save clears it the same way

@@ -16,8 +16,10 @@ the space-joined tokens, groups divided by U+FDD0: a contentless one could not
 replace rows without ``contentless_delete`` (SQLite 3.43; these machines have
 3.40).  PostgreSQL keeps a ``tsv tsvector`` column on the record's own row
 with a GIN index (migration 7; it was a joined table before), so that a
-keyword and the other filters meet in one table; tsvector and tsquery are
-typed in as literals, never through the locale-dependent parser.
+keyword and the other filters meet in one table; a new complaint carries it
+in its own INSERT (:func:`row_columns`, :func:`row_values`, then
+:func:`index_new`).  tsvector and tsquery are typed in as literals, never
+through the locale-dependent parser.
 docs/SEARCH.md has the reasons, the limits and the figures.
 """
 
@@ -173,9 +175,37 @@ def _tsvector(document: str) -> str:
 
 
 def tsvector(*texts: str | None) -> str:
-    """The PostgreSQL ``tsv`` value (a tsvector literal) of a record's texts, for bulk
-    writers that fill the column themselves (``COPY``)."""
+    """The PostgreSQL ``tsv`` value (a tsvector literal) of a record's texts, for
+    writers that fill the column with the row (an INSERT, a ``COPY``)."""
     return _tsvector(document(*texts))
+
+
+def row_columns() -> tuple[str, ...]:
+    """The index columns a new record's own INSERT carries: ``("tsv",)`` on PostgreSQL,
+    none on SQLite, whose FTS5 table is written after the row (:func:`index_new`)."""
+    return () if is_sqlite() else ("tsv",)
+
+
+def row_values(*texts: str | None) -> tuple[str | None, ...]:
+    """The values of :func:`row_columns` for a new record with these texts: on
+    PostgreSQL its tsvector literal, or None when it has no text."""
+    if is_sqlite():
+        return ()
+    return (tsvector(*texts) or None,)
+
+
+def row_index(*texts: str | None) -> dict[str, str | None]:
+    """:func:`row_columns` with their :func:`row_values`, for one INSERT (``prepared.create``'s
+    ``raw``)."""
+    return dict(zip(row_columns(), row_values(*texts), strict=True))
+
+
+def index_new(ix: Index, rows: Iterable[Row]) -> None:
+    """Index ``(id, *texts)`` rows of kind ``ix`` just inserted with :func:`row_values`
+    in their INSERT.  SQLite writes their FTS5 entries; on PostgreSQL the ``tsv``
+    came with each row, so the rows are not read and nothing is written."""
+    if is_sqlite():
+        index_records(ix, rows)
 
 
 def _chunks(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:

@@ -9,7 +9,7 @@ with the reason.  Each test gets an empty ``public`` schema.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from urllib.parse import urlparse
 
@@ -144,6 +144,33 @@ def admin(db: str) -> Actor:
 def make_user(name: str, role: str, unit: str | None = None) -> Actor:
     ReferenceService(keyed_system()).add_user(name, role, PASSWORD, unit)
     return with_key(actor_of(User.get(User.name == name)))
+
+
+def count_updates(table: str) -> Callable[[], int]:
+    """From now on, count the rows of ``table`` that UPDATE statements touch (a trigger logs
+    each one, on either engine); returns the counter, to call while the database is open."""
+    from supervise.db import database, is_sqlite
+
+    log = f"test_{table}_updates"
+    database.execute_sql(f"CREATE TABLE {log} (id integer)")
+    if is_sqlite():
+        database.execute_sql(
+            f'CREATE TRIGGER {log} AFTER UPDATE ON "{table}" '
+            f"BEGIN INSERT INTO {log} VALUES (new.id); END"
+        )
+    else:
+        database.execute_sql(
+            f"CREATE FUNCTION {log}() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN INSERT INTO {log} VALUES (NEW.id); RETURN NULL; END $$"
+        )
+        database.execute_sql(
+            f'CREATE TRIGGER {log} AFTER UPDATE ON "{table}" FOR EACH ROW EXECUTE FUNCTION {log}()'
+        )
+
+    def updates() -> int:
+        return int(database.execute_sql(f"SELECT count(*) FROM {log}").fetchone()[0])
+
+    return updates
 
 
 def dead_pid() -> int:

@@ -9,6 +9,7 @@ import pytest
 from supervise.db import write_transaction
 from supervise.errors import InvalidInput, NotFound, NotPermitted
 from supervise.models import AuditEntry, Complaint, Counter, TimelineEvent
+from supervise.search import search_condition
 from supervise.services.complaint_queries import ComplaintFilter, ComplaintQueries, track
 from supervise.services.complaints import (
     ComplaintService,
@@ -19,7 +20,7 @@ from supervise.services.complaints import (
 )
 from supervise.services.reference import ReferenceService
 
-from .conftest import make_user
+from .conftest import count_updates, make_user
 
 RECEIVED = dt.datetime(2025, 9, 30, 10, 0)
 
@@ -75,6 +76,26 @@ def test_full_lifecycle_due_from_receipt(office):
     assert c.status == "已办结"
     actions = [e["action"] for e in service.timeline(c)]
     assert actions == ["登记", "交办", "反馈", "回访", "办结"]
+
+
+def test_registration_writes_each_complaint_once(office):
+    """The keyword index goes in with the row (PostgreSQL's ``tsv`` in the INSERT): no
+    UPDATE of a complaint follows its registration."""
+    service, _ = office
+    updates = count_updates("complaint")
+    first = _add(service, title="社保卡补办", content="窗口推诿扯皮")
+    second = _add(service, content="医保异地备案材料反复退回")
+    assert updates() == 0
+    found = Complaint.select(Complaint.id).where(search_condition("推诿"))
+    assert [c.id for c in found] == [first.id]
+    found = Complaint.select(Complaint.id).where(search_condition("备案材料"))
+    assert [c.id for c in found] == [second.id]
+    # the counter sees the UPDATEs that do come: a step that changes the reply
+    service.assign(first.number, "U01", card="黄", at=dt.datetime(2025, 10, 9, 9, 0))
+    service.reply(first.number, "已为其补办社保卡", at=dt.datetime(2025, 10, 10, 16, 0))
+    assert updates() > 0
+    found = Complaint.select(Complaint.id).where(search_condition("补办社保"))
+    assert [c.id for c in found] == [first.id]
 
 
 def test_cards_and_explicit_limit(office):

@@ -19,7 +19,7 @@ from supervise.search import search_condition
 from supervise.services.complaint_queries import track
 from supervise.services.complaints import ComplaintService
 
-from .conftest import make_user
+from .conftest import count_updates, make_user
 from .import_support import Opened, clear_identity, cli, counts, error_rows, office, write_xlsx  # noqa: F401
 
 HEADER = [
@@ -315,6 +315,19 @@ def test_orders_become_complaints_with_their_story(office, tmp_path):
         # the complainant follows an imported order by its receipt code
         view = track(four.receipt_code)
         assert view["status"] == "已办结" and [e["action"] for e in view["steps"]][-1] == "办结"
+
+
+def test_import_writes_each_complaint_once(office, tmp_path):
+    """Each order's keyword index goes in with its row (PostgreSQL's ``tsv`` in the INSERT):
+    no UPDATE of a complaint follows the import."""
+    with Opened(office.url):
+        updates = count_updates("complaint")
+    code, out, err = office("import", "hotline", str(_file(tmp_path)), "--json")
+    assert code == 0 and out["imported"] == 7, err
+    with Opened(office.url):
+        assert updates() == 0
+        found = Complaint.select().where(search_condition("已指导线上备案"))
+        assert [x.external_id for x in found] == ["GD250903"]  # the reply is indexed too
 
 
 def test_imported_orders_continue_in_the_workflow(office, tmp_path):

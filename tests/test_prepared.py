@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from supervise import prepared
+from supervise.db import database
 from supervise.models import Complaint, Counter, TimelineEvent
 from supervise.services.base import snapshot
 from supervise.services.reference import ReferenceService
@@ -72,3 +73,13 @@ def test_execute_takes_question_marks_on_both_engines(db):
         "UPDATE counter SET value = value + ? WHERE name = ? RETURNING value", (1, "x")
     ).fetchone()
     assert row[0] == 42 and Counter.get_by_id("x").value == 42
+
+
+def test_create_writes_raw_columns_with_the_row(db):
+    """``raw`` columns (no model field) go into the same INSERT; the statement is kept per
+    column set, so a create without them afterwards writes the plain row."""
+    database.execute_sql("ALTER TABLE counter ADD COLUMN memo text")
+    prepared.create(Counter, raw={"memo": "一次写入"}, name="a", value=1)
+    prepared.create(Counter, name="b", value=2)
+    rows = prepared.execute("SELECT name, value, memo FROM counter ORDER BY name").fetchall()
+    assert [tuple(r) for r in rows] == [("a", 1, "一次写入"), ("b", 2, None)]

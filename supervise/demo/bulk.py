@@ -16,8 +16,16 @@ CHUNK = 500
 _MAX_PARAMS = 30000 if sqlite3.sqlite_version_info >= (3, 32) else 999
 
 
+def _as_given(value: Any) -> Any:
+    return value
+
+
 def insert(
-    model: type[pw.Model], rows: Sequence[dict[str, Any]], *, ids: bool = False
+    model: type[pw.Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    ids: bool = False,
+    raw: Sequence[str] = (),
 ) -> list[int]:
     """Bulk-insert ``rows`` (dicts of field names, all with the same keys) in
     chunks; with ``ids``, return the new ids in the order of ``rows``.
@@ -25,20 +33,24 @@ def insert(
     The multi-row INSERT is written here rather than by ``insert_many``, which
     builds an expression node per cell and made the demo ten times slower;
     values still pass through each field's ``db_value``, and fields left out
-    get their defaults, as with ``insert_many``.
+    get their defaults, as with ``insert_many``.  ``raw`` names keys of the
+    rows that are table columns but no model field (the keyword index's
+    ``tsv``), stored as given.
     """
     if not rows:
         return []
     meta, db = model._meta, model._meta.database
-    names = list(rows[0])
-    fields = [meta.fields[name] for name in names]
+    names = [name for name in rows[0] if name not in raw]
+    given = [meta.fields[name] for name in names]
     defaults = {f: d for f, d in meta.defaults.items() if f.name not in names}
-    fields += list(defaults)
+    names += raw
     constant = [d() if callable(d) else d for d in defaults.values()]
-    convert = [f.db_value for f in fields]
-    column_sql = ", ".join(f'"{f.column_name}"' for f in fields)
-    one_row = "(" + ", ".join([db.param] * len(fields)) + ")"
-    size = max(1, min(CHUNK, _MAX_PARAMS // len(fields)))
+    convert = [f.db_value for f in given] + [_as_given] * len(raw)
+    convert += [f.db_value for f in defaults]
+    columns = [f.column_name for f in given] + list(raw) + [f.column_name for f in defaults]
+    column_sql = ", ".join(f'"{c}"' for c in columns)
+    one_row = "(" + ", ".join([db.param] * len(columns)) + ")"
+    size = max(1, min(CHUNK, _MAX_PARAMS // len(columns)))
     result: list[int] = []
     for start in range(0, len(rows), size):
         chunk = rows[start : start + size]

@@ -251,7 +251,11 @@ class Complaints(Office):
         return min(reply, due - dt.timedelta(minutes=self.rng.randint(1, 30)))
 
     def _store_complaints(self, complaints: list[dict[str, Any]]) -> None:
-        insert(Complaint, columns(complaints))
+        rows = [  # on PostgreSQL each row carries its keyword index (tsv)
+            {**row, **search.row_index(c["title"], c["content"], c["reply_text"])}
+            for row, c in zip(columns(complaints), complaints, strict=True)
+        ]
+        insert(Complaint, rows, raw=search.row_columns())
         ids = self.complaint_ids = dict(Complaint.select(Complaint.number, Complaint.id).tuples())
         for c in complaints:
             if "_merged" in c:
@@ -265,6 +269,7 @@ class Complaints(Office):
             Counter.insert_many([{"name": k, "value": v} for k, v in last.items()]).on_conflict(
                 conflict_target=[Counter.name], preserve=[Counter.value]
             ).execute()
-        search.index_complaints(
-            (ids[c["number"]], c["title"], c["content"], c["reply_text"]) for c in complaints
+        search.index_new(
+            search.COMPLAINTS,
+            ((ids[c["number"]], c["title"], c["content"], c["reply_text"]) for c in complaints),
         )

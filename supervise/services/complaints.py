@@ -248,13 +248,17 @@ class ComplaintService(Service):
                     else (name or None, phone or None, id_no or None)
                 ),
             )
+            from .. import search
+
+            title = (title or content[:30]).strip()
             c = prepared.create(
                 Complaint,
+                raw=search.row_index(title, content),
                 number=number,
                 receipt_code=new_receipt_code(),
                 channel=channel,
                 category=category,
-                title=(title or content[:30]).strip(),
+                title=title,
                 content=content,
                 **sealed,
                 anonymous=anonymous,
@@ -265,9 +269,7 @@ class ComplaintService(Service):
             )
             self.audit("complaint.add", "complaint", c.id, None, snapshot(c))
             self._event(c, "登记", received, f"渠道 {channel}，类别 {category}")
-            from .. import search
-
-            search.index_complaints([(c.id, c.title, c.content, None)])
+            search.index_new(search.COMPLAINTS, [(c.id, c.title, c.content, None)])
             return c
 
     # -- assignment -------------------------------------------------------------------
