@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from supervise.db import database, is_sqlite, write_transaction
+from supervise.report.summary import counted_once
 
 logger = logging.getLogger(__name__)
 
@@ -46,14 +47,18 @@ def reset_sequence(table: str) -> None:
 
 @contextmanager
 def bulk(model: Any) -> Iterator[None]:
-    """Drop ``model``'s own indexes for a bulk load and build each once afterwards."""
+    """Drop ``model``'s own indexes for a bulk load and build each once afterwards; the
+    report's counts of the loaded rows are added in one pass at the end
+    (:func:`supervise.report.summary.counted_once`: SQLite's row trigger is off for the
+    load, so a cache file built in one process pays no upsert per row)."""
     own = {i._name for i in model._meta.fields_to_index()}
     table = model._meta.table_name
     with write_transaction():
         for index in database.get_indexes(table):
             if index.name in own:
                 database.execute_sql(f'DROP INDEX "{index.name}"')
-    yield
+    with counted_once(table):
+        yield
     with write_transaction():
         model._schema.create_indexes(safe=True)  # exactly the model's indexes
         reset_sequence(table)
