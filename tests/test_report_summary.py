@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import threading
 
 import peewee as pw
 import pytest
@@ -331,4 +332,48 @@ def test_random_writes_reach_the_kept_counts(office):
     with write_transaction():
         summary.rebuild()
     assert {m: normal(MonthCounts(m, s, e, LATER).units) for m, s, e in MONTHS} == before
+    kept_equals_counted()
+
+
+def test_re_assigning_and_visiting_at_once_neither_deadlock_nor_drift(office):
+    """Two connections at once, 60 times each: one re-assigns a visited complaint (a unit that
+    its 回访 steps follow: the row, then the audit entry), the other writes 回访 steps of the
+    same complaint the way the services do (the audit entry, then the step).  No writer fails
+    (a lock of the counts' own, taken in the other order, deadlocked here), and the kept
+    counts still equal the records."""
+    from supervise import audit
+
+    c3 = Complaint.get_by_id(office["c3"].id)
+    units = [office["U01"].id, office["U04"].id]
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        database.connect(reuse_if_open=True)  # this thread's own connection
+        try:
+            for k in range(60):
+                with write_transaction():
+                    if i == 0:
+                        Complaint.update(unit=units[k % 2]).where(Complaint.id == c3.id).execute()
+                        audit.append("t0", "complaint.assign", "complaint", c3.id)
+                    else:
+                        audit.append("t1", "complaint.handle", "complaint", c3.id)
+                        TimelineEvent.create(
+                            record_kind="complaint",
+                            record_id=c3.id,
+                            at=dt.datetime(2026, 3, 20, 9, k % 60),
+                            actor="t1",
+                            action="回访",
+                            note="满意，已解决",
+                        )
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+        finally:
+            database.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not errors, errors
     kept_equals_counted()

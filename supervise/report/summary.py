@@ -23,10 +23,11 @@ never the records, however recently the month's rows changed.
   transaction (one writer at a time: no lost addition).  PostgreSQL appends
   it to ``report_delta`` — no shared row is locked, so writers never queue or
   deadlock on it — and a report reads ``report_count`` plus the month's
-  deltas, then folds them into ``report_count`` (:func:`fold`).  A transaction
-  that reads another row's unit holds a shared advisory lock, one that changes
-  a unit an exclusive one, so that no contribution is computed from a unit
-  being changed by a transaction not yet committed.
+  deltas, then folds them into ``report_count`` (:func:`fold`).  A statement
+  that reads another row's unit, or changes a unit others read, takes the
+  audit chain's advisory lock to the end of its transaction, so that no
+  contribution is computed from a unit being changed by a transaction not yet
+  committed.
 
 docs/REPORT.md ("Summaries") states the rule and its proof obligations;
 ``tests/test_report_summary.py`` checks that the two paths agree after
@@ -43,6 +44,7 @@ from dataclasses import dataclass
 
 import peewee as pw
 
+from ..audit import _PG_LOCK_KEY as _PG_AUDIT_LOCK
 from ..db import database, is_sqlite, write_transaction
 from ..models import VISIT_RESULTS, Rating
 from .counts import (
@@ -63,8 +65,10 @@ logger = logging.getLogger(__name__)
 enabled = True
 #: ``report_count.unit`` of what belongs to no unit (unit ids start at 1).
 NO_UNIT = 0
-#: PostgreSQL advisory lock: shared while reading another row's unit, exclusive while changing one.
-_PG_UNIT_LOCK = 0x5355_5052_5054
+#: PostgreSQL: a statement that reads another row's unit, or changes a unit others read, takes
+#: the audit chain's advisory lock — the lock every audited change takes after its row writes
+#: anyway — so that such writers are ordered without a second lock to deadlock against.
+_PG_UNIT_LOCK = _PG_AUDIT_LOCK
 #: PostgreSQL: fold a month's deltas into ``report_count`` once it has this many.
 FOLD_AT = 1_000
 
@@ -317,19 +321,35 @@ def _postgres_triggers(table: str) -> list[str]:
         f"WITH co AS (SELECT o.* {pairs} WHERE {changed}), cn AS (SELECT n.* {pairs} WHERE {changed}), "
         f"mo AS (SELECT o.* {pairs} WHERE {moved}), mn AS (SELECT n.* {pairs} WHERE {moved}) "
     )
-    reads_units = any(p.join for p in CONTRIBUTIONS.get(table, ()))
-    lock = f"PERFORM pg_advisory_xact_lock_shared({_PG_UNIT_LOCK}); " if reads_units else ""
-    exclusive = f"PERFORM pg_advisory_xact_lock({_PG_UNIT_LOCK}); "
+    lock = f"PERFORM pg_advisory_xact_lock({_PG_UNIT_LOCK}); "
+
+    def locked(rows: list[str], condition: str) -> str:
+        """Take the lock when a row of ``rows`` meets ``condition`` (reads or moves a unit)."""
+        if condition == "FALSE":
+            return ""
+        if condition == "TRUE":
+            return lock
+        found = " OR ".join(f"EXISTS (SELECT 1 FROM {r} r WHERE {condition})" for r in rows)
+        return f"IF {found} THEN {lock}END IF; "
+
+    # the rows that read another row's unit (a 回访 step, an escalation), and those that move one
+    reads = (
+        _VISIT
+        if table == "timeline_event"
+        else ("TRUE" if any(p.join for p in CONTRIBUTIONS.get(table, ())) else "FALSE")
+    )
     branches = {
         # PostgreSQL never reuses an id: a new row has no dependents yet
-        "INSERT": f"{lock}{_sum_into('report_delta', own('new_rows', 1))};" if own_rows else "",
-        "DELETE": (exclusive if table in DEPENDENTS else lock)
+        "INSERT": locked(["new_rows"], reads) + f"{_sum_into('report_delta', own('new_rows', 1))};"
+        if own_rows
+        else "",
+        "DELETE": locked(["old_rows"], "TRUE" if table in DEPENDENTS else reads)
         + _sum_into("report_delta", own("old_rows", -1) + _dependents(table, "old_rows", -1, False))
         + ";",
         "UPDATE": (
-            f"IF EXISTS (SELECT 1 {pairs} WHERE {moved}) THEN {exclusive}END IF; "
+            f"IF EXISTS (SELECT 1 {pairs} WHERE {moved}) THEN {lock}END IF; "
             if table in DEPENDENTS
-            else lock
+            else locked(["old_rows", "new_rows"], reads)
         )
         + update
         + _sum_into(
