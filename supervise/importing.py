@@ -13,8 +13,10 @@ still uncommitted transaction; after the first error (unless
 ``skip_invalid``) nothing more is written but validation goes on, so the
 errors workbook lists every bad value; then the transaction is rolled back,
 the workbook is written and exit code 3 follows.  A cancelled import and an
-importer that raises are rolled back the same way.  A clean import commits
-with one audit entry for the whole batch.
+importer that raises are rolled back the same way; a value the database
+refuses while the importer writes (PostgreSQL: text over a column's 255
+characters) is invalid input, exit 3, not an internal error.  A clean import
+commits with one audit entry for the whole batch.
 """
 
 from __future__ import annotations
@@ -317,6 +319,13 @@ def _run(spec: ImporterSpec, ctx: ImportContext, rows: Iterator[Row]) -> None:
         result = spec.run(ctx=ctx, rows=rows)
     except (UserError, _Rollback):
         raise
+    except pw.DataError as exc:  # the database refused a value (PostgreSQL: a name over 255)
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        logger.info("importer %r: a value refused by the database: %s", spec.name, reason)
+        raise InvalidInput(
+            f"文件中有数据库无法保存的值，未导入任何数据：{reason}",
+            f"a value in the file cannot be stored; nothing imported: {reason}",
+        ) from exc
     except Exception as exc:
         logger.exception("importer %r failed", spec.name)
         raise ImporterFailed(

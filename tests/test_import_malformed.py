@@ -223,3 +223,30 @@ def test_huge_cell_is_a_row_error(office, tmp_path):
     (line,) = error_rows(tmp_path / "huge.errors.xlsx")
     assert line[1:3] == (2, "评价内容") and line[3] == "好" * 50 + "…"
     assert line[4] == "单元格内容过长（超过 32767 字） cell longer than 32767 characters"
+
+
+def test_value_the_database_cannot_store_imports_nothing(office, tmp_path):
+    """A 300-character unit name: PostgreSQL's varchar(255) refuses it inside the importer,
+    which is invalid input (exit 3, one line, nothing imported), not an internal error.
+    SQLite stores text of any length, so there the same file imports."""
+    names = ["单位编码", "单位名称"]
+    long_name = write_csv(tmp_path / "long.csv", names, [["U03", "名" * 300]])
+    # the hypothesis-found shape: the long name written before a row that is an error anyway
+    both = write_csv(tmp_path / "both.csv", names, [["U04", "名" * 300], ["", "市财政局"]])
+    before = counts(office.url)
+    code, _, err = office("import", "units", str(both))
+    assert code == 3, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and "内部错误" not in err
+    assert counts(office.url) == before
+    code, _, err = office("import", "units", str(long_name))
+    if office.url.startswith("postgresql"):
+        assert code == 3, err
+        assert err.strip().splitlines() == [
+            "supervise: 文件中有数据库无法保存的值，未导入任何数据："
+            "value too long for type character varying(255) / a value in the file cannot be "
+            "stored; nothing imported: value too long for type character varying(255)"
+        ]
+        assert counts(office.url) == before
+    else:
+        assert code == 0, err
+        assert counts(office.url)["unit"] == before["unit"] + 1
