@@ -128,16 +128,25 @@ class WorkCalendar:
             raise InvalidInput(
                 f"工作日数不能为负数：{n}", f"the number of working days cannot be negative: {n}"
             )
+        too_many = InvalidInput(
+            f"工作日数过大：{n}（超出 {date.max.year} 年）",
+            f"too many working days: {n} (beyond the year {date.max.year})",
+        )
+        if n > (date.max - day).days:  # each working day takes a calendar day of its own
+            raise too_many
         current = day
-        if n == 0:
-            while not self.is_workday(current):
+        try:
+            if n == 0:
+                while not self.is_workday(current):
+                    current += _ONE_DAY
+                return current
+            remaining = n
+            while remaining:
                 current += _ONE_DAY
-            return current
-        remaining = n
-        while remaining:
-            current += _ONE_DAY
-            if self.is_workday(current):
-                remaining -= 1
+                if self.is_workday(current):
+                    remaining -= 1
+        except OverflowError:  # weekends on the way ran past date.max
+            raise too_many from None
         return current
 
     def due_at(self, start: datetime.datetime | date, n: int) -> datetime.datetime:

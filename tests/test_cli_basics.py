@@ -85,6 +85,8 @@ def test_reference_data_and_json(cli_db, capsys):
         (["matter", "add", "M9", "x", "--unit", "U01", "--legal", "5", "--promised", "9"], 3),
         (["user", "add", "li", "--role", "liaison"], 3),
         (["calendar", "set", "2026-13-01", "holiday"], 3),
+        (["workdays", "add", "2026-01-01", "100000000"], 3),  # past 9999-12-31
+        (["workdays", "add", "9999-12-01", "25"], 3),  # past it counting weekends
         (["unit", "add"], 2),
     ],
 )
@@ -96,6 +98,28 @@ def test_bad_input_exit_codes(cli_db, capsys, argv, expected):
     assert code == expected
     assert "Traceback" not in err
     assert err.strip().count("\n") <= 1 or expected == 2
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["rating", "show", "10000000000000000000"],  # SQLite's driver overflowed (exit 1)
+        ["complaint", "list", "--offset", "10000000000000000000"],  # PostgreSQL: bigint range
+        ["matter", "add", "M9", "x", "--unit", "U01", "--legal", "3000000000"],  # integer range
+        ["review", "list", "--limit", "-2147483649"],
+    ],
+)
+def test_integers_beyond_a_column_are_usage_errors(cli_db, capsys, argv):
+    run(capsys, "--db", cli_db, "unit", "add", "U01", "局")
+    with pytest.raises(SystemExit) as info:
+        main(["--db", cli_db, *argv])
+    _, err = capsys.readouterr()
+    assert info.value.code == 2
+    assert err.strip().splitlines()[-1].endswith(f"integer out of range: {argv[-1]}")
+    assert (
+        main(["--db", cli_db, "matter", "add", "M9", "x", "--unit", "U01", "--legal", "2147483647"])
+        == 0
+    )
 
 
 def _usage(capsys, url):

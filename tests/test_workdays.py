@@ -147,6 +147,16 @@ def test_negative_n_raises(cal: WorkCalendar) -> None:
     assert info.value.zh and info.value.en != info.value.zh
 
 
+def test_n_beyond_the_last_date_raises(cal: WorkCalendar) -> None:
+    # past date.max at once, and only once the weekends on the way are counted
+    for day, n in ((date(2026, 1, 1), 10**8), (date(9999, 12, 1), 25)):
+        with pytest.raises(InvalidInput) as info:
+            cal.add(day, n)
+        assert "too many working days" in info.value.en
+    assert cal.add(date(9999, 12, 30), 0) == date(9999, 12, 30)  # a Thursday
+    assert cal.add(date(9999, 12, 30), 1) == date(9999, 12, 31)
+
+
 def test_due_at_end_of_day(cal: WorkCalendar) -> None:
     assert END_OF_DAY == time(23, 59, 59)
     assert cal.due_at(datetime(2025, 9, 30, 16, 45), 5) == datetime(2025, 10, 14, 23, 59, 59)

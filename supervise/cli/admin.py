@@ -16,7 +16,7 @@ from ..auth import Actor
 from ..errors import InvalidInput, UsageError
 from ..models import User
 from ..services.reference import ReferenceService
-from .main import App, json_flag
+from .main import App, integer, json_flag
 
 logger = logging.getLogger(__name__)
 
@@ -281,8 +281,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=cmd_init)
 
     p = sub.add_parser("demo", help="生成演示数据 fill the database with demo data")
-    p.add_argument("--seed", type=int, default=2026)
-    p.add_argument("--months", type=int, default=6, help="months of history (default 6)")
+    p.add_argument("--seed", type=integer, default=2026)
+    p.add_argument("--months", type=integer, default=6, help="months of history (default 6)")
     json_flag(p)
     p.set_defaults(run=cmd_demo)
 
@@ -333,8 +333,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("code")
     p.add_argument("name")
     p.add_argument("--unit", required=True)
-    p.add_argument("--legal", type=int, required=True, help="法定时限（工作日） legal limit")
-    p.add_argument("--promised", type=int, help="承诺时限（工作日） promised limit")
+    p.add_argument("--legal", type=integer, required=True, help="法定时限（工作日） legal limit")
+    p.add_argument("--promised", type=integer, help="承诺时限（工作日） promised limit")
     json_flag(p)
     p.set_defaults(run=cmd_matter_add)
 
@@ -343,7 +343,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p = p.add_parser("add", help="DATE 之后第 N 个工作日 the N-th working day after DATE")
     p.add_argument("date")
-    p.add_argument("n", type=int)
+    p.add_argument("n", type=integer)
     json_flag(p)
     p.set_defaults(run=cmd_workdays_add)
 

@@ -11,7 +11,7 @@ from ..models import CARDS, CATEGORIES, CHANNELS, VISIT_RESULTS
 from ..services.complaint_queries import ComplaintFilter, ComplaintQueries, track
 from ..services.complaints import ComplaintService, format_receipt
 from .admin import parse_date
-from .main import App, json_flag
+from .main import App, integer, json_flag
 
 logger = logging.getLogger(__name__)
 
@@ -212,7 +212,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("number")
     p.add_argument("--unit", required=True)
     p.add_argument("--card", choices=CARDS)
-    p.add_argument("--limit", type=int, help="办理时限（工作日） working days")
+    p.add_argument("--limit", type=integer, help="办理时限（工作日） working days")
     p.set_defaults(run=cmd_assign)
 
     p = group.add_parser("reply", help="反馈 the unit's reply")
@@ -248,8 +248,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--from", dest="date_from", help="受理日期起 YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", help="受理日期止 YYYY-MM-DD")
     p.add_argument("--overdue", action="store_true", help="仅超期 overdue only")
-    p.add_argument("--limit", type=int, default=20)
-    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--limit", type=integer, default=20)
+    p.add_argument("--offset", type=integer, default=0)
     p.set_defaults(run=cmd_list)
 
     p = group.add_parser("dispute", help="退回 the unit disputes the assignment")
@@ -259,7 +259,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = group.add_parser("extend", help="申请延期 request an extension")
     p.add_argument("number")
-    p.add_argument("--days", type=int, required=True)
+    p.add_argument("--days", type=integer, required=True)
     p.add_argument("--reason", required=True)
     p.set_defaults(run=cmd_simple("extend"))
 

@@ -21,7 +21,7 @@ from ..errors import UsageError
 from ..import_batches import ImportBatches
 from ..importing import ProgressLine, run_import
 from ..registry import get_registry
-from .main import App, json_flag
+from .main import App, integer, json_flag
 
 logger = logging.getLogger(__name__)
 
@@ -167,6 +167,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--errors", help="错误明细工作簿 errors workbook (default beside the input)")
     p.add_argument("--out", help="模板文件 template file (.xlsx)")
     p.add_argument("--format", help="import list: 只列此格式 only this format")
-    p.add_argument("--limit", type=int, default=50, help="import list: 条数 rows (default 50)")
+    p.add_argument("--limit", type=integer, default=50, help="import list: 条数 rows (default 50)")
     json_flag(p)
     p.set_defaults(run=cmd_import)

@@ -79,6 +79,21 @@ class App:
             print(text if isinstance(text, str) else "\n".join(text))
 
 
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # PostgreSQL's integer; SQLite holds 64 bits
+
+
+def integer(text: str) -> int:
+    """``type=`` of every integer argument: an id, count or limit that a database column and
+    query can hold.  Beyond it SQLite's driver overflows and PostgreSQL refuses the value, which
+    would end in an internal error; argparse makes this a usage error (exit 2)."""
+    value = int(text)
+    if not INT_MIN <= value <= INT_MAX:
+        raise argparse.ArgumentTypeError(
+            f"整数超出范围 {INT_MIN}–{INT_MAX}：{text} / integer out of range: {text}"
+        )
+    return value
+
+
 def json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="以 JSON 输出 / print one JSON object")
 

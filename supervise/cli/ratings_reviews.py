@@ -19,7 +19,7 @@ from ..services.ratings import RatingQueries, RatingService
 from ..services.reviews import ReviewQueries, ReviewService
 from .admin import parse_date
 from .complaints import parse_datetime
-from .main import App, json_flag
+from .main import App, integer, json_flag
 
 logger = logging.getLogger(__name__)
 
@@ -269,8 +269,8 @@ def _list_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--status")
     p.add_argument("--from", dest="date_from", help="日期起 YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", help="日期止 YYYY-MM-DD")
-    p.add_argument("--limit", type=int, default=20)
-    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--limit", type=integer, default=20)
+    p.add_argument("--offset", type=integer, default=0)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -294,7 +294,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=cmd_rating_add)
 
     p = group.add_parser("verify", help="核实差评 verify a bad rating")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=integer)
     p.add_argument("--finding", required=True, help="属实/不属实/误评（误评申诉）")
     kind = p.add_mutually_exclusive_group()
     kind.add_argument("--complex", action="store_true", help="复杂问题，限期整改 15 个工作日")
@@ -303,18 +303,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=cmd_rating_verify)
 
     p = group.add_parser("rectify", help="整改 record the measures")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=integer)
     p.add_argument("--measures", required=True)
     p.set_defaults(run=cmd_rating_rectify)
 
     p = group.add_parser("visit", help="回访评价人 return visit (office)")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=integer)
     p.add_argument("--result", required=True, help="回访结果 result text")
     p.add_argument("--note", default="")
     p.set_defaults(run=cmd_rating_visit)
 
     p = group.add_parser("show", help="查看 the rating with its timeline")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=integer)
     p.add_argument(
         "--unmask", action="store_true", help="显示评价人身份（留痕） show identity (audited)"
     )
@@ -351,7 +351,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=cmd_review_submit)
 
     p = group.add_parser("adopt", help="采纳 adopt")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=integer)
     p.add_argument(
         "--to-complaint",
         action="store_true",
@@ -361,17 +361,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=cmd_review_adopt)
 
     p = group.add_parser("reject", help="不予采纳 reject with a reason")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=integer)
     p.add_argument("--reason", required=True)
     p.set_defaults(run=cmd_review_reject)
 
     p = group.add_parser("attach", help="上传附件 attach a file (≤ 20 MB) to a finding")
-    p.add_argument("finding_id", type=int, metavar="FINDING_ID")
+    p.add_argument("finding_id", type=integer, metavar="FINDING_ID")
     p.add_argument("file")
     p.set_defaults(run=cmd_review_attach)
 
     p = group.add_parser("show", help="查看 the review with findings and timeline")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=integer)
     p.set_defaults(run=cmd_review_show)
 
     p = group.add_parser("list", help="列表 list (a supervisor sees their own)")

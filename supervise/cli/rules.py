@@ -14,7 +14,7 @@ from ..models import CASE_STATUSES, ESCALATION_LEVELS, PERSON_FORMS, SANCTIONS, 
 from ..rules import EscalationEngine, ProposalEngine
 from ..services.accountability import ESCALATION_STATES, AccountabilityService, EscalationQueries
 from .complaints import parse_datetime
-from .main import App, json_flag
+from .main import App, integer, json_flag
 
 logger = logging.getLogger(__name__)
 
@@ -138,8 +138,8 @@ def cmd_case_list(args: argparse.Namespace, app: App) -> int:
 
 
 def _paging(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--limit", type=int, default=20)
-    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--limit", type=integer, default=20)
+    p.add_argument("--offset", type=integer, default=0)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -148,7 +148,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--as-of", help="运行时点 ISO, e.g. 2026-10-05T09:00 (default now)")
     p.add_argument(
-        "--limit", type=int, default=1000, help="raised 列表最多条数，0 为全部 (default 1000)"
+        "--limit", type=integer, default=1000, help="raised 列表最多条数，0 为全部 (default 1000)"
     )
     json_flag(p)
     p.set_defaults(run=cmd_escalate)
@@ -172,12 +172,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--as-of", help="运行时点 ISO, e.g. 2026-10-05T09:00 (default now)")
     p.add_argument(
-        "--limit", type=int, default=1000, help="proposed 列表最多条数，0 为全部 (default 1000)"
+        "--limit", type=integer, default=1000, help="proposed 列表最多条数，0 为全部 (default 1000)"
     )
     p.set_defaults(run=cmd_propose)
 
     p = group.add_parser("decide", help="作出问责决定 decide a case (staff)")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=integer)
     p.add_argument(
         "--form", required=True, help=f"单位 {'/'.join(UNIT_FORMS)}；个人 {'/'.join(PERSON_FORMS)}"
     )
@@ -186,12 +186,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=cmd_decide)
 
     p = group.add_parser("dismiss", help="不予问责 dismiss a case with a reason (staff)")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=integer)
     p.add_argument("--reason", required=True)
     p.set_defaults(run=cmd_dismiss)
 
     p = group.add_parser("show", help="查看 one case with its evidence")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=integer)
     p.set_defaults(run=cmd_show)
 
     p = group.add_parser("list", help="列表 list cases")
