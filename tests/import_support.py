@@ -9,12 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import openpyxl
+import peewee
 import pytest
+from playhouse.db_url import connect as url_connect
 
 from supervise.cli.main import main
 from supervise.db import close_database, open_database
@@ -98,13 +100,33 @@ def error_rows(path: Path) -> list[tuple[Any, ...]]:
     return rows[1:]
 
 
+def table_rows(db: peewee.Database) -> dict[str, int]:
+    """Rows per table of the whole database, counted in one statement on ``db``."""
+    tables = [m._meta.table_name for m in ALL_MODELS]
+    sql = "SELECT " + ", ".join(f'(SELECT count(*) FROM "{t}")' for t in tables)
+    return dict(zip(tables, db.execute_sql(sql).fetchone(), strict=True))
+
+
 def counts(url: str) -> dict[str, int]:
     """Rows per table (the whole database), to show that nothing changed."""
-    open_database(url)
+    db = open_database(url)
     try:
-        return {m._meta.table_name: m.select().count() for m in ALL_MODELS}
+        return table_rows(db)
     finally:
         close_database()
+
+
+@pytest.fixture
+def rows(cli: Runner) -> Iterator[Callable[[], dict[str, int]]]:
+    """``rows()`` → :func:`counts` of the ``cli`` database over one connection kept open.
+
+    For tests that count after every one of hundreds of commands: each command opens and
+    closes the app's database; this connection (autocommit, as peewee keeps it) sees what
+    they committed without a connect per count."""
+    db = url_connect(cli.url)  # type: ignore[attr-defined]
+    db.connect()
+    yield lambda: table_rows(db)
+    db.close()
 
 
 class Opened:

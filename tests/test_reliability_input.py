@@ -2,11 +2,16 @@
 traceback, always the exit code of SPEC §8, and never a partial import.
 
 Property tests (hypothesis) run every importer through the CLI entry point in process, on
-SQLite and PostgreSQL.  CI runs a modest number of examples (profile ``reliability-ci``);
-``SUPERVISE_LONG_TESTS=1`` selects ``reliability-long`` unless ``SUPERVISE_INPUT_PROFILE``
-names a profile.  The inputs tried are counted and,
-with ``SUPERVISE_RELIABILITY_REPORT=FILE``, written there as JSON for docs/RELIABILITY.md.
-Zip bombs are opened by a subprocess whose peak RSS growth is measured.
+SQLite and PostgreSQL.  A plain run tries a few examples (profile ``reliability-ci``);
+``SUPERVISE_LONG_TESTS=1``, which CI sets, selects ``reliability-long`` (4,530 inputs in about
+a minute) unless ``SUPERVISE_INPUT_PROFILE`` names a profile.  The inputs tried are counted
+and, with ``SUPERVISE_RELIABILITY_REPORT=FILE``, written there as JSON for docs/RELIABILITY.md;
+every property must try all its examples, and the profile that .ci/run selects must plan at
+least ``FLOOR`` inputs.  Zip bombs are opened by a subprocess whose peak RSS growth is measured.
+
+An example costs what its import or command costs (~25 ms for a file, ~3 ms for a command
+line): the parser is built once per module, and "nothing changed" is the row count of every
+table in one statement over one connection held for the test.
 """
 
 # The fixtures `cli` and `office` come from tests/import_support.py and are requested by name.
@@ -16,24 +21,27 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import functools
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
 import zlib
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from supervise.cli import main as cli_main
 from supervise.cli.main import build_parser
 from supervise.registry import get_registry
 
-from .import_support import cli, counts, office, write_csv, write_xlsx  # noqa: F401
+from .import_support import cli, counts, office, rows, write_csv, write_xlsx  # noqa: F401
 
-LONG = os.environ.get("SUPERVISE_LONG_TESTS") == "1"
 settings.register_profile(
     "reliability-ci",
     max_examples=6,
@@ -48,12 +56,19 @@ settings.register_profile(
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-# SUPERVISE_INPUT_PROFILE names the profile outright: CI sets the long flag for the kills,
-# edits and scans but keeps these inputs at reliability-ci (the long profile alone takes ~10 min).
-PROFILE = settings.get_profile(
-    os.environ.get("SUPERVISE_INPUT_PROFILE") or ("reliability-long" if LONG else "reliability-ci")
-)
+
+
+def profile_name(env: Mapping[str, str]) -> str:
+    """SUPERVISE_INPUT_PROFILE names the profile outright; else the long flag picks it."""
+    return env.get("SUPERVISE_INPUT_PROFILE") or (
+        "reliability-long" if env.get("SUPERVISE_LONG_TESTS") == "1" else "reliability-ci"
+    )
+
+
+PROFILE = settings.get_profile(profile_name(os.environ))
 FORMATS = ("ratings", "hotline", "survey", "findings", "units", "staff", "matters")
+JUNK_SUFFIXES = (".xlsx", ".csv")
+ARGV_TIMES = 5  # command lines are the cheapest inputs: 5× the examples of a file property
 EXIT_CODES = {0, 2, 3, 4, 5, 6}
 TRIED: collections.Counter[str] = collections.Counter()
 
@@ -75,16 +90,35 @@ def _report_counts():
     add_to_report(TRIED)
 
 
+ONE_PARSER = functools.cache(build_parser)
+
+
+@pytest.fixture(autouse=True)
+def _one_parser(monkeypatch):
+    """Every command goes through ``main`` and the real parser, built once per module: building
+    it costs ~30 ms (a help formatter and gettext look-ups for every argument of every command),
+    parsing under 1 ms."""
+    monkeypatch.setattr(cli_main, "build_parser", ONE_PARSER)
+
+
+def run_all(check: Callable[[], None], key: str, planned: int) -> None:
+    """Run the property ``check``; hypothesis must have tried all ``planned`` examples (the
+    floor below counts on it)."""
+    start = TRIED[key]
+    check()
+    assert TRIED[key] - start >= planned, f"{key}: {TRIED[key] - start} of {planned} tried"
+
+
 def one_clean_line(err: str) -> None:
     assert "Traceback" not in err and "内部错误" not in err, err
     assert len(err.strip().splitlines()) == 1, err
 
 
-def refused(office, path: Path, fmt: str, before: dict[str, int]) -> str:
+def refused(office, rows, path: Path, fmt: str, before: dict[str, int]) -> str:
     code, _, err = office("import", fmt, str(path))
     assert code == 3, err
     one_clean_line(err)
-    assert counts(office.url) == before
+    assert rows() == before
     return err
 
 
@@ -163,26 +197,26 @@ def write_table(tmp: Path, names: list[str], rows: list[list[object]], kind: str
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_generated_malformed_rows_import_nothing(office, tmp_path, fmt):
-    before = counts(office.url)
+def test_generated_malformed_rows_import_nothing(office, rows, tmp_path, fmt):
+    before = rows()
 
     @PROFILE
     @given(malformed_table(fmt))
     def check(table):
-        names, rows, kind = table
-        path = write_table(tmp_path, names, rows, kind)
+        names, cells, kind = table
+        path = write_table(tmp_path, names, cells, kind)
         code, _, err = office("import", fmt, str(path), "--errors", str(tmp_path / "errs.xlsx"))
         TRIED[f"rows:{fmt}"] += 1
         assert code == 3, err
         one_clean_line(err)
-        assert counts(office.url) == before
+        assert rows() == before
 
-    check()
+    run_all(check, f"rows:{fmt}", PROFILE.max_examples)
 
 
-@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
-def test_binary_junk_is_refused(office, tmp_path, suffix):
-    before = counts(office.url)
+@pytest.mark.parametrize("suffix", JUNK_SUFFIXES)
+def test_binary_junk_is_refused(office, rows, tmp_path, suffix):
+    before = rows()
 
     @PROFILE
     @given(
@@ -194,15 +228,15 @@ def test_binary_junk_is_refused(office, tmp_path, suffix):
         path = tmp_path / f"junk{suffix}"
         path.write_bytes(prefix + junk)
         TRIED[f"junk{suffix}"] += 1
-        refused(office, path, fmt, before)
+        refused(office, rows, path, fmt, before)
 
-    check()
+    run_all(check, f"junk{suffix}", PROFILE.max_examples)
 
 
-def test_damaged_workbooks_are_refused(office, tmp_path):
+def test_damaged_workbooks_are_refused(office, rows, tmp_path):
     """A real workbook (with one bad row) with bytes flipped or cut off anywhere."""
     good = write_xlsx(tmp_path / "good.xlsx", columns("ratings"), [poison("ratings")]).read_bytes()
-    before = counts(office.url)
+    before = rows()
 
     @PROFILE
     @given(
@@ -219,9 +253,9 @@ def test_damaged_workbooks_are_refused(office, tmp_path):
         path = tmp_path / "damaged.xlsx"
         path.write_bytes(bytes(data))
         TRIED["damaged.xlsx"] += 1
-        refused(office, path, "ratings", before)
+        refused(office, rows, path, "ratings", before)
 
-    check()
+    run_all(check, "damaged.xlsx", PROFILE.max_examples)
 
 
 # -- the command line ------------------------------------------------------------------
@@ -293,13 +327,13 @@ def argv(draw) -> list[str]:
     return [*words, *tail]
 
 
-def test_generated_command_lines(cli, tmp_path, monkeypatch):
+def test_generated_command_lines(cli, rows, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
-    @settings(PROFILE, max_examples=PROFILE.max_examples * 5)
+    @settings(PROFILE, max_examples=PROFILE.max_examples * ARGV_TIMES)
     @given(argv())
     def check(args):
-        before = counts(cli.url)
+        before = rows()
         try:
             code, _, err = cli(*args)
         except SystemExit as exc:  # argparse: usage errors and --help
@@ -308,14 +342,14 @@ def test_generated_command_lines(cli, tmp_path, monkeypatch):
         assert code in EXIT_CODES, (args, code, err)
         assert "Traceback" not in err and "内部错误" not in err, (args, err)
         if code != 0:  # a refused command changes nothing but the audit of a failed log-in
-            after = counts(cli.url)
+            after = rows()
             assert {
                 k: v for k, v in after.items() if k not in ("audit_entry", "user", "setting")
             } == {k: v for k, v in before.items() if k not in ("audit_entry", "user", "setting")}, (
                 args
             )
 
-    check()
+    run_all(check, "argv", PROFILE.max_examples * ARGV_TIMES)
 
 
 # -- zip bombs and oversized cells -------------------------------------------------------
@@ -423,8 +457,8 @@ def oversize(path: Path) -> Path:
     return path
 
 
-def test_oversized_cells_in_every_format(office, tmp_path):
-    before = counts(office.url)
+def test_oversized_cells_in_every_format(office, rows, tmp_path):
+    before = rows()
     for fmt in FORMATS:
         names = columns(fmt)
         row = [
@@ -439,4 +473,32 @@ def test_oversized_cells_in_every_format(office, tmp_path):
             TRIED["oversized cell"] += 1
             assert code == 3, err
             one_clean_line(err)
-            assert counts(office.url) == before
+            assert rows() == before
+
+
+# -- the floor ---------------------------------------------------------------------------
+
+FLOOR = 4_000  # docs/RELIABILITY.md, "Bad input": what CI tries, both engines together
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def planned_inputs(max_examples: int) -> int:
+    """The inputs one run of this module tries on both engines with ``max_examples``."""
+    per_engine = (len(FORMATS) + len(JUNK_SUFFIXES) + 1 + ARGV_TIMES) * max_examples
+    oversized = 2 * len(FORMATS)  # xlsx and csv
+    return 2 * (per_engine + oversized) + 2  # the zip bombs run on SQLite only
+
+
+def test_ci_tries_at_least_the_documented_floor():
+    """The profile .ci/run selects plans at least FLOOR inputs (each property tries all its
+    examples: ``run_all``), and docs/RELIABILITY.md states that floor."""
+    env = {
+        name: value
+        for line in (ROOT / ".ci" / "run").read_text().splitlines()
+        if line.startswith("export ")
+        for name, value in re.findall(r"\b(SUPERVISE_[A-Z_]+)=(\S+)", line)
+    }
+    max_examples = settings.get_profile(profile_name(env)).max_examples
+    assert planned_inputs(max_examples) >= FLOOR, (profile_name(env), planned_inputs(max_examples))
+    doc = (ROOT / "docs" / "RELIABILITY.md").read_text()
+    assert f"floor of {FLOOR:,} inputs" in doc
