@@ -9,12 +9,30 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import sys
+from typing import Any
 
 from .paths import log_dir
 
 logger = logging.getLogger(__name__)
 
 _configured = False
+
+
+class _Stderr(logging.StreamHandler):
+    """A stream handler on ``sys.stderr`` as it is when a record comes, not as it was when the
+    handler was made: in-process callers of ``main`` (tests) swap stderr between calls, and a
+    stream kept from the first call may be closed by then."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        pass  # always the current sys.stderr
 
 
 class _OneLine(logging.Formatter):
@@ -41,7 +59,7 @@ def setup_logging(verbose: bool = False) -> str | None:
         app.addHandler(handler)
     except OSError:
         path = None
-    console = logging.StreamHandler(sys.stderr)
+    console = _Stderr()
     console.setLevel(logging.DEBUG if verbose else logging.WARNING)
     console.setFormatter(_OneLine())
     app.addHandler(console)

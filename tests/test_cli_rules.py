@@ -228,13 +228,6 @@ def test_bad_input_and_permissions(cli):
 
 
 def test_a_failing_plugin_rule_is_reported_not_fatal(cli, monkeypatch, tmp_path):
-    import logging
-
-    from supervise import log
-
-    # log to this test's stderr (the handlers of an earlier main() hold a stream pytest has closed)
-    monkeypatch.setattr(log, "_configured", False)
-    monkeypatch.setattr(logging.getLogger("supervise"), "handlers", [])
     (tmp_path / "broken_rule.py").write_text(
         "from supervise import hookimpl\n"
         "from supervise.extension import RuleSpec\n"
