@@ -377,3 +377,42 @@ def test_re_assigning_and_visiting_at_once_neither_deadlock_nor_drift(office):
         t.join(timeout=300)
     assert not errors, errors
     kept_equals_counted()
+
+
+def test_migration_9_counts_an_older_database(office, admin):
+    """A database of version 8 (rows written with no counting trigger, the earlier summary
+    tables in place): migration 9 drops those tables, creates the triggers and counts every
+    month from the records; later writes are counted by the triggers."""
+    from supervise import migrations
+    from supervise.db import is_sqlite
+    from supervise.models import SchemaMigration
+
+    for table in summary.WATCHED:
+        for event in ("insert", "update", "delete"):
+            if is_sqlite():
+                database.execute_sql(f'DROP TRIGGER IF EXISTS "report_{table}_{event}"')
+            else:
+                database.execute_sql(f'DROP TRIGGER IF EXISTS report_{table}_{event} ON "{table}"')
+    database.execute_sql("DROP TABLE report_count")
+    database.execute_sql("CREATE TABLE report_change (month VARCHAR(7) PRIMARY KEY, stamp INTEGER)")
+    database.execute_sql("CREATE TABLE report_summary (month VARCHAR(7) PRIMARY KEY, data TEXT)")
+    SchemaMigration.delete().where(SchemaMigration.version >= 9).execute()
+    ComplaintService(admin).register(
+        channel="12345热线",
+        category="投诉",
+        content="窗口推诿",
+        unit="U02",
+        received=dt.datetime(2026, 2, 27, 9, 0),
+    )
+    assert [name[:3] for name in migrations.upgrade()] == ["v9 "]
+    tables = set(database.get_tables())
+    assert "report_count" in tables and not {"report_change", "report_summary"} & tables
+    kept_equals_counted()
+    ComplaintService(admin).register(
+        channel="12345热线",
+        category="咨询",
+        content="社保卡",
+        unit="U01",
+        received=dt.datetime(2026, 2, 2, 9, 0),
+    )
+    kept_equals_counted()
