@@ -16,9 +16,11 @@ import json
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from supervise import migrations
 from supervise.models import ALL_MODELS
+from supervise.report import summary
 
 logger = logging.getLogger(__name__)
 
@@ -68,14 +70,18 @@ class Spec:
 
 
 def schema_tag() -> str:
-    """The schema version and a digest of every table's columns and indexes.
+    """The schema version and a digest of every table's columns and indexes and of the
+    report's counting triggers (both engines' text).
 
-    Part of the cache key: a new migration, column or index makes a new
-    cache entry instead of measuring an out-of-date database.
+    Part of the cache key: a new migration, column, index or trigger makes a
+    new cache entry instead of measuring an out-of-date database.
     """
-    shape = [
+    shape: list[Any] = [
         (m._meta.table_name, sorted(m._meta.fields), [list(i) for i in m._meta.indexes])
         for m in ALL_MODELS
+    ]
+    shape += [
+        summary.triggers(table, engine) for table in summary.WATCHED for engine in (True, False)
     ]
     digest = hashlib.sha256(repr(shape).encode()).hexdigest()[:8]
     return f"{migrations.LATEST}-{digest}"

@@ -283,27 +283,52 @@ def _row(selects: list[str], alias: str) -> list[str]:
     return [s.replace("r.", f"{alias}.") for s in selects]
 
 
+def _contributes(table: str, alias: str) -> str:
+    """When a row may contribute a count of its own (its parts' conditions on the row itself;
+    a joined row's is checked in the trigger's body): the triggers' WHEN, so that most
+    timeline steps and every undecided proposal fire nothing."""
+    parts = CONTRIBUTIONS.get(table, ())
+    if not parts:
+        return "0"
+    either = " OR ".join(f"({p.month} IS NOT NULL AND {p.where})" for p in parts)
+    return _row([either], alias)[0]
+
+
 def _sqlite_triggers(table: str) -> list[str]:
     own = _own(table, None, 1, True) if table in CONTRIBUTIONS else []
     deps = _dependents(table, None, 1, True)
     minus = [s.replace(" 1 AS n", " -1 AS n") for s in own + deps]
-    moved = " AND OLD.unit_id IS NOT NEW.unit_id"
+    moved = "OLD.unit_id IS NOT NEW.unit_id"
     events = {
         # a new row's id may be a deleted row's (SQLite reuses the highest): its dependents join it
         "INSERT": _row(own + deps, "NEW"),
         "DELETE": _row(minus, "OLD"),
         "UPDATE": _row(minus[: len(own)], "OLD")
         + _row(own, "NEW")
-        + [s + moved for s in _row(minus[len(own) :], "OLD") + _row(deps, "NEW")],
+        + [f"{s} AND {moved}" for s in _row(minus[len(own) :], "OLD") + _row(deps, "NEW")],
     }
-    when = {"UPDATE": f" WHEN ({_changed(table, 'OLD', 'NEW', True)})"}
+    either = f"{_contributes(table, 'OLD')} OR {_contributes(table, 'NEW')}"
+    when = {
+        "INSERT": "" if deps else f" WHEN {_contributes(table, 'NEW')}",
+        "DELETE": "" if deps else f" WHEN {_contributes(table, 'OLD')}",
+        "UPDATE": f" WHEN ({_changed(table, 'OLD', 'NEW', True)}) AND ("
+        + (f"{either} OR {moved})" if deps else f"{either})"),
+    }
     statements = []
     for event, selects in events.items():
         name = f"report_{table}_{event.lower()}"
+        # one row's own keys differ, so an insert or delete needs no GROUP BY (a sorter per row);
+        # an update sums its old and new rows' keys first, to write nothing when they cancel
+        body = (
+            _sum_into("report_count", selects)
+            if event == "UPDATE"
+            else f"INSERT INTO report_count (month, unit, key, n) SELECT m, u, k, n FROM "
+            f"({' UNION ALL '.join(selects)}) s WHERE k IS NOT NULL"
+        )
         statements.append(f'DROP TRIGGER IF EXISTS "{name}"')
         statements.append(
-            f'CREATE TRIGGER "{name}" AFTER {event} ON "{table}"{when.get(event, "")} BEGIN '
-            f"{_sum_into('report_count', selects)}{_UPSERT}; END"
+            f'CREATE TRIGGER "{name}" AFTER {event} ON "{table}"{when[event]} BEGIN '
+            f"{body}{_UPSERT}; END"
         )
     return statements
 
@@ -386,6 +411,11 @@ def _postgres_triggers(table: str) -> list[str]:
     return statements
 
 
+def triggers(table: str, sqlite: bool) -> list[str]:
+    """The statements that (re)create ``table``'s counting triggers on one engine."""
+    return _sqlite_triggers(table) if sqlite else _postgres_triggers(table)
+
+
 def create_schema() -> None:
     """Create the count tables, the triggers that keep them and the indexes they need
     (idempotent; the triggers are created anew).  A new database needs nothing more: its
@@ -405,7 +435,7 @@ def create_schema() -> None:
             "CREATE INDEX IF NOT EXISTS report_delta_month ON report_delta (month)",
         ]
     for table in WATCHED:
-        statements += _sqlite_triggers(table) if sqlite else _postgres_triggers(table)
+        statements += triggers(table, sqlite)
     for sql in statements:
         db.execute_sql(sql)
 
@@ -592,4 +622,5 @@ __all__ = [
     "create_schema",
     "fold",
     "rebuild",
+    "triggers",
 ]
