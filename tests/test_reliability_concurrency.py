@@ -24,14 +24,13 @@ import random
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from typing import Any
 
 from supervise import audit
 from supervise.auth import Actor, actor_of
 from supervise.circulars import format_number, next_seq
-from supervise.db import close_database, database, open_database
+from supervise.db import close_database, open_database
 from supervise.errors import EXIT_CONFLICT, Conflict
 from supervise.models import CATEGORIES, CHANNELS, AuditEntry, Complaint, DocumentNumber, User
 from supervise.services.base import Service
@@ -39,6 +38,7 @@ from supervise.services.complaints import ComplaintService
 from supervise.services.reference import ReferenceService
 
 from .conftest import PASSWORD, make_user
+from .threads import on_own_connections
 
 LONG = os.environ.get("SUPERVISE_LONG_TESTS") == "1"
 EDITS = 1000 if LONG else 200  # in all, shared by the two writers
@@ -202,23 +202,11 @@ def test_two_connections(db):
     """Threads with their own connections (on SQLite too, which then shares one file)."""
     complaint_id, writers = _setup()
     results: list[dict[str, Any]] = [{}, {}]
-    errors: list[BaseException] = []
 
     def run(i: int) -> None:
-        database.connect(reuse_if_open=True)  # this thread's own connection
-        try:
-            results[i] = edit_loop(writers[i], complaint_id, EDITS // 2, NUMBERS, 200 + i)
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
-        finally:
-            database.close()
+        results[i] = edit_loop(writers[i], complaint_id, EDITS // 2, NUMBERS, 200 + i)
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=600)
-    assert not errors, errors
+    on_own_connections(run)
     _check(complaint_id, results, 0)
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import threading
 
 import peewee as pw
 import pytest
@@ -41,6 +40,7 @@ from supervise.services.complaints import ComplaintService
 
 from .import_support import write_xlsx
 from .test_report import office  # noqa: F401
+from .threads import on_own_connections
 
 AS_OF = dt.datetime(2026, 5, 10, 12, 0)  # March and April are over
 MARCH = (dt.datetime(2026, 3, 1), dt.datetime(2026, 4, 1))
@@ -345,37 +345,25 @@ def test_re_assigning_and_visiting_at_once_neither_deadlock_nor_drift(office):
 
     c3 = Complaint.get_by_id(office["c3"].id)
     units = [office["U01"].id, office["U04"].id]
-    errors: list[BaseException] = []
 
     def run(i: int) -> None:
-        database.connect(reuse_if_open=True)  # this thread's own connection
-        try:
-            for k in range(60):
-                with write_transaction():
-                    if i == 0:
-                        Complaint.update(unit=units[k % 2]).where(Complaint.id == c3.id).execute()
-                        audit.append("t0", "complaint.assign", "complaint", c3.id)
-                    else:
-                        audit.append("t1", "complaint.handle", "complaint", c3.id)
-                        TimelineEvent.create(
-                            record_kind="complaint",
-                            record_id=c3.id,
-                            at=dt.datetime(2026, 3, 20, 9, k % 60),
-                            actor="t1",
-                            action="回访",
-                            note="满意，已解决",
-                        )
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
-        finally:
-            database.close()
+        for k in range(60):
+            with write_transaction():
+                if i == 0:
+                    Complaint.update(unit=units[k % 2]).where(Complaint.id == c3.id).execute()
+                    audit.append("t0", "complaint.assign", "complaint", c3.id)
+                else:
+                    audit.append("t1", "complaint.handle", "complaint", c3.id)
+                    TimelineEvent.create(
+                        record_kind="complaint",
+                        record_id=c3.id,
+                        at=dt.datetime(2026, 3, 20, 9, k % 60),
+                        actor="t1",
+                        action="回访",
+                        note="满意，已解决",
+                    )
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
-    assert not errors, errors
+    on_own_connections(run, timeout=300)
     kept_equals_counted()
 
 
