@@ -404,3 +404,22 @@ def test_migration_9_counts_an_older_database(office, admin):
         received=dt.datetime(2026, 2, 2, 9, 0),
     )
     kept_equals_counted()
+
+
+def test_the_ranking_rule_reads_the_kept_counts(office):
+    """排名连续落后 asks for the scores of months that are over: they come from the kept counts,
+    and equal the scores counted from the records (scores only)."""
+    from supervise.report.figures import weights
+    from supervise.rules.ranking import ScoresMonth, bottom_units
+
+    kept = ScoresMonth("2026-03", AS_OF)
+    assert kept.source.source == "summary" and kept.scores(weights())
+    summary.enabled = False
+    try:
+        counted = ScoresMonth("2026-03", AS_OF)
+        assert counted.source.source == "records"
+        assert counted.scores(weights()) == kept.scores(weights())
+        from_records = bottom_units("2026-03", 5, AS_OF)
+    finally:
+        summary.enabled = True
+    assert bottom_units("2026-03", 5, AS_OF) == from_records

@@ -516,15 +516,23 @@ class MonthCounts:
     the records."""
 
     def __init__(
-        self, month: str, start: dt.datetime, end: dt.datetime, as_of: dt.datetime
+        self,
+        month: str,
+        start: dt.datetime,
+        end: dt.datetime,
+        as_of: dt.datetime,
+        *,
+        scores_only: bool = False,
     ) -> None:
+        """``scores_only``: from the records, count only what the 综合得分 reads (the kept
+        counts hold everything anyway)."""
         self.month = month
         self._matters: dict[int, int] | None = None
         if enabled and as_of >= end and not _closed_after(start, end, as_of):
             self.units, self.matters = _load(_stored(month))
             self.source = "summary"
             return
-        self.units = month_counts(start, end, as_of)
+        self.units = month_counts(start, end, as_of, scores_only=scores_only)
         self._window = (start, end, as_of)
         self.source = "records"
 

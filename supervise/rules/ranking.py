@@ -18,22 +18,26 @@ import logging
 
 from ..exporting import month_bounds
 from ..models import Unit
-from ..report.counts import month_counts, surveys
+from ..report.counts import surveys
 from ..report.figures import Month, ranks, weights
+from ..report.summary import MonthCounts
 
 logger = logging.getLogger(__name__)
 
 
 class ScoresMonth(Month):
     """What :meth:`Month.scores` reads of one month, and nothing else: the
-    deadline, visit and rating counts (``month_counts(scores_only=True)``) and
-    the surveys — not 受理量, 督办 or 问责, which at a million complaints and
-    two million escalations cost most of a full month's counts."""
+    report's kept counts of a month that is over (``report_count``, see
+    :mod:`supervise.report.summary`), else the deadline, visit and rating
+    counts from the records (``scores_only``) — not 受理量, 督办 or 问责, which
+    at a million complaints and two million escalations cost most of a full
+    month's counts — and the surveys."""
 
-    def __init__(self, month: str, as_of: dt.datetime) -> None:  # not Month's: no full counts
+    def __init__(self, month: str, as_of: dt.datetime) -> None:  # not Month's: no matters
         self.month = month
         self.start, self.end = month_bounds(month)
-        self.counts = month_counts(self.start, self.end, as_of, scores_only=True)
+        self.source = MonthCounts(month, self.start, self.end, as_of, scores_only=True)
+        self.counts = self.source.units
         self.surveys = surveys(self.start.date(), (self.end - dt.timedelta(days=1)).date())
 
 
