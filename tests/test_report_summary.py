@@ -423,3 +423,25 @@ def test_the_ranking_rule_reads_the_kept_counts(office):
     finally:
         summary.enabled = True
     assert bottom_units("2026-03", 5, AS_OF) == from_records
+
+
+def test_a_report_folds_the_deltas_it_read(office, monkeypatch):
+    """PostgreSQL: writers append deltas; a report folds the deltas of the months it read into
+    ``report_count`` (here from the first delta on) and the figures do not move."""
+    from supervise.db import is_sqlite
+
+    if is_sqlite():
+        assert summary.fold(["2026-03"]) == 0  # SQLite adds to report_count directly
+        return
+    monkeypatch.setattr(summary, "FOLD_AT", 1)
+
+    def deltas(month: str) -> int:
+        sql = "SELECT COUNT(*) FROM report_delta WHERE month = %s"
+        return database.execute_sql(sql, (month,)).fetchone()[0]
+
+    assert deltas("2026-03") > 0
+    before = direct()
+    assert monthly_figures("2026-03", AS_OF) == before
+    assert deltas("2026-03") == 0 and deltas("2026-02") == 0
+    assert monthly_figures("2026-03", AS_OF) == before == direct()
+    kept_equals_counted()

@@ -465,18 +465,20 @@ def rebuild() -> None:
 def _closed_after(start: dt.datetime, end: dt.datetime, as_of: dt.datetime) -> bool:
     """Whether a 差评 of the month was closed after ``as_of``: the one as-of comparison left
     once the month is over (差评办结数 counts those closed by the as-of time).  The index on
-    ``closed_at`` reads only the closures after ``as_of`` — none, for a report as of now."""
-    R = Rating
+    ``closed_at`` reads only the closures after ``as_of`` — none, for a report as of now.
+    SQLite is told to use it: its planner prefers ``(status, rated_at)``, which reads every
+    closed rating of the month (0.3–0.9 s a month at 3,000,000 ratings)."""
+    db = database.obj
+    hint = " INDEXED BY rating_closed_at" if is_sqlite(db) else ""
+    mark = database.param
+    value = Rating.closed_at.db_value
     return (
-        R.select()
-        .where(
-            (R.closed_at > as_of)
-            & (R.rated_at >= start)
-            & (R.rated_at < end)
-            & (R.level <= BAD_LEVEL)
-            & (R.status == "已办结")
-        )
-        .exists()
+        db.execute_sql(
+            f"SELECT 1 FROM rating{hint} WHERE closed_at > {mark} AND rated_at >= {mark} "
+            f"AND rated_at < {mark} AND level <= {BAD_LEVEL} AND status = '已办结' LIMIT 1",
+            (value(as_of), value(start), value(end)),
+        ).fetchone()
+        is not None
     )
 
 
