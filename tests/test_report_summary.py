@@ -445,3 +445,20 @@ def test_a_report_folds_the_deltas_it_read(office, monkeypatch):
     assert deltas("2026-03") == 0 and deltas("2026-02") == 0
     assert monthly_figures("2026-03", AS_OF) == before == direct()
     kept_equals_counted()
+
+
+def test_an_escalate_run_folds_every_piled_up_month(office, admin, monkeypatch):
+    """PostgreSQL: after an ``escalate`` run no month keeps FOLD_AT deltas or more (the month
+    still running included), and the figures do not move."""
+    from supervise.db import is_sqlite
+    from supervise.rules import EscalationEngine
+
+    if is_sqlite():
+        return
+    monkeypatch.setattr(summary, "FOLD_AT", 1)
+    before = direct()
+    assert database.execute_sql("SELECT COUNT(*) FROM report_delta").fetchone()[0] > 0
+    EscalationEngine(admin).run(AS_OF)
+    assert database.execute_sql("SELECT COUNT(*) FROM report_delta").fetchone()[0] == 0
+    assert monthly_figures("2026-03", AS_OF) == direct() == before
+    kept_equals_counted()

@@ -552,18 +552,21 @@ class MonthCounts:
         self._matters = value
 
 
-def fold(months: list[str]) -> int:
-    """PostgreSQL: move the deltas of ``months`` into ``report_count`` where they have piled
-    up (after a report's read; one month at a time, each under its own lock).  Returns the
-    months folded.  SQLite adds to ``report_count`` directly: nothing to do."""
+def fold(months: list[str] | None = None) -> int:
+    """PostgreSQL: move the deltas of ``months`` (None: every month) into ``report_count``
+    where they have piled up — after a report's read, and after each ``escalate`` run, so
+    that the log of the month still running stays short.  One month at a time, each under
+    its own lock.  Returns the months folded.  SQLite adds to ``report_count`` directly:
+    nothing to do."""
     db = database.obj
-    if is_sqlite(db) or not months:
+    if is_sqlite(db) or months == []:
         return 0
+    which = "" if months is None else "WHERE month = ANY(%s) "
     piled = [
         m
         for m, n in db.execute_sql(
-            "SELECT month, COUNT(*) FROM report_delta WHERE month = ANY(%s) GROUP BY month",
-            (list(months),),
+            f"SELECT month, COUNT(*) FROM report_delta {which}GROUP BY month",
+            () if months is None else (list(months),),
         ).fetchall()
         if n >= FOLD_AT
     ]

@@ -40,7 +40,7 @@ from ..errors import InvalidInput
 from ..extension import RuleSpec
 from ..models import ESCALATION_LEVELS, AccountabilityCase, Escalation
 from ..registry import get_registry
-from ..report.summary import counted_once
+from ..report.summary import counted_once, fold
 from ..workdays import WorkCalendar
 from . import targets
 from .context import LEVEL_RANK, EscalationHit, RuleContext, level_rank
@@ -545,6 +545,7 @@ class EscalationEngine(RuleEngine):
                 },
             )
         result.raised = _describe(listed)
+        fold()  # PostgreSQL: the report's deltas of the day's writes, into its kept counts
         logger.info(
             "escalate at %s: %d raised, %d resolved, %d open",
             as_of,
