@@ -204,17 +204,18 @@ def complaint_page(
         _newest_page(actor, f, limit, offset, count) if sort == "received_at" and desc else None
     )
     if newest is not None:
-        total, rows = newest
-        names = _unit_names({c.unit_id for c in rows if c.unit_id})
-        at = now()
-        return {"total": total, "items": [cq.summary(c, names.get(c.unit_id), at) for c in rows]}
+        return _complaint_items(*newest)
     q = complaint_query(actor, f)
     if sort == "unit":
         q = q.join(Unit, pw.JOIN.LEFT_OUTER, on=(Complaint.unit == Unit.id))
         order = _order(Unit.name, desc, Complaint.id)
     else:
         order = _order(COMPLAINT_SORT.get(sort, Complaint.received_at), desc, Complaint.id)
-    total, rows = _page(q, order, limit, offset, count)
+    return _complaint_items(*_page(q, order, limit, offset, count))
+
+
+def _complaint_items(total: int | None, rows: list[Complaint]) -> dict[str, Any]:
+    """A page's rows as the list shows them (unit names read once for the page)."""
     names = _unit_names({c.unit_id for c in rows if c.unit_id})
     at = now()
     return {"total": total, "items": [cq.summary(c, names.get(c.unit_id), at) for c in rows]}

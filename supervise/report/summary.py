@@ -56,6 +56,7 @@ from .counts import (
     SATISFIED,
     UNIT_OF_TARGET,
     Counts,
+    matter_counts,
     month_counts,
 )
 
@@ -262,12 +263,18 @@ def _dependents(table: str, source: str | None, sign: int, sqlite: bool) -> list
     return selects
 
 
-def _sum_into(target: str, selects: list[str]) -> str:
-    """INSERT the summed contributions of ``selects`` into ``target`` (zero sums left out)."""
+def _sum_into(target: str, selects: list[str], *, grouped: bool = True) -> str:
+    """INSERT the summed contributions of ``selects`` into ``target`` (zero sums left out).
+
+    ``grouped=False``: each row as it comes, for one row's own keys, which differ — a
+    SQLite row trigger then pays no sorter per row.
+    """
+    rows = f"({' UNION ALL '.join(selects)}) s"
+    if not grouped:
+        return f"INSERT INTO {target} (month, unit, key, n) SELECT m, u, k, n FROM {rows} WHERE k IS NOT NULL"
     return (
-        f"INSERT INTO {target} (month, unit, key, n) SELECT m, u, k, SUM(n) FROM "
-        f"({' UNION ALL '.join(selects)}) s WHERE m IS NOT NULL AND k IS NOT NULL "
-        "GROUP BY m, u, k HAVING SUM(n) <> 0"
+        f"INSERT INTO {target} (month, unit, key, n) SELECT m, u, k, SUM(n) FROM {rows} "
+        "WHERE m IS NOT NULL AND k IS NOT NULL GROUP BY m, u, k HAVING SUM(n) <> 0"
     )
 
 
@@ -319,12 +326,7 @@ def _sqlite_triggers(table: str) -> list[str]:
         name = f"report_{table}_{event.lower()}"
         # one row's own keys differ, so an insert or delete needs no GROUP BY (a sorter per row);
         # an update sums its old and new rows' keys first, to write nothing when they cancel
-        body = (
-            _sum_into("report_count", selects)
-            if event == "UPDATE"
-            else f"INSERT INTO report_count (month, unit, key, n) SELECT m, u, k, n FROM "
-            f"({' UNION ALL '.join(selects)}) s WHERE k IS NOT NULL"
-        )
+        body = _sum_into("report_count", selects, grouped=event == "UPDATE")
         statements.append(f'DROP TRIGGER IF EXISTS "{name}"')
         statements.append(
             f'CREATE TRIGGER "{name}" AFTER {event} ON "{table}"{when[event]} BEGIN '
@@ -542,8 +544,6 @@ class MonthCounts:
     def matters(self) -> dict[int, int]:
         """Complaints per matter (counted on first use when the month comes from the records)."""
         if self._matters is None:
-            from .counts import matter_counts
-
             self._matters = matter_counts(*self._window)
         return self._matters
 
